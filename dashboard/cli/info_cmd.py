@@ -1,0 +1,46 @@
+"""``personalize info``: what is loaded, and from which database."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.db import mask_url, open_store, session_scope
+from engine.store import store_summary
+
+from .output import emit_json
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "info", parents=[common], help="what is loaded: counts, date range, database in use"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    engine = open_store(args.db)
+    with session_scope(engine) as session:
+        summary = store_summary(session)
+    database = mask_url(engine.url.render_as_string(hide_password=False))
+    if args.json:
+        emit_json({"database": database, "backend": engine.dialect.name, **summary.as_dict()})
+        return 0
+    print(f"database      {database} ({engine.dialect.name})")
+    if summary.is_empty:
+        print("the store is empty: run `personalize seed` or `personalize import --orders FILE`")
+    for label, value in [
+        ("customers", summary.customers),
+        ("products", summary.products),
+        ("orders", summary.orders),
+        ("order lines", summary.order_lines),
+        ("events", summary.events),
+        ("reviews", summary.reviews),
+        ("memberships", summary.segment_memberships),
+    ]:
+        print(f"{label:<13} {value:,}")
+    print(f"{'revenue':<13} {summary.revenue:,.2f}")
+    if summary.first_activity is not None:
+        print(f"{'activity':<13} {summary.first_activity:%Y-%m-%d %H:%M} .. "
+              f"{summary.last_activity:%Y-%m-%d %H:%M}")
+    return 0

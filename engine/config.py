@@ -1,0 +1,48 @@
+"""One settings object, read from ``PERSONALIZE_*`` environment variables.
+
+Nothing here touches a database or the disk at import time: :func:`get_settings`
+builds a fresh object on each call so a test can point everything elsewhere by
+setting an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "personalize"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration.
+
+    Attributes:
+        database_url: SQLAlchemy URL of the store; ``None`` means the embedded
+            SQLite file ``<data_dir>/store.db``.
+        data_dir: where the embedded store and other local files live.
+        seed: seed of the synthetic market the dashboard creates on first run.
+        dashboard_customers: size of that first-run market.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PERSONALIZE_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    seed: int = 7
+    dashboard_customers: int = 5000
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'store.db'}"
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,123 @@
+"""Engines, sessions and the schema's lifecycle.
+
+Nothing is created at import time: callers make an engine with
+:func:`open_store` (which also brings the schema to the newest migration) and
+own their sessions and transactions (:func:`session_scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import get_settings
+from engine.errors import UserError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The URL to use: the explicit one, else ``PERSONALIZE_DATABASE_URL``, else embedded SQLite."""
+    if url:
+        return url
+    return get_settings().resolved_database_url
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboard read while `track` writes; NORMAL is durable enough with WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (see :func:`resolve_url`), with sane per-backend settings.
+
+    Raises:
+        UserError: the URL is malformed or names a driver that is not installed.
+    """
+    url = resolve_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UserError(
+            f"invalid database URL {url!r}: expected e.g. sqlite:///path/store.db "
+            "or postgresql+psycopg://user:password@host/dbname"
+        ) from exc
+    if parsed.drivername == "postgresql":
+        # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed)
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise UserError(f"unsupported database URL {mask_url(url)!r}: {exc}") from exc
+    return engine
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the store's schema to the newest Alembic revision, in place."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str | None = None, *, upgrade: bool = True) -> Engine:
+    """Connect to the store at ``url`` and make sure its schema is current.
+
+    Raises:
+        UserError: the URL is invalid or the database cannot be reached.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+        if upgrade:
+            upgrade_schema(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise UserError(f"cannot open database {mask_url(str(engine.url))}: {reason}") from exc
+    return engine
+
+
+def schema_is_current(engine: Engine) -> bool:
+    return inspect(engine).has_table("alembic_version")
+
+
+def sessionmaker_for(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    with sessionmaker_for(engine)() as session, session.begin():
+        yield session

@@ -1,0 +1,62 @@
+"""Point-in-time helpers: parsing "as of" and finding the store's "now"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import UserError
+from engine.models import Event, Order, Review
+
+# "Just after the newest data": strictly-before semantics keep the newest row in.
+_JUST_AFTER = timedelta(microseconds=1)
+
+
+def to_utc_naive(value: datetime) -> datetime:
+    """The naive-UTC form every timestamp in the store uses."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """Parse an ISO 8601 date or datetime (offsets converted to UTC); ``None`` passes through.
+
+    Raises:
+        UserError: the text is not ISO 8601.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UserError(
+            f"invalid --as-of {text!r}: expected an ISO 8601 date or datetime, "
+            "e.g. 2024-06-01 or 2024-06-01T12:00:00"
+        ) from exc
+    return to_utc_naive(value)
+
+
+def newest_timestamp(session: Session) -> datetime | None:
+    """The newest timestamp of any order, event or review in the store."""
+    candidates = [
+        session.scalar(select(func.max(Order.ordered_at))),
+        session.scalar(select(func.max(Event.occurred_at))),
+        session.scalar(select(func.max(Review.reviewed_at))),
+    ]
+    present = [pd.Timestamp(c).to_pydatetime() for c in candidates if c is not None]
+    return max(present) if present else None
+
+
+def resolve_as_of(session: Session, as_of: datetime | None) -> datetime:
+    """``as_of`` itself, or just after the newest data; an empty store's "now" is the epoch.
+
+    Nothing reads the wall clock: an empty store has no meaningful present.
+    """
+    if as_of is not None:
+        return as_of
+    newest = newest_timestamp(session)
+    return newest + _JUST_AFTER if newest is not None else datetime(1970, 1, 1)

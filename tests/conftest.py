@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh database per test on every backend we support.
+
+* ``db_url`` is parametrised: a temporary SQLite file always, and a fresh
+  database on a real PostgreSQL server when ``PERSONALIZE_TEST_POSTGRES_URL``
+  is set (CI sets it; under ``CI=true`` a missing server is a failure, not a skip).
+* ``store`` is an engine on that database with the schema at head.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.db import open_store
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+POSTGRES_ENV = "PERSONALIZE_TEST_POSTGRES_URL"
+
+
+def postgres_admin_url() -> str | None:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url and os.environ.get("CI") == "true":
+        pytest.fail(f"{POSTGRES_ENV} is not set under CI: .ci/run must start PostgreSQL")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test may touch the user's embedded store: point the data dir somewhere temporary."""
+    monkeypatch.setenv("PERSONALIZE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("PERSONALIZE_DATABASE_URL", raising=False)
+
+
+def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    admin_url = postgres_admin_url()
+    if not admin_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (CI sets it)")
+    yield from _fresh_postgres_database(admin_url)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database of each backend, schema at head."""
+    engine = open_store(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a fresh SQLite file only (for tests that need no second backend)."""
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real sample data beside the repository; skipped, saying why, where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real sample data not found at {SHARED_DATA}")
+    return SHARED_DATA
