@@ -1,0 +1,152 @@
+"""Point-in-time frames: the store's facts as pandas DataFrames, as of a moment.
+
+Every loader takes the session first and ``as_of`` (rows stamped strictly
+before it are kept; ``None`` keeps everything), never commits, and returns a
+frame with the documented columns, timestamps as ``datetime64[ns]`` (naive UTC).
+Scoring, recommenders and predictions start from these frames, so the "as of"
+rule is enforced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, String, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
+
+ORDER_LINE_COLUMNS = [
+    "order_id", "line_no", "customer_id", "ordered_at", "channel", "device", "location",
+    "weather", "product_id", "quantity", "unit_price", "discount", "amount", "list_price",
+    "category", "brand",
+]
+EVENT_COLUMNS = [
+    "id", "event_id", "customer_id", "anonymous_id", "event_type", "product_id", "query",
+    "occurred_at", "channel", "device", "location", "weather", "rating",
+]
+
+
+def _ts(column: Any) -> Any:
+    # Bypass SQLAlchemy's per-row datetime parsing on SQLite: pandas parses the
+    # whole column at once, which matters at millions of rows.
+    return type_coerce(column, String).label(column.key)
+
+
+def _read(session: Session, statement: Select[Any], time_columns: Sequence[str]) -> pd.DataFrame:
+    frame = pd.read_sql(statement, session.connection())
+    for name in time_columns:
+        frame[name] = pd.to_datetime(frame[name], format="ISO8601").astype("datetime64[ns]")
+    return frame
+
+
+def load_order_lines(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    customer_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per order line ordered strictly before ``as_of``.
+
+    Columns: ``order_id, line_no, customer_id, ordered_at, channel, device,
+    location, weather, product_id, quantity, unit_price, discount,
+    amount`` (quantity x unit_price - discount, what the customer paid),
+    ``list_price, category, brand`` (from the product; may be null).
+    """
+    statement = (
+        select(
+            OrderLine.order_id, OrderLine.line_no, Order.customer_id, _ts(Order.ordered_at),
+            Order.channel, Order.device, Order.location, Order.weather, OrderLine.product_id,
+            OrderLine.quantity, OrderLine.unit_price, OrderLine.discount,
+            (OrderLine.quantity * OrderLine.unit_price - OrderLine.discount).label("amount"),
+            Product.list_price, Product.category, Product.brand,
+        )
+        .join(Order, Order.order_id == OrderLine.order_id)
+        .join(Product, Product.product_id == OrderLine.product_id)
+        .order_by(Order.ordered_at, OrderLine.order_id, OrderLine.line_no)
+    )
+    if as_of is not None:
+        statement = statement.where(Order.ordered_at < as_of)
+    if customer_ids is not None:
+        statement = statement.where(Order.customer_id.in_(list(customer_ids)))
+    return _read(session, statement, ["ordered_at"])
+
+
+def load_events(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    customer_ids: Sequence[str] | None = None,
+    event_types: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Behavioral events strictly before ``as_of``, anonymous ones stitched to their customer.
+
+    ``customer_id`` is the event's own, else the customer its ``anonymous_id`` is
+    linked to (``identity_links``), else null. Columns: ``id, event_id,
+    customer_id, anonymous_id, event_type, product_id, query, occurred_at,
+    channel, device, location, weather, rating``.
+    """
+    customer = func.coalesce(Event.customer_id, IdentityLink.customer_id).label("customer_id")
+    statement = (
+        select(
+            Event.id, Event.event_id, customer, Event.anonymous_id, Event.event_type,
+            Event.product_id, Event.query, _ts(Event.occurred_at), Event.channel, Event.device,
+            Event.location, Event.weather, Event.rating,
+        )
+        .outerjoin(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
+        .order_by(Event.occurred_at, Event.id)
+    )
+    if as_of is not None:
+        statement = statement.where(Event.occurred_at < as_of)
+    if customer_ids is not None:
+        statement = statement.where(customer.in_(list(customer_ids)))
+    if event_types is not None:
+        statement = statement.where(Event.event_type.in_(list(event_types)))
+    return _read(session, statement, ["occurred_at"])
+
+
+def load_reviews(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    customer_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Reviews strictly before ``as_of``.
+
+    Columns: ``review_id, customer_id, product_id, rating, reviewed_at, category, brand``.
+    """
+    statement = (
+        select(
+            Review.review_id, Review.customer_id, Review.product_id, Review.rating,
+            _ts(Review.reviewed_at), Product.category, Product.brand,
+        )
+        .join(Product, Product.product_id == Review.product_id)
+        .order_by(Review.reviewed_at, Review.review_id)
+    )
+    if as_of is not None:
+        statement = statement.where(Review.reviewed_at < as_of)
+    if customer_ids is not None:
+        statement = statement.where(Review.customer_id.in_(list(customer_ids)))
+    return _read(session, statement, ["reviewed_at"])
+
+
+def load_products(session: Session) -> pd.DataFrame:
+    """The catalog. Columns: ``product_id, name, category, brand, price, list_price, tags,
+    region, in_stock``. Products have no timestamp, so "as of" does not apply."""
+    statement = select(
+        Product.product_id, Product.name, Product.category, Product.brand, Product.price,
+        Product.list_price, Product.tags, Product.region, Product.in_stock,
+    ).order_by(Product.product_id)
+    return _read(session, statement, [])
+
+
+def load_customers(session: Session) -> pd.DataFrame:
+    """Customers. Columns: ``customer_id, name, email, city, region, country, signup_at``."""
+    statement = select(
+        Customer.customer_id, Customer.name, Customer.email, Customer.city, Customer.region,
+        Customer.country, _ts(Customer.signup_at),
+    ).order_by(Customer.customer_id)
+    return _read(session, statement, ["signup_at"])
