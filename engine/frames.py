@@ -53,7 +53,8 @@ def load_order_lines(
 
     Columns: ``order_id, line_no, customer_id, ordered_at, channel, device,
     location, weather, product_id, quantity, unit_price, discount,
-    amount`` (quantity x unit_price - discount, what the customer paid),
+    amount`` (quantity x unit_price: what the customer paid; ``discount`` is what
+    they saved on the line),
     ``list_price, category, brand`` (from the product; may be null).
     """
     statement = (
@@ -61,7 +62,7 @@ def load_order_lines(
             OrderLine.order_id, OrderLine.line_no, Order.customer_id, _ts(Order.ordered_at),
             Order.channel, Order.device, Order.location, Order.weather, OrderLine.product_id,
             OrderLine.quantity, OrderLine.unit_price, OrderLine.discount,
-            (OrderLine.quantity * OrderLine.unit_price - OrderLine.discount).label("amount"),
+            (OrderLine.quantity * OrderLine.unit_price).label("amount"),
             Product.list_price, Product.category, Product.brand,
         )
         .join(Order, Order.order_id == OrderLine.order_id)

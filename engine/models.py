@@ -5,7 +5,9 @@ Conventions:
 * every timestamp is a naive ``DateTime`` holding UTC (SQLite has no time
   zones; the importer converts offsets to UTC on the way in);
 * ids are strings, as in the import formats, so a real store's own ids survive;
-* money is a float in the store's currency;
+* money is a float in the store's currency; an order line's ``unit_price`` is
+  what was paid per unit and ``discount`` what was saved on the line, so
+  revenue is ``quantity * unit_price`` and the undiscounted amount adds ``discount``;
 * the schema is versioned by Alembic (``engine/migrations``): change it here
   *and* add a migration, never drop a store.
 """
@@ -97,8 +99,9 @@ class OrderLine(Base):
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.product_id"), index=True)
     quantity: Mapped[float] = mapped_column(Float)
+    # What the customer paid per unit, after any discount (as in real exports).
     unit_price: Mapped[float] = mapped_column(Float)
-    # Amount taken off the whole line (not per unit), >= 0.
+    # Amount taken off the whole line (not per unit), >= 0: what the customer saved.
     discount: Mapped[float] = mapped_column(Float, default=0.0)
 
 

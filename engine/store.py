@@ -52,9 +52,9 @@ def _count(session: Session, column: Any) -> int:
 
 
 def store_summary(session: Session) -> StoreSummary:
-    """Counts of every table, revenue (net of discounts) and first/last activity."""
+    """Counts of every table, revenue (what customers paid) and first/last activity."""
     revenue = session.scalar(
-        select(func.sum(OrderLine.quantity * OrderLine.unit_price - OrderLine.discount))
+        select(func.sum(OrderLine.quantity * OrderLine.unit_price))
     )
     firsts = [
         session.scalar(select(func.min(Order.ordered_at))),

@@ -54,7 +54,7 @@ def test_order_lines_respect_as_of_and_compute_amount(store):
         lines = load_order_lines(session, as_of=datetime(2024, 2, 1, 9))  # strictly before
         assert list(lines.columns) == ORDER_LINE_COLUMNS
         assert lines["order_id"].tolist() == ["o1", "o1"]
-        assert lines["amount"].tolist() == [9.0, 10.0]
+        assert lines["amount"].tolist() == [10.0, 10.0]
         assert pd.isna(lines.loc[1, "category"])
         assert lines["ordered_at"].dtype == "datetime64[ns]"
         assert len(load_order_lines(session)) == 3

@@ -1,0 +1,90 @@
+"""``personalize import``: load a real store's CSV exports (formats in CONTRACT.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.db import open_store
+from engine.errors import UserError
+from engine.importer import FILE_KINDS, ImportReport, import_files
+
+from .output import emit_json, log
+
+# In CONTRACT.md's order; required columns first.
+_FILE_HELP = {
+    "orders": "order lines: customer_id, order_id, product_id, quantity, unit_price, ordered_at "
+    "[, discount, channel, device, location]",
+    "products": "product_id [, name, category, brand, price, list_price, tags, region, in_stock]",
+    "events": "CSV or JSONL: event_type, occurred_at, customer_id and/or anonymous_id "
+    "[, event_id, product_id, query, channel, device, location, weather, rating]",
+    "reviews": "customer_id, product_id, rating, reviewed_at [, review_id, text]",
+    "customers": "customer_id [, name, email, city, region, country, signup_at]",
+}
+assert set(_FILE_HELP) == set(FILE_KINDS)
+
+# Rejected rows printed in the human summary; --json lists them all.
+_SHOWN_REJECTED = 20
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        parents=[common],
+        help="load a real store's CSV exports; idempotent",
+        description="Load CSV exports (events may also be .jsonl). Every row is validated "
+        "before anything is written; an invalid row refuses the whole import unless "
+        "--skip-invalid is given.",
+    )
+    for kind, text in _FILE_HELP.items():
+        parser.add_argument(f"--{kind}", metavar="FILE", help=text)
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows and report the rejected ones",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run)
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    log(f"  {label}: {done:,}/{total:,}")
+
+
+def run(args: argparse.Namespace) -> int:
+    files = {kind: getattr(args, kind) for kind in FILE_KINDS}
+    if not any(files.values()):
+        options = ", ".join(f"--{kind} FILE" for kind in _FILE_HELP)
+        raise UserError(f"nothing to import: give at least one of {options}")
+    engine = open_store(args.db)
+    try:
+        report = import_files(
+            engine, **files, skip_invalid=args.skip_invalid, progress=_progress
+        )
+    finally:
+        engine.dispose()
+    if args.json:
+        emit_json(report.as_dict())
+        return 0
+    _print_summary(report)
+    return 0
+
+
+def _print_summary(report: ImportReport) -> None:
+    print(f"{'table':<15}{'read':>10}{'inserted':>10}{'updated':>10}{'existing':>10}")
+    for name, counts in report.tables.items():
+        print(
+            f"{name:<15}{counts.read:>10,}{counts.inserted:>10,}{counts.updated:>10,}"
+            f"{counts.skipped_existing:>10,}"
+        )
+    print(
+        f"created {report.placeholders['products']:,} placeholder products, "
+        f"{report.placeholders['customers']:,} placeholder customers"
+    )
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if report.rejected:
+        print(f"rejected {len(report.rejected):,} rows:")
+        for row in report.rejected[:_SHOWN_REJECTED]:
+            print(f"  {row}")
+        if len(report.rejected) > _SHOWN_REJECTED:
+            print(f"  and {len(report.rejected) - _SHOWN_REJECTED:,} more (--json lists them all)")
