@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from engine.errors import UserError
 
-from . import bench_cmd, import_cmd, info_cmd
+from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd
 
-COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd]
+COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd]
 
 
 class _Parser(argparse.ArgumentParser):

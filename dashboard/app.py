@@ -1,0 +1,47 @@
+"""The dashboard's entrypoint: ``personalize dashboard`` (or ``streamlit run dashboard/app.py``).
+
+A router plus a frame, like Streamlit's own ``hello`` app: it sets the page
+config once, draws the shared sidebar (which store, "As of" date) and routes
+with ``st.navigation`` over explicit ``st.Page`` entries. Each page is one
+snake_case file in the top-level ``pages/`` package, given by absolute path, so
+the legacy auto-discovered ``pages/`` folder (beside this file) never applies.
+Adding a page is one line in :func:`pages`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.sidebar import draw_sidebar
+from engine.errors import UserError
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
+def pages() -> list[st.Page]:
+    """The dashboard's pages, in menu order; the first is the default."""
+    return [
+        st.Page(
+            PAGES_DIR / "overview.py",
+            title="Store overview",
+            icon=":material/storefront:",
+            default=True,
+        ),
+    ]
+
+
+def run() -> None:
+    st.set_page_config(page_title="personalize", page_icon=":material/insights:", layout="wide")
+    page = st.navigation(pages())
+    try:
+        draw_sidebar()
+    except UserError as exc:
+        st.error(f"Cannot open the store: {exc}", icon=":material/error:")
+        st.stop()
+    page.run()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,74 @@
+"""Store overview: the whole store at a glance, as of the sidebar's date."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.sidebar import current_as_of
+
+
+def overview() -> None:
+    st.title("Store overview")
+    url = data.database_url()
+    if data.load_summary(url).is_empty:
+        ui.show_empty_store()
+        return
+    view = data.load_overview(url, current_as_of())
+    st.caption(
+        f"Everything stamped before {view.as_of:%Y-%m-%d %H:%M} UTC "
+        "(pick another day under **As of** in the sidebar)."
+    )
+
+    kpis = view.kpis
+    columns = st.columns(6)
+    columns[0].metric(
+        "Active customers",
+        ui.fmt_count(kpis.customers),
+        help="Customers with an order, event or review",
+    )
+    columns[1].metric("Products", ui.fmt_count(kpis.products))
+    columns[2].metric("Orders", ui.fmt_count(kpis.orders))
+    columns[3].metric(
+        "Revenue",
+        ui.fmt_money(kpis.revenue),
+        help=f"{ui.fmt_money_exact(kpis.revenue)}, net of discounts",
+    )
+    columns[4].metric(
+        "Avg order value",
+        ui.fmt_money(kpis.average_order_value),
+        help=ui.fmt_money_exact(kpis.average_order_value),
+    )
+    columns[5].metric("Events", ui.fmt_count(kpis.events))
+
+    left, right = st.columns(2)
+    with left:
+        ui.show_chart(ui.activity_chart(view.activity, view.period), empty="No orders yet.")
+    with right:
+        ui.show_chart(ui.events_chart(view.events_by_type, view.period), empty="No events yet.")
+
+    channel, device, weather = st.columns(3)
+    with channel:
+        ui.show_chart(
+            ui.mix_chart(view.channels, "channel", "Channel mix"), empty="No channels recorded."
+        )
+    with device:
+        ui.show_chart(
+            ui.mix_chart(view.devices, "device", "Device mix"), empty="No devices recorded."
+        )
+    with weather:
+        ui.show_chart(ui.weather_chart(view.weather), empty="No orders yet.")
+
+    categories, brands = st.columns(2)
+    with categories:
+        ui.show_chart(
+            ui.ranking_chart(view.categories, "category", "Top categories by revenue"),
+            empty="No sales yet.",
+        )
+    with brands:
+        ui.show_chart(
+            ui.ranking_chart(view.brands, "brand", "Top brands by revenue"), empty="No sales yet."
+        )
+
+
+overview()
