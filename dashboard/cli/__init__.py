@@ -8,14 +8,15 @@ on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from engine.errors import UserError
 
-from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd
+from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd, predict_cmd
 
-COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd]
+COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd, predict_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which stopped reading: end quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
