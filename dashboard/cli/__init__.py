@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from engine.errors import UserError
 
-from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd, predict_cmd
+from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd, predict_cmd, recommend_cmds
 
-COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd, predict_cmd]
+COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd, recommend_cmds, predict_cmd]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,31 @@
+"""Recommendations: collaborative, content-based, contextual, trending and buy-it-again,
+blended, explained and evaluated.
+
+Typical use::
+
+    data = StoreData.load(session, as_of=T)          # frames as of T, shared by all
+    blend = BlendRecommender().fit(data)
+    ctx = parse_context(weather="rainy", time_of_day=8, known_locations=data.known_locations)
+    blend.recommend("C00042", ctx, k=20)             # -> list[Scored]
+"""
+
+from .base import NotFittedError, Recommender, Scored, StoreData
+from .blend import DEFAULT_WEIGHTS, BlendRecommender, compare_contexts, default_recommenders
+from .collaborative import CollaborativeRecommender
+from .content import ContentRecommender
+from .context import DEVICES, TIMES_OF_DAY, WEATHERS, Context, parse_context, validate_k
+from .contextual import ContextualRecommender
+from .emotion import Mood, customer_moods
+from .evaluation import evaluate, evaluate_store, ranking_metrics
+from .popularity import PopularityRecommender
+from .rebuy import RebuyRecommender
+from .trending import TrendingRecommender
+
+__all__ = [
+    "DEFAULT_WEIGHTS", "DEVICES", "TIMES_OF_DAY", "WEATHERS", "BlendRecommender",
+    "CollaborativeRecommender", "ContentRecommender", "Context", "ContextualRecommender",
+    "Mood", "NotFittedError", "PopularityRecommender", "RebuyRecommender", "Recommender",
+    "Scored", "StoreData", "TrendingRecommender", "compare_contexts", "customer_moods",
+    "default_recommenders", "evaluate", "evaluate_store", "parse_context", "ranking_metrics",
+    "validate_k",
+]
