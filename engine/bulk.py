@@ -35,6 +35,52 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
+def _plain_columns(frame: pd.DataFrame, dialect: str) -> list[np.ndarray]:
+    """Column arrays of plain DBAPI values, bypassing SQLAlchemy's per-row type processing.
+
+    On SQLite, timestamps become text in exactly the form SQLAlchemy's ``DateTime``
+    stores (``YYYY-MM-DD HH:MM:SS.ffffff``) and booleans become 0/1, so rows written
+    here read back like rows written through the ORM.
+    """
+    columns: list[np.ndarray] = []
+    for name in frame.columns:
+        series = frame[name]
+        missing = series.isna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(series) and dialect == "sqlite":
+            stamps = series.to_numpy().astype("datetime64[us]")
+            values = np.char.replace(
+                np.datetime_as_string(stamps, unit="us"), "T", " "
+            ).astype(object)
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            values = np.array(series.dt.to_pydatetime(), dtype=object, copy=True)
+        elif pd.api.types.is_bool_dtype(series) and dialect == "sqlite":
+            values = series.astype(object).map(
+                lambda v: None if v is None or v is pd.NA else int(v)
+            ).to_numpy(dtype=object, copy=True)
+        elif pd.api.types.is_integer_dtype(series) and not missing.any():
+            values = series.to_numpy(dtype=np.int64).astype(object)
+        else:
+            values = series.astype(object).to_numpy(copy=True)
+        values[missing] = None
+        columns.append(values)
+    return columns
+
+
+def _insert_sqlite(connection: Connection, table: Table, chunk: pd.DataFrame) -> None:
+    names = ", ".join(f'"{c}"' for c in chunk.columns)
+    marks = ", ".join("?" * len(chunk.columns))
+    rows = list(zip(*_plain_columns(chunk, "sqlite"), strict=True))
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+
+
+def _insert_postgresql(connection: Connection, table: Table, chunk: pd.DataFrame) -> None:
+    names = ", ".join(f'"{c}"' for c in chunk.columns)
+    cursor = connection.connection.cursor()  # the psycopg 3 cursor: COPY is its fast path
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in zip(*_plain_columns(chunk, "postgresql"), strict=True):
+            copy.write_row(row)
+
+
 def insert_frame(
     connection: Connection,
     table: Table,
@@ -43,10 +89,13 @@ def insert_frame(
     chunk_size: int = 50_000,
     progress: ProgressFn | None = None,
 ) -> int:
-    """Insert every row of ``frame`` into ``table`` with executemany, in chunks.
+    """Insert every row of ``frame`` into ``table``, in chunks, on the backend's fast path.
 
-    ``frame``'s columns must be columns of ``table``. The caller owns the
-    transaction. Returns the number of rows inserted.
+    SQLite gets a plain ``executemany`` of tuples and PostgreSQL ``COPY``, skipping
+    SQLAlchemy's per-row parameter processing (several times faster at a million
+    rows); other backends go through SQLAlchemy's ``executemany``. ``frame``'s
+    columns must be columns of ``table`` (JSON columns are not supported here).
+    The caller owns the transaction. Returns the number of rows inserted.
     """
     total = len(frame)
     if total == 0:
@@ -54,10 +103,16 @@ def insert_frame(
     unknown = set(frame.columns) - set(table.columns.keys())
     if unknown:
         raise ValueError(f"columns not in {table.name}: {sorted(unknown)}")
-    statement = table.insert()
+    dialect = connection.dialect.name
+    driver = connection.dialect.driver
     for start in range(0, total, chunk_size):
         chunk = frame.iloc[start : start + chunk_size]
-        connection.execute(statement, frame_records(chunk))
+        if dialect == "sqlite":
+            _insert_sqlite(connection, table, chunk)
+        elif dialect == "postgresql" and driver == "psycopg":
+            _insert_postgresql(connection, table, chunk)
+        else:
+            connection.execute(table.insert(), frame_records(chunk))
         if progress is not None:
             progress(table.name, min(start + chunk_size, total), total)
     return total

@@ -84,3 +84,39 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real sample data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# --- the seeded synthetic market (seed/) -----------------------------------------------
+
+SMALL_MARKET = {"customers": 600, "products": 150, "days": 180, "seed": 7}
+"""Size of ``small_market``: big enough for per-trait statistics, small enough to be quick."""
+
+
+@pytest.fixture(scope="session")
+def small_market():
+    """A generated :class:`seed.Market` (600 customers, 150 products, 180 days, seed 7).
+
+    Session-scoped and shared: treat it as read-only (copy a frame before changing it).
+    Its ``truth`` frame holds each customer's planted traits.
+    """
+    from seed.market import MarketConfig, generate_market
+
+    return generate_market(MarketConfig(**SMALL_MARKET))
+
+
+@pytest.fixture(scope="session")
+def seeded_db_url(small_market, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite URL of a store holding ``small_market``, for READ-ONLY use.
+
+    Tests that write must make their own store (``store``/``sqlite_store`` fixtures).
+    """
+    from seed.writer import write_market
+
+    path = tmp_path_factory.mktemp("seeded") / "store.db"
+    url = f"sqlite:///{path}"
+    engine = open_store(url)
+    try:
+        write_market(engine, small_market)
+    finally:
+        engine.dispose()
+    return url

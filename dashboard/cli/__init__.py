@@ -14,9 +14,19 @@ from collections.abc import Sequence
 
 from engine.errors import UserError
 
-from . import bench_cmd, dashboard_cmd, import_cmd, info_cmd, predict_cmd, recommend_cmds
+from . import (
+    bench_cmd,
+    dashboard_cmd,
+    import_cmd,
+    info_cmd,
+    predict_cmd,
+    recommend_cmds,
+    seed_cmd,
+)
 
-COMMAND_MODULES = [info_cmd, bench_cmd, import_cmd, dashboard_cmd, recommend_cmds, predict_cmd]
+COMMAND_MODULES = [
+    info_cmd, seed_cmd, import_cmd, recommend_cmds, predict_cmd, bench_cmd, dashboard_cmd,
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,174 @@
+"""``personalize seed``: generate the synthetic market and write it to the store."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from engine.db import mask_url, open_store
+from engine.errors import UserError
+
+# Submodules, not the package: the CLI must import seed even where it is installed
+# as a namespace package (an editable install made before seed/__init__.py existed).
+from seed.market import Market, MarketConfig, generate_market
+from seed.writer import store_has_data, write_market, write_truth
+
+from .output import emit_json, log
+
+
+def _positive_int(name: str, minimum: int = 1) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} {text!r}: expected an integer >= {minimum}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} {text!r}: expected an integer >= {minimum}"
+            )
+        return value
+
+    return parse
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    defaults = MarketConfig()
+    parser = subparsers.add_parser(
+        "seed", parents=[common], help="generate the synthetic store (same seed, same rows)"
+    )
+    parser.add_argument(
+        "--customers",
+        type=_positive_int("--customers"),
+        default=defaults.customers,
+        metavar="N",
+        help=f"number of customers (default {defaults.customers})",
+    )
+    parser.add_argument(
+        "--products",
+        type=_positive_int("--products"),
+        default=defaults.products,
+        metavar="N",
+        help=f"number of products (default {defaults.products})",
+    )
+    parser.add_argument(
+        "--days",
+        type=_positive_int("--days"),
+        default=defaults.days,
+        metavar="N",
+        help=f"days of history (default {defaults.days})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_positive_int("--seed", minimum=0),
+        default=defaults.seed,
+        metavar="S",
+        help=f"random seed (default {defaults.seed})",
+    )
+    parser.add_argument("--reset", action="store_true", help="delete everything in the store first")
+    parser.add_argument(
+        "--truth",
+        metavar="FILE",
+        help="also write each customer's planted traits (customer_id,traits)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run)
+
+
+class _Progress:
+    """Compact progress on stderr: one line per generation step, one per table written."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.writing = False
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        if not self.writing:
+            log(f"  [{done}/{total}] {label:<15} ({elapsed:5.1f} s)")
+        elif done == total:
+            log(f"  {label:<15} {total:>9,} rows ({elapsed:5.1f} s)")
+
+
+def seed_store(
+    engine: Engine,
+    config: MarketConfig,
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    reset: bool = False,
+) -> tuple[Market, dict[str, int]]:
+    """Generate the market of ``config`` and write it to ``engine``'s store.
+
+    Args:
+        engine: an open store (schema current).
+        config: what to generate.
+        progress: optional ``progress(label, done, total)`` for both steps
+            (generation steps report ``done`` of 6 steps; tables report rows).
+        reset: replace whatever is stored (else a non-empty store is refused).
+
+    Returns:
+        The generated market and the rows written per table.
+
+    Raises:
+        UserError: invalid sizes, or the store holds data and ``reset`` is false.
+    """
+    market = generate_market(config, progress=progress)
+    written = write_market(engine, market, reset=reset, progress=progress)
+    return market, written
+
+
+def run(args: argparse.Namespace) -> int:
+    config = MarketConfig(
+        customers=args.customers, products=args.products, days=args.days, seed=args.seed
+    )
+    config.validate()
+    engine = open_store(args.db)
+    try:
+        if not args.reset and store_has_data(engine):
+            # Refuse before spending time on generation; write_market checks again.
+            raise UserError(
+                "the store already holds data; use --reset to replace it with the synthetic market"
+            )
+        database = mask_url(engine.url.render_as_string(hide_password=False))
+        log(
+            f"seeding {database}: {config.customers:,} customers, {config.products:,} products, "
+            f"{config.days} days, seed {config.seed}"
+        )
+        progress = _Progress()
+        log("generating ...")
+        market = generate_market(config, progress=progress)
+        log("writing ...")
+        progress.writing = True
+        written = write_market(engine, market, reset=args.reset, progress=progress)
+    finally:
+        engine.dispose()
+    truth_path = str(write_truth(market, args.truth)) if args.truth else None
+    elapsed = time.perf_counter() - progress.start
+    summary = {
+        "database": database,
+        "seed": config.seed,
+        "customers": config.customers,
+        "products": config.products,
+        "days": config.days,
+        "start": config.start,
+        "end": config.end,
+        "rows": written,
+        "truth": truth_path,
+        "seconds": round(elapsed, 2),
+    }
+    if args.json:
+        emit_json(summary)
+        return 0
+    print(
+        f"seeded {database} in {elapsed:.1f} s "
+        f"(seed {config.seed}, {config.start:%Y-%m-%d} .. {config.end:%Y-%m-%d})"
+    )
+    for table, count in written.items():
+        print(f"  {table:<15} {count:>9,}")
+    if truth_path:
+        print(f"planted traits written to {truth_path}")
+    return 0

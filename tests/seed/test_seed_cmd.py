@@ -1,0 +1,58 @@
+"""``personalize seed`` end to end on a small market."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from dashboard.cli import main
+from engine.db import open_store
+from engine.models import Customer, Order
+
+SMALL = ["--customers", "80", "--products", "40", "--days", "30"]
+
+
+def test_seed_writes_the_store_and_the_truth(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    truth = tmp_path / "out" / "truth.csv"
+    assert main(["seed", *SMALL, "--seed", "3", "--db", url, "--truth", str(truth)]) == 0
+    out, err = capsys.readouterr()
+    assert "customers" in out and str(truth) in out
+    assert "writing" in err and len(err.splitlines()) < 25  # compact progress, no flood
+    engine = open_store(url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Customer)) == 80
+        assert connection.scalar(select(func.count()).select_from(Order)) > 0
+    engine.dispose()
+    frame = pd.read_csv(truth, keep_default_na=False)
+    assert list(frame.columns) == ["customer_id", "traits"]
+    assert len(frame) == 80 and frame["customer_id"].iloc[0] == "C00001"
+    listed = set(";".join(frame["traits"]).split(";")) - {""}
+    assert "lapsed" in listed
+
+
+def test_seed_refuses_a_non_empty_store_then_resets_with_json(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert main(["seed", *SMALL, "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["seed", *SMALL, "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "--reset" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["seed", *SMALL, "--seed", "9", "--db", url, "--reset", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["rows"]["customers"] == 80
+    assert document["seed"] == 9 and document["end"].startswith("2026-11-01")
+
+
+def test_invalid_values_are_one_line_errors(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    for argv in (["--customers", "0"], ["--days", "-3"], ["--products", "many"], ["--seed", "-1"]):
+        try:
+            code = main(["seed", *argv, "--db", url])
+        except SystemExit as exc:  # argparse exits for usage errors
+            code = exc.code
+        assert code == 2
+        err = capsys.readouterr().err
+        assert argv[0] in err and len(err.strip().splitlines()) == 1
