@@ -17,6 +17,7 @@ from engine.errors import UserError
 from . import (
     bench_cmd,
     dashboard_cmd,
+    evaluate_cmd,
     import_cmd,
     info_cmd,
     predict_cmd,
@@ -25,7 +26,8 @@ from . import (
 )
 
 COMMAND_MODULES = [
-    info_cmd, seed_cmd, import_cmd, recommend_cmds, predict_cmd, bench_cmd, dashboard_cmd,
+    info_cmd, seed_cmd, import_cmd, recommend_cmds, predict_cmd, evaluate_cmd,
+    bench_cmd, dashboard_cmd,
 ]
 
 

@@ -1,5 +1,5 @@
-"""``personalize recommend`` and ``personalize evaluate``: explained recommendations and
-their offline quality (see ../shared/CONTRACT.md)."""
+"""``personalize recommend``: explained recommendations for one customer in one context,
+or for every customer as CSV (see ../shared/CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from engine.errors import UserError
 from engine.recommend.base import StoreData
 from engine.recommend.blend import BlendRecommender
 from engine.recommend.context import parse_context, validate_k
-from engine.recommend.evaluation import DEFAULT_HOLDOUT_DAYS, evaluate
 from engine.timeutil import parse_as_of
 
 from .output import emit_json, log
@@ -40,17 +39,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     rec.add_argument("--json", action="store_true", help="print one JSON document")
     rec.add_argument("--format", choices=["csv"], help="output format of --all")
     rec.set_defaults(handler=run_recommend)
-
-    ev = subparsers.add_parser(
-        "evaluate", parents=[common],
-        help="temporal-holdout quality of the recommenders vs a popularity baseline",
-    )
-    ev.add_argument("--as-of", help="the split moment T (default: newest data minus the holdout)")
-    ev.add_argument("--k", type=int, default=10, help="list length, 1..100 (default 10)")
-    ev.add_argument("--holdout-days", type=float, default=DEFAULT_HOLDOUT_DAYS,
-                    help=f"length of the test window after T (default {DEFAULT_HOLDOUT_DAYS:g})")
-    ev.add_argument("--json", action="store_true", help="print one JSON document")
-    ev.set_defaults(handler=run_evaluate)
 
 
 def _weights(pairs: list[str]) -> dict[str, float]:
@@ -134,35 +122,4 @@ def run_recommend(args: argparse.Namespace) -> int:
     for row in rows:
         name = row["name"] or row["product_id"]
         print(f"{row['rank']:>3}. {row['score']:6.1f}  {name[:40]:<40}  {row['reason']}")
-    return 0
-
-
-def run_evaluate(args: argparse.Namespace) -> int:
-    validate_k(args.k)
-    if not args.holdout_days > 0:
-        raise UserError(f"invalid --holdout-days {args.holdout_days!r}: must be > 0")
-    as_of = parse_as_of(args.as_of)
-    engine = open_store(args.db)
-    try:
-        with session_scope(engine) as session:
-            log("evaluate: fitting every recommender on the data before T ...")
-            document = evaluate(session, as_of=as_of, k=args.k, holdout_days=args.holdout_days)
-    finally:
-        engine.dispose()
-    if args.json:
-        emit_json(document)
-        return 0
-    report = document["recommendations"]
-    k = report["k"]
-    print(f"recommendations: trained before {report['split_at']:%Y-%m-%d %H:%M}, tested on "
-          f"the next {report['holdout_days']:g} days; {report['customers']:,} customers, "
-          f"{report['products']:,} products, full ranking, k={k}")
-    print(f"  {'model':<14}{'precision':>11}{'recall':>9}{'ndcg':>9}{'hit rate':>10}"
-          f"{'coverage':>10}")
-    for name, m in report["models"].items():
-        print(f"  {name:<14}{m['precision']:>11.4f}{m['recall']:>9.4f}{m['ndcg']:>9.4f}"
-              f"{m['hit_rate']:>10.4f}{m['coverage']:>10.4f}")
-    ratio = report["blend_vs_popularity_ndcg"]
-    if ratio is not None:
-        print(f"  blend NDCG@{k} / popularity NDCG@{k} = {ratio:.2f}")
     return 0
