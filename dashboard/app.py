@@ -29,6 +29,7 @@ def pages() -> list[st.Page]:
             icon=":material/storefront:",
             default=True,
         ),
+        st.Page(PAGES_DIR / "predictions.py", title="Predictions", icon=":material/query_stats:"),
     ]
 
 

@@ -66,6 +66,19 @@ def _plain_columns(frame: pd.DataFrame, dialect: str) -> list[np.ndarray]:
     return columns
 
 
+def _with_scalar_defaults(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the table's Python-side scalar defaults (e.g. ``in_stock=True``) for
+    columns it lacks: the fast paths bypass SQLAlchemy, which would otherwise apply them."""
+    missing = {
+        column.name: column.default.arg  # type: ignore[union-attr]
+        for column in table.columns
+        if column.name not in frame.columns
+        and column.default is not None
+        and column.default.is_scalar
+    }
+    return frame.assign(**missing) if missing else frame
+
+
 def _insert_sqlite(connection: Connection, table: Table, chunk: pd.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in chunk.columns)
     marks = ", ".join("?" * len(chunk.columns))
@@ -103,6 +116,7 @@ def insert_frame(
     unknown = set(frame.columns) - set(table.columns.keys())
     if unknown:
         raise ValueError(f"columns not in {table.name}: {sorted(unknown)}")
+    frame = _with_scalar_defaults(table, frame)
     dialect = connection.dialect.name
     driver = connection.dialect.driver
     for start in range(0, total, chunk_size):

@@ -34,11 +34,13 @@ def test_fast_path_round_trips_every_type(store):
     with store.begin() as connection:
         insert_frame(connection, Customer.__table__, pd.DataFrame({"customer_id": ["c1"]}))
         assert insert_frame(connection, Product.__table__, products) == 2
+        insert_frame(connection, Product.__table__, pd.DataFrame({"product_id": ["p3"]}))
         assert insert_frame(connection, Event.__table__, events, chunk_size=1) == 2
     with session_scope(store) as session:
-        p1, p2 = session.scalars(select(Product).order_by(Product.product_id)).all()
+        p1, p2, _ = session.scalars(select(Product).order_by(Product.product_id)).all()
         assert (p1.name, p1.price, p1.in_stock) == ("Umbrella", 9.5, True)
         assert (p2.name, p2.price, p2.in_stock) == (None, None, False)
+        assert session.get(Product, "p3").in_stock is True  # the column default applies
         e1, e2 = session.scalars(select(Event).order_by(Event.occurred_at)).all()
         assert e1.occurred_at == datetime(2024, 3, 1, 10, 15, 30, 123456)
         assert (e1.customer_id, e1.rating, e2.anonymous_id, e2.rating) == ("c1", None, "a1", 4)
