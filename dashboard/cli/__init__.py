@@ -21,12 +21,13 @@ from . import (
     import_cmd,
     info_cmd,
     predict_cmd,
+    profile_cmds,
     recommend_cmds,
     seed_cmd,
 )
 
 COMMAND_MODULES = [
-    info_cmd, seed_cmd, import_cmd, recommend_cmds, predict_cmd, evaluate_cmd,
+    info_cmd, seed_cmd, import_cmd, profile_cmds, recommend_cmds, predict_cmd, evaluate_cmd,
     bench_cmd, dashboard_cmd,
 ]
 

@@ -13,6 +13,7 @@ from .output import emit_json, log
 # Each issue adds its section here; each runs in its own process.
 SECTIONS: dict[str, str] = {
     "seed": "seed.bench:run",
+    "profiles": "engine.profiles.bench:run",
     "recommend": "engine.recommend.bench:run",
     "predict": "engine.predict.bench:run",
 }

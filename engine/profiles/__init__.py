@@ -1,0 +1,37 @@
+"""Behavioral profiles: nine scores, micro-segments, emotional state, real-time tracking.
+
+See ``docs/scoring.md`` for every formula and ``docs/personas.md`` for the
+signals the synthetic market plants.
+"""
+
+from engine.profiles.emotion import STATES, TONES
+from engine.profiles.profile import (
+    PROFILE_COLUMNS,
+    CustomerProfile,
+    ScoreDetail,
+    ScoreRunReport,
+    compute_profiles,
+    get_profile,
+    score_store,
+)
+from engine.profiles.scoring import SCORES, Calibration, fit_calibration
+from engine.profiles.segments import (
+    DEFAULT_RULES,
+    Rule,
+    assign_segments,
+    load_rules,
+    preview_segment_sizes,
+    save_rules,
+    segment_members,
+    segment_overlaps,
+    segment_sizes,
+)
+from engine.profiles.tracking import TrackResult, track, validate_event
+
+__all__ = [
+    "DEFAULT_RULES", "PROFILE_COLUMNS", "SCORES", "STATES", "TONES", "Calibration",
+    "CustomerProfile", "Rule", "ScoreDetail", "ScoreRunReport", "TrackResult",
+    "assign_segments", "compute_profiles", "fit_calibration", "get_profile", "load_rules",
+    "preview_segment_sizes", "save_rules", "score_store", "segment_members",
+    "segment_overlaps", "segment_sizes", "track", "validate_event",
+]

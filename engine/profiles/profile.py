@@ -1,0 +1,507 @@
+"""The unified customer profile: batch scoring of the store, and one customer's profile.
+
+* :func:`compute_profiles` computes every customer's scores, emotional state and
+  segments as of a moment (nothing is written);
+* :func:`score_store` does the same and replaces the stored profiles and
+  memberships (``personalize score``);
+* :func:`get_profile` gives one customer's :class:`CustomerProfile`: scores with
+  their inputs, segments, emotional state with hints, per-channel activity,
+  histories and decayed interests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from engine.bulk import frame_records
+from engine.errors import UserError
+from engine.frames import load_events, load_order_lines, load_reviews
+from engine.models import (
+    CHANNELS,
+    Customer,
+    Event,
+    IdentityLink,
+    Profile,
+    SegmentMembership,
+)
+from engine.profiles.emotion import TONES, UNHAPPY_RATING, state_of, weighted_mean
+from engine.profiles.scoring import SCORES, Calibration, explain, fit_calibration, score_frame
+from engine.profiles.segments import (
+    Rules,
+    assign_segments,
+    load_rules,
+    normalise_rules,
+    replace_memberships,
+)
+from engine.profiles.stats import (
+    INTEREST_LAMBDA,
+    compute_stats,
+    decay_factor,
+    nested_stats,
+    stats_row,
+)
+from engine.timeutil import resolve_as_of
+
+HISTORY_LIMIT = 100
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+PROFILE_COLUMNS = [
+    "customer_id", *SCORES, "emotional_state", "mean_rating", "top_category",
+    "category_share", "interest_events", "orders", "lines", "activity", "reviews",
+]
+"""Columns of :func:`compute_profiles`."""
+
+
+def _now() -> datetime:
+    # Bookkeeping only (when a row was written); no analytic result reads it.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
+    """The profile frame (:data:`PROFILE_COLUMNS`) from a stats frame: pure, vectorised."""
+    frame = score_frame(stats, calibration)
+    mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])
+    frame["emotional_state"] = state_of(mean, stats["reviews"].to_numpy())
+    frame["mean_rating"] = mean
+    frame["top_category"] = stats["top_category"].to_numpy()
+    total = stats["interest_total"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, 100.0 * stats["top_interest"].to_numpy(dtype=float)
+                         / np.where(total > 0, total, 1.0), 0.0)
+    frame["category_share"] = share
+    for name in ("interest_events", "orders", "lines", "activity", "reviews"):
+        frame[name] = stats[name].to_numpy()
+    return frame[PROFILE_COLUMNS]
+
+
+@dataclass
+class _Batch:
+    as_of: datetime
+    stats: pd.DataFrame
+    brands: pd.DataFrame
+    interest: pd.DataFrame
+    calibration: Calibration
+    profiles: pd.DataFrame
+
+
+def _batch(
+    session: Session,
+    as_of: datetime,
+    calibration: Calibration | None,
+    customer_ids: list[str] | None = None,
+) -> _Batch:
+    if calibration is None and customer_ids is not None:
+        # The calibration is the whole store's, whoever is being scored.
+        calibration = fit_calibration(compute_stats(session, as_of=as_of)[0])
+    stats, brands, interest = compute_stats(session, as_of=as_of, customer_ids=customer_ids)
+    if calibration is None:
+        calibration = fit_calibration(stats)
+    return _Batch(as_of, stats, brands, interest, calibration,
+                  profiles_from_stats(stats, calibration))
+
+
+def compute_profiles(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    calibration: Calibration | None = None,
+    rules: Rules | None = None,
+    customer_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """Every customer's profile as of ``as_of``, computed now (nothing is written).
+
+    Args:
+        session: an open session.
+        as_of: use only data strictly before it (default: just after the newest data).
+        calibration: score against these store-level values instead of fitting
+            them on the same data (tracking and its tests freeze them).
+        rules: segment rules for the ``segments`` column (default: the store's).
+        customer_ids: only these customers (the calibration is still the store's).
+
+    Returns:
+        Frame with :data:`PROFILE_COLUMNS` plus ``segments`` (``;``-joined,
+        sorted); ``attrs["calibration"]`` and ``attrs["as_of"]`` say what it
+        was computed with.
+    """
+    as_of = resolve_as_of(session, as_of)
+    batch = _batch(session, as_of, calibration, customer_ids)
+    rules = normalise_rules(rules) if rules is not None else load_rules(session)
+    profiles = batch.profiles.copy()
+    members = assign_segments(profiles, rules)
+    joined = members.groupby("customer_id")["segment"].agg(lambda s: ";".join(sorted(s)))
+    profiles["segments"] = profiles["customer_id"].map(joined).fillna("")
+    profiles.attrs["calibration"] = batch.calibration.as_dict()
+    profiles.attrs["as_of"] = as_of
+    return profiles
+
+
+@dataclass
+class ScoreRunReport:
+    """What :func:`score_store` did."""
+
+    as_of: datetime
+    computed_at: datetime
+    customers: int
+    memberships: int
+    segment_sizes: dict[str, int]
+    calibration: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of, "computed_at": self.computed_at, "customers": self.customers,
+            "memberships": self.memberships, "segment_sizes": dict(self.segment_sizes),
+            "calibration": dict(self.calibration),
+        }
+
+
+def profile_details(
+    stats: dict[str, Any], nested: dict[str, Any], calibration: Calibration
+) -> dict[str, Any]:
+    """The ``profiles.details`` document: what tracking needs to update the profile exactly.
+
+    ``stats`` are the sufficient statistics, ``nested`` the per-brand line
+    counts and per-category interest ``[n, decay sum]``, ``calibration`` the
+    store-level values the scores were computed with; ``data_points`` says how
+    much evidence there is.
+    """
+    return {
+        "stats": stats,
+        "nested": {"brands": nested.get("brands", {}), "interest": nested.get("interest", {})},
+        "calibration": calibration.as_dict(),
+        "data_points": {
+            "orders": stats["orders"], "lines": stats["lines"],
+            "activity": stats["activity"], "reviews": stats["reviews"],
+        },
+    }
+
+
+def score_store(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    rules: Rules | None = None,
+    computed_at: datetime | None = None,
+) -> ScoreRunReport:
+    """Recompute every profile and membership in batch and replace the stored ones.
+
+    Set-based: statistics come from SQL ``GROUP BY`` queries, scores and
+    segments from vectorised frames. The caller commits.
+
+    Args:
+        session: an open session (its transaction holds the whole rewrite).
+        as_of: use only data strictly before it (default: just after the newest data).
+        rules: segment rules (default: the store's, see :func:`load_rules`).
+        computed_at: bookkeeping time stamped on the rows (default: now).
+
+    Returns:
+        A :class:`ScoreRunReport`.
+    """
+    as_of = resolve_as_of(session, as_of)
+    computed_at = computed_at or _now()
+    rules = normalise_rules(rules) if rules is not None else load_rules(session)
+    batch = _batch(session, as_of, None)
+    nested = nested_stats(batch.brands, batch.interest)
+    stats_records = batch.stats.to_dict("records")
+    empty: dict[str, Any] = {}
+    details = [
+        profile_details(_clean(rec), nested.get(rec["customer_id"], empty), batch.calibration)
+        for rec in stats_records
+    ]
+    members = assign_segments(batch.profiles, rules)
+    # Each profile remembers its segments, so tracking rewrites memberships only on change.
+    by_customer = members.groupby("customer_id")["segment"].agg(list).to_dict()
+    for rec, doc in zip(stats_records, details, strict=True):
+        doc["segments"] = sorted(by_customer.get(rec["customer_id"], []))
+    rows = batch.profiles[["customer_id", *SCORES, "emotional_state"]].copy()
+    rows["as_of"] = as_of
+    rows["computed_at"] = computed_at
+    rows["details"] = details
+    session.execute(delete(SegmentMembership))
+    session.execute(delete(Profile))
+    # Through SQLAlchemy, not insert_frame: its fast paths do not serialise JSON columns.
+    records = frame_records(rows)
+    for start in range(0, len(records), 50_000):
+        session.execute(insert(Profile), records[start:start + 50_000])
+    replace_memberships(session, members, as_of=as_of, computed_at=computed_at)
+    sizes = members.groupby("segment").size()
+    return ScoreRunReport(
+        as_of=as_of, computed_at=computed_at, customers=len(rows), memberships=len(members),
+        segment_sizes={str(k): int(v) for k, v in sizes.items()},
+        calibration=batch.calibration.as_dict(),
+    )
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, np.integer):
+            value = int(value)
+        elif isinstance(value, np.floating | float):
+            value = float(value)
+        if key == "top_category" and not isinstance(value, str):
+            value = None
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- one customer
+
+
+@dataclass
+class ScoreDetail:
+    """One score with the evidence behind it (``n`` = how many observations)."""
+
+    value: float
+    n: int
+    inputs: dict[str, Any]
+    explanation: str
+
+
+@dataclass
+class CustomerProfile:
+    """One customer's unified, cross-channel profile as of a moment.
+
+    ``source`` is ``"stored"`` (the row written by score/track) or ``"computed"``
+    (computed on the fly for an explicit ``as_of`` or an unscored store).
+    History frames: ``searches`` (``occurred_at, query, channel``),
+    ``cart_adds``/``wishlist_adds`` (``occurred_at, product_id, channel``), last
+    100 each, newest first; ``purchases`` (every order line, newest first, the
+    columns of :func:`engine.frames.load_order_lines`). ``category_interest`` and
+    ``brand_interest``: frames ``name, weight, share`` (time-decayed, half-life
+    90 days, largest first).
+    """
+
+    customer_id: str
+    name: str | None
+    as_of: datetime
+    source: str
+    computed_at: datetime | None
+    scores: dict[str, ScoreDetail]
+    segments: list[str]
+    emotional_state: str
+    mean_rating: float | None
+    reviews: int
+    tone: str
+    unhappy_brands: list[str]
+    unhappy_categories: list[str]
+    active_hours: list[int]
+    active_weekdays: list[str]
+    channels: dict[str, dict[str, int]]
+    searches: pd.DataFrame
+    cart_adds: pd.DataFrame
+    wishlist_adds: pd.DataFrame
+    purchases: pd.DataFrame
+    category_interest: pd.DataFrame
+    brand_interest: pd.DataFrame
+    stitched: dict[str, int]
+    data_points: dict[str, int]
+    calibration: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready document (frames become lists of records)."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            out = frame.astype(object).where(frame.notna(), None)
+            return [
+                {k: (v.isoformat() if isinstance(v, datetime | pd.Timestamp) else v)
+                 for k, v in row.items()}
+                for row in out.to_dict("records")
+            ]
+
+        return {
+            "customer_id": self.customer_id,
+            "name": self.name,
+            "as_of": self.as_of.isoformat(),
+            "source": self.source,
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+            "scores": {k: vars(v) for k, v in self.scores.items()},
+            "segments": list(self.segments),
+            "emotional_state": {
+                "state": self.emotional_state,
+                "mean_rating": self.mean_rating,
+                "reviews": self.reviews,
+                "tone": self.tone,
+                "unhappy_brands": self.unhappy_brands,
+                "unhappy_categories": self.unhappy_categories,
+                "active_hours": self.active_hours,
+                "active_weekdays": self.active_weekdays,
+            },
+            "channels": self.channels,
+            "histories": {
+                "searches": records(self.searches),
+                "cart_adds": records(self.cart_adds),
+                "wishlist_adds": records(self.wishlist_adds),
+                "purchases": records(self.purchases),
+            },
+            "interests": {
+                "categories": records(self.category_interest),
+                "brands": records(self.brand_interest),
+            },
+            "stitched": self.stitched,
+            "data_points": self.data_points,
+            "calibration": self.calibration,
+        }
+
+
+def _decayed_interest(names: pd.Series, times: pd.Series, as_of: datetime) -> pd.DataFrame:
+    if names.empty:
+        return pd.DataFrame(columns=["name", "weight", "share"])
+    age_days = (pd.Timestamp(as_of) - times).dt.total_seconds().to_numpy() / 86400.0
+    weights = np.exp(-INTEREST_LAMBDA * age_days)
+    frame = pd.DataFrame({"name": names.to_numpy(), "weight": weights}).dropna(subset=["name"])
+    grouped = frame.groupby("name", as_index=False)["weight"].sum()
+    total = grouped["weight"].sum()
+    grouped["share"] = grouped["weight"] / total if total > 0 else 0.0
+    return grouped.sort_values(["weight", "name"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _history(events: pd.DataFrame, event_type: str, columns: list[str]) -> pd.DataFrame:
+    chosen = events.loc[events["event_type"] == event_type, columns]
+    return chosen.sort_values("occurred_at", ascending=False).head(HISTORY_LIMIT).reset_index(
+        drop=True
+    )
+
+
+def get_profile(
+    session: Session, customer_id: str, *, as_of: datetime | None = None
+) -> CustomerProfile:
+    """One customer's unified profile.
+
+    Without ``as_of``: the stored profile (as last written by ``score`` or
+    ``track``), or computed on the fly when the store was never scored. With
+    ``as_of``: computed on the fly from data strictly before it (the store's
+    calibration refitted as of then), never read from rows computed at another time.
+
+    Raises:
+        UserError: unknown customer.
+    """
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise UserError(f"unknown customer {customer_id!r}")
+    stored = session.get(Profile, customer_id) if as_of is None else None
+    if stored is not None and stored.details and "stats" in stored.details:
+        when = stored.as_of
+        stats = stored.details["stats"]
+        calibration = Calibration.from_dict(stored.details.get("calibration"))
+        segments = sorted(session.scalars(
+            select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
+        ))
+        source, computed_at = "stored", stored.computed_at
+    else:
+        when = resolve_as_of(session, as_of)
+        profiles = compute_profiles(session, as_of=when)
+        row = profiles.index[profiles["customer_id"] == customer_id]
+        batch_stats, _, _ = compute_stats(session, as_of=when, customer_ids=[customer_id])
+        stats = _clean(batch_stats.to_dict("records")[0])
+        calibration = Calibration.from_dict(profiles.attrs["calibration"])
+        found = profiles.loc[row, "segments"]
+        segments = [s for s in (found.iloc[0].split(";") if len(found) else []) if s]
+        source, computed_at = "computed", None
+    details = explain(stats, calibration)
+    mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])
+    mean_rating = None if np.isnan(mean) else float(mean)
+    state = str(state_of(mean if mean_rating is not None else 0.0, stats["reviews"]))
+
+    events = load_events(session, as_of=when, customer_ids=[customer_id])
+    lines = load_order_lines(session, as_of=when, customer_ids=[customer_id])
+    reviews = load_reviews(session, as_of=when, customer_ids=[customer_id])
+    active = events.loc[events["event_type"] != "purchase", ["occurred_at", "channel"]]
+    orders = lines.drop_duplicates("order_id")[["ordered_at", "channel"]]
+    stamps = pd.concat([active["occurred_at"], orders["ordered_at"]], ignore_index=True)
+    hours = stamps.dt.hour.value_counts()
+    days = stamps.dt.day_of_week.value_counts()
+    hour_order = sorted(hours.index, key=lambda h: (-hours[h], h))[:3]
+    day_order = sorted(days.index, key=lambda d: (-days[d], d))[:2]
+
+    channels: dict[str, dict[str, int]] = {c: {"events": 0, "orders": 0} for c in CHANNELS}
+    for channel, n in active["channel"].fillna("unknown").value_counts().items():
+        channels.setdefault(str(channel), {"events": 0, "orders": 0})["events"] = int(n)
+    for channel, n in orders["channel"].fillna("unknown").value_counts().items():
+        channels.setdefault(str(channel), {"events": 0, "orders": 0})["orders"] = int(n)
+
+    unhappy_brands: list[str] = []
+    unhappy_categories: list[str] = []
+    if not reviews.empty:
+        by_brand = reviews.dropna(subset=["brand"]).groupby("brand")["rating"].mean()
+        by_category = reviews.dropna(subset=["category"]).groupby("category")["rating"].mean()
+        unhappy_brands = sorted(by_brand.index[by_brand <= UNHAPPY_RATING].astype(str))
+        unhappy_categories = sorted(by_category.index[by_category <= UNHAPPY_RATING].astype(str))
+
+    views = events.loc[events["event_type"] == "product_view", ["product_id", "occurred_at"]]
+    from engine.frames import load_products
+
+    products = load_products(session)[["product_id", "category", "brand"]]
+    viewed = views.merge(products, on="product_id", how="left")
+    interest_rows = pd.concat([
+        viewed[["category", "brand", "occurred_at"]],
+        lines[["category", "brand", "ordered_at"]].rename(columns={"ordered_at": "occurred_at"}),
+    ], ignore_index=True)
+
+    anonymous_ids = list(session.scalars(
+        select(IdentityLink.anonymous_id).where(IdentityLink.customer_id == customer_id)
+    ))
+    stitched_events = 0
+    if anonymous_ids:
+        stitched_events = int(session.scalar(
+            select(func.count()).select_from(Event).where(
+                # coalesce: keep the planner on the anonymous_id index (see stats.py).
+                func.coalesce(Event.customer_id, "") == "", Event.anonymous_id.in_(anonymous_ids),
+                Event.occurred_at < when,
+            )
+        ) or 0)
+
+    return CustomerProfile(
+        customer_id=customer_id,
+        name=customer.name,
+        as_of=when,
+        source=source,
+        computed_at=computed_at,
+        scores={k: ScoreDetail(**v) for k, v in details.items()},
+        segments=segments,
+        emotional_state=state,
+        mean_rating=None if mean_rating is None or math.isnan(mean_rating) else mean_rating,
+        reviews=int(stats["reviews"]),
+        tone=TONES[state],
+        unhappy_brands=unhappy_brands,
+        unhappy_categories=unhappy_categories,
+        active_hours=[int(h) for h in hour_order],
+        active_weekdays=[WEEKDAYS[int(d)] for d in day_order],
+        channels=channels,
+        searches=_history(events, "search", ["occurred_at", "query", "channel"]),
+        cart_adds=_history(events, "cart_add", ["occurred_at", "product_id", "channel"]),
+        wishlist_adds=_history(events, "wishlist_add", ["occurred_at", "product_id", "channel"]),
+        purchases=lines.sort_values("ordered_at", ascending=False, kind="stable")
+        .reset_index(drop=True),
+        category_interest=_decayed_interest(interest_rows["category"],
+                                            interest_rows["occurred_at"], when),
+        brand_interest=_decayed_interest(interest_rows["brand"], interest_rows["occurred_at"],
+                                         when),
+        stitched={"anonymous_ids": len(anonymous_ids), "events": stitched_events},
+        data_points={"orders": int(stats["orders"]), "lines": int(stats["lines"]),
+                     "activity": int(stats["activity"]), "reviews": int(stats["reviews"])},
+        calibration=calibration.as_dict(),
+    )
+
+
+def stored_stats(profile: Profile) -> tuple[dict[str, Any], dict[str, Any], Calibration] | None:
+    """``(stats, nested, calibration)`` of a stored profile row, or ``None`` if it has none."""
+    details = profile.details or {}
+    if "stats" not in details:
+        return None
+    return (dict(details["stats"]), {"brands": dict(details["nested"]["brands"]),
+                                     "interest": dict(details["nested"]["interest"])},
+            Calibration.from_dict(details.get("calibration")))
+
+
+__all__ = [
+    "CustomerProfile", "PROFILE_COLUMNS", "ScoreDetail", "ScoreRunReport", "compute_profiles",
+    "decay_factor", "get_profile", "profiles_from_stats", "score_store", "stats_row",
+]

@@ -1,0 +1,271 @@
+"""Micro-segments: one configurable rule set over the profile scores.
+
+A rule is ``score > threshold``. The defaults are those of ``docs/personas.md``;
+thresholds saved with :func:`save_rules` live in the ``segment_rules`` table and
+override the defaults. ``<category>_enthusiast`` is the one family rule: the
+customer's top category holds at least ``threshold`` percent of their
+time-decayed interest (views and purchased lines), with at least
+:data:`MIN_ENTHUSIAST_EVENTS` such events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.errors import UserError
+from engine.models import SegmentMembership, SegmentRule
+from engine.profiles.scoring import SCORES
+
+ENTHUSIAST = "category_enthusiast"
+"""Name of the enthusiast rule (its members are named ``<category slug>_enthusiast``)."""
+CATEGORY_INTEREST = "category_interest"
+MIN_ENTHUSIAST_EVENTS = 10
+"""Views + purchased lines with a category needed before an interest share means anything."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``score > threshold`` (for the enthusiast rule: top-category share >= threshold)."""
+
+    score: str
+    threshold: float
+
+
+DEFAULT_RULES: dict[str, Rule] = {
+    "high_value": Rule("lifetime_value", 80.0),
+    "frequent_buyer": Rule("purchase_frequency", 70.0),
+    "deal_seeker": Rule("price_sensitivity", 60.0),
+    "brand_loyal": Rule("brand_loyalty", 70.0),
+    "impulse_buyer": Rule("impulse_buying", 60.0),
+    "researcher": Rule("research_intensity", 70.0),
+    "weekend_shopper": Rule("weekend_shopping", 60.0),
+    "night_owl": Rule("night_shopping", 60.0),
+    "mobile_first": Rule("mobile_usage", 70.0),
+    ENTHUSIAST: Rule(CATEGORY_INTEREST, 50.0),
+}
+
+Rules = Mapping[str, Rule]
+
+
+def slug(name: str) -> str:
+    """A category's slug as used in segment names: lower case, ``_`` between words."""
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+
+
+def enthusiast_segment(category: str) -> str:
+    return f"{slug(category)}_enthusiast"
+
+
+def normalise_rules(rules: Mapping[str, Rule | float] | None) -> dict[str, Rule]:
+    """Defaults overridden by ``rules`` (a :class:`Rule` or a bare threshold per segment).
+
+    Raises:
+        UserError: an unknown segment, or a threshold outside 0..100.
+    """
+    out = dict(DEFAULT_RULES)
+    for segment, value in (rules or {}).items():
+        if segment not in DEFAULT_RULES:
+            raise UserError(
+                f"unknown segment rule {segment!r}; valid values: {', '.join(DEFAULT_RULES)}"
+            )
+        rule = value if isinstance(value, Rule) else Rule(DEFAULT_RULES[segment].score,
+                                                            float(value))
+        if not 0.0 <= rule.threshold <= 100.0 or np.isnan(rule.threshold):
+            raise UserError(f"invalid threshold {rule.threshold!r} for {segment}: "
+                            "expected a number from 0 to 100")
+        out[segment] = Rule(DEFAULT_RULES[segment].score, float(rule.threshold))
+    return out
+
+
+def load_rules(session: Session) -> dict[str, Rule]:
+    """The store's rule set: saved thresholds over the defaults."""
+    saved = session.execute(select(SegmentRule.segment, SegmentRule.threshold)).all()
+    return normalise_rules({s: t for s, t in saved if s in DEFAULT_RULES})
+
+
+def save_rules(
+    session: Session, rules: Mapping[str, Rule | float], *, updated_at: datetime
+) -> dict[str, Rule]:
+    """Store thresholds (upsert per segment); returns the full rule set now in force.
+
+    The caller commits. Stored memberships are not recomputed: run
+    :func:`engine.profiles.score_store` to apply the new rules.
+    """
+    merged = normalise_rules(rules)
+    for segment in rules:
+        row = session.get(SegmentRule, segment)
+        rule = merged[segment]
+        if row is None:
+            session.add(SegmentRule(segment=segment, score=rule.score, threshold=rule.threshold,
+                                    updated_at=updated_at))
+        else:
+            row.threshold, row.score, row.updated_at = rule.threshold, rule.score, updated_at
+    session.flush()
+    return merged
+
+
+def assign_segments(profiles: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
+    """Every membership implied by ``rules`` (default rules when ``None``).
+
+    Args:
+        profiles: one row per customer with ``customer_id``, the nine score
+            columns and ``top_category, category_share`` (0-100),
+            ``interest_events`` (as from :func:`engine.profiles.compute_profiles`).
+        rules: the rule set (see :func:`normalise_rules`).
+
+    Returns:
+        Frame ``customer_id, segment``, sorted by segment then customer.
+    """
+    rules = normalise_rules(rules)
+    parts: list[pd.DataFrame] = []
+    ids = profiles["customer_id"].to_numpy()
+    for segment, rule in rules.items():
+        if segment == ENTHUSIAST:
+            mask = (
+                (profiles["category_share"].to_numpy(dtype=float) >= rule.threshold)
+                & (profiles["interest_events"].to_numpy() >= MIN_ENTHUSIAST_EVENTS)
+                & profiles["top_category"].notna().to_numpy()
+            )
+            names = profiles.loc[mask, "top_category"].map(enthusiast_segment).to_numpy()
+            parts.append(pd.DataFrame({"customer_id": ids[mask], "segment": names}))
+            continue
+        mask = profiles[rule.score].to_numpy(dtype=float) > rule.threshold
+        parts.append(pd.DataFrame({"customer_id": ids[mask], "segment": segment}))
+    if not parts:
+        return pd.DataFrame(columns=["customer_id", "segment"])
+    members = pd.concat(parts, ignore_index=True)
+    return members.sort_values(["segment", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def segments_for(
+    scores: Mapping[str, float],
+    top_category: str | None,
+    category_share: float,
+    interest_events: int,
+    rules: Rules,
+) -> list[str]:
+    """One customer's segments under ``rules`` (the same tests as :func:`assign_segments`)."""
+    out: list[str] = []
+    for segment, rule in rules.items():
+        if segment == ENTHUSIAST:
+            if (top_category is not None and category_share >= rule.threshold
+                    and interest_events >= MIN_ENTHUSIAST_EVENTS):
+                out.append(enthusiast_segment(top_category))
+        elif scores[rule.score] > rule.threshold:
+            out.append(segment)
+    return sorted(out)
+
+
+def preview_segment_sizes(profiles: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
+    """What-if sizes for a rule set, without touching the store (for threshold sliders).
+
+    Returns frame ``segment, size`` (every score segment listed, even when empty;
+    enthusiast segments that have members), sorted by segment.
+    """
+    merged = normalise_rules(rules)
+    members = assign_segments(profiles, merged)
+    sizes = members.groupby("segment").size()
+    names = sorted(set(s for s in merged if s != ENTHUSIAST) | set(sizes.index))
+    return pd.DataFrame({
+        "segment": names,
+        "size": [int(sizes.get(n, 0)) for n in names],
+    })
+
+
+def overlaps_of(members: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise overlaps of a membership frame: ``segment_a, segment_b, customers`` (a < b)."""
+    pairs = members.merge(members, on="customer_id", suffixes=("_a", "_b"))
+    pairs = pairs.loc[pairs["segment_a"] < pairs["segment_b"]]
+    counts = pairs.groupby(["segment_a", "segment_b"]).size().rename("customers")
+    return counts.reset_index().sort_values(["segment_a", "segment_b"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def _computed_members(session: Session, as_of: datetime) -> pd.DataFrame:
+    from engine.profiles.profile import compute_profiles  # profile imports this module
+
+    profiles = compute_profiles(session, as_of=as_of)
+    return assign_segments(profiles, load_rules(session))
+
+
+def segment_members(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """Every membership: frame ``customer_id, segment`` sorted by segment, customer.
+
+    Without ``as_of``: the stored memberships (written by ``score``/``track``).
+    With ``as_of``: computed on the fly from data before it.
+    """
+    if as_of is not None:
+        return _computed_members(session, as_of)
+    rows = session.execute(
+        select(SegmentMembership.customer_id, SegmentMembership.segment)
+        .order_by(SegmentMembership.segment, SegmentMembership.customer_id)
+    ).all()
+    return pd.DataFrame(rows, columns=["customer_id", "segment"])
+
+
+def segment_sizes(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """Frame ``segment, size`` sorted by segment (one ``GROUP BY`` on stored rows)."""
+    if as_of is not None:
+        members = _computed_members(session, as_of)
+        sizes = members.groupby("segment").size().rename("size").reset_index()
+        return sizes.sort_values("segment").reset_index(drop=True)
+    rows = session.execute(
+        select(SegmentMembership.segment, func.count().label("size"))
+        .group_by(SegmentMembership.segment)
+        .order_by(SegmentMembership.segment)
+    ).all()
+    return pd.DataFrame(rows, columns=["segment", "size"])
+
+
+def segment_overlaps(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """Pairwise overlaps ``segment_a, segment_b, customers`` (a < b, pairs with >= 1 customer).
+
+    Stored memberships: one self-join ``GROUP BY`` in the database.
+    """
+    if as_of is not None:
+        return overlaps_of(_computed_members(session, as_of))
+    a = aliased(SegmentMembership)
+    b = aliased(SegmentMembership)
+    rows = session.execute(
+        select(a.segment, b.segment, func.count())
+        .join(b, (a.customer_id == b.customer_id) & (a.segment < b.segment))
+        .group_by(a.segment, b.segment)
+        .order_by(a.segment, b.segment)
+    ).all()
+    return pd.DataFrame(rows, columns=["segment_a", "segment_b", "customers"])
+
+
+def replace_memberships(
+    session: Session, members: pd.DataFrame, *, as_of: datetime, computed_at: datetime,
+    customer_ids: list[str] | None = None,
+) -> None:
+    """Delete the memberships of ``customer_ids`` (all when ``None``) and write ``members``."""
+    statement = delete(SegmentMembership)
+    if customer_ids is not None:
+        statement = statement.where(SegmentMembership.customer_id.in_(customer_ids))
+    session.execute(statement)
+    if members.empty:
+        return
+    from engine.bulk import insert_frame
+
+    frame = members[["customer_id", "segment"]].copy()
+    frame["computed_at"] = computed_at
+    frame["as_of"] = as_of
+    insert_frame(session.connection(), SegmentMembership.__table__, frame)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "DEFAULT_RULES", "ENTHUSIAST", "Rule", "SCORES", "assign_segments", "load_rules",
+    "normalise_rules", "preview_segment_sizes", "save_rules", "segment_members",
+    "segment_overlaps", "segment_sizes",
+]

@@ -1,0 +1,66 @@
+"""``personalize score | profile | segments | track`` on the hand-made store.
+
+(Lives here because this suite owns the profile commands; it drives the CLI's ``main``.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboard.cli import main
+from engine.db import open_store, session_scope
+
+from .factories import build
+
+
+@pytest.fixture
+def url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_store(url)
+    with session_scope(engine) as session:
+        build(session)
+    engine.dispose()
+    return url
+
+
+def test_score_profile_segments_members(url, capsys):
+    assert main(["score", "--db", url, "--as-of", "2024-02-01"]) == 0
+    assert "scored 3 customers" in capsys.readouterr().out
+    assert main(["profile", "c1", "--db", url, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["customer_id"] == "c1" and doc["source"] == "stored"
+    assert set(doc["scores"]) >= {"lifetime_value", "mobile_usage"}
+    assert doc["histories"]["searches"][0]["query"] == "coffee"
+    assert main(["profile", "c1", "--db", url, "--as-of", "2024-01-07"]) == 0
+    assert "(computed)" in capsys.readouterr().out
+    assert main(["segments", "--db", url, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"as_of", "sizes", "overlaps"}
+    assert main(["segments", "--members", "--format", "csv", "--db", url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "customer_id,segment"
+    assert len(lines) - 1 == sum(s["size"] for s in doc["sizes"])
+
+
+def test_unknown_customer_exits_2(url, capsys):
+    assert main(["profile", "nobody", "--db", url]) == 2
+    assert "unknown customer 'nobody'" in capsys.readouterr().err
+
+
+def test_track_event_file_and_refusal(url, tmp_path, capsys):
+    good = {"event_type": "search", "customer_id": "c3", "query": "tea",
+            "occurred_at": "2024-02-02T10:00:00", "event_id": "s1"}
+    assert main(["track", "--db", url, "--event", json.dumps(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "recorded"
+    path = tmp_path / "events.jsonl"
+    bad = {"event_type": "product_view", "customer_id": "c3", "product_id": "p1",
+           "occurred_at": "2024-02-02T11:00:00", "device": "phone"}
+    path.write_text(json.dumps(good | {"event_id": "s2"}) + "\n" + json.dumps(bad) + "\n")
+    assert main(["track", "--db", url, "--file", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "events.jsonl:2" in err and "invalid device 'phone'" in err and "desktop" in err
+    # Line 1 was valid but nothing of the file was written.
+    assert main(["track", "--db", url, "--event", json.dumps(good | {"event_id": "s2"})]) == 0
+    assert capsys.readouterr().out.startswith("recorded")
