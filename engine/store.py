@@ -64,8 +64,8 @@ def store_summary(session: Session) -> StoreSummary:
         session.scalar(select(func.max(Order.ordered_at))),
         session.scalar(select(func.max(Event.occurred_at))),
     ]
-    firsts = [f for f in firsts if f is not None]
-    lasts = [x for x in lasts if x is not None]
+    known_firsts: list[datetime] = [f for f in firsts if f is not None]
+    known_lasts: list[datetime] = [x for x in lasts if x is not None]
     return StoreSummary(
         customers=_count(session, Customer.customer_id),
         products=_count(session, Product.product_id),
@@ -75,8 +75,8 @@ def store_summary(session: Session) -> StoreSummary:
         reviews=_count(session, Review.review_id),
         segment_memberships=_count(session, SegmentMembership.customer_id),
         revenue=float(revenue or 0.0),
-        first_activity=min(firsts) if firsts else None,
-        last_activity=max(lasts) if lasts else None,
+        first_activity=min(known_firsts) if known_firsts else None,
+        last_activity=max(known_lasts) if known_lasts else None,
     )
 
 
