@@ -30,6 +30,8 @@ def pages() -> list[st.Page]:
             default=True,
         ),
         st.Page(PAGES_DIR / "predictions.py", title="Predictions", icon=":material/query_stats:"),
+        st.Page(PAGES_DIR / "recommendations.py", title="Recommendations", icon=":material/star:"),
+        st.Page(PAGES_DIR / "evaluation.py", title="Evaluation", icon=":material/fact_check:"),
     ]
 
 
