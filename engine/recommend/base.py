@@ -367,9 +367,22 @@ class Recommender(ABC):
 
         Returns:
             self, fitted.
+
+        Raises:
+            UserError: the store has no products, or no orders or events before ``as_of``.
         """
         if as_of is not None and as_of < data.as_of:
             data = data.before(as_of)
+        if data.n_items == 0:
+            raise UserError(
+                "the store has no products: import a catalog "
+                "(personalize import --products FILE) or seed a store"
+            )
+        if data.interactions.nnz == 0:
+            raise UserError(
+                f"no orders or events before {data.as_of:%Y-%m-%d %H:%M}: nothing to learn "
+                "from (pick a later as-of, or import orders)"
+            )
         self.data_ = data
         self.as_of_ = data.as_of
         self._fit(data)

@@ -115,3 +115,20 @@ def test_recommend_all(blend, data):
     single = blend.recommend("c6", k=3)
     assert list(frame.loc[frame["customer_id"] == "c6", "product_id"]) == \
         [s.product_id for s in single]
+
+
+def test_thin_stores_are_refused_with_what_is_missing():
+    """A catalog nobody has touched, or no catalog at all: a UserError, not a crash."""
+    import pytest
+
+    from engine.errors import UserError
+    from engine.recommend import BlendRecommender, StoreData
+    from tests.engine.recommend.toy import toy_store
+
+    data = toy_store()
+    untouched = StoreData.from_frames(as_of=data.as_of, products=data.products)
+    with pytest.raises(UserError, match="no orders or events"):
+        BlendRecommender().fit(untouched)
+    empty = StoreData.from_frames(as_of=data.as_of, products=data.products.iloc[0:0])
+    with pytest.raises(UserError, match="no products"):
+        BlendRecommender().fit(empty)
