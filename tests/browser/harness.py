@@ -11,10 +11,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dashboard.cli.dashboard_cmd import streamlit_command
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
@@ -82,6 +86,50 @@ def running_app(database_url: str, *, timeout: float = 90.0) -> Iterator[str]:
         log.close()
 
 
+@contextmanager
+def chromium_page(*, width: int = 1400, height: int = 900) -> Iterator[Page]:
+    """A page in a fresh headless Debian Chromium, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(require_chromium()), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def wait_for_charts(page: Page, count: int, timeout_ms: int) -> None:
+    """Wait until ``count`` plotly charts have drawn their SVG."""
+    page.wait_for_function(
+        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+        arg=count, timeout=timeout_ms,
+    )  # fmt: skip
+
+
+def capture(page: Page, path: Path, *, full_page: bool = True) -> tuple[int, str]:
+    """Save a PNG of the page and return (plotly charts drawn, the main section's text).
+
+    Raises on a Streamlit exception box. Streamlit scrolls inside its main section,
+    so a "full page" picture means first growing the window to the content's height.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Let the last charts finish their first layout pass before the picture.
+    page.wait_for_timeout(1500)
+    if full_page:
+        size = page.viewport_size or {"width": 1400, "height": 900}
+        content = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+        )
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], content)})
+        page.wait_for_timeout(1500)
+    if page.locator("[data-testid='stException']").count():
+        raise AssertionError(page.locator("[data-testid='stException']").first.inner_text())
+    page.screenshot(path=str(path), full_page=full_page)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    return int(page.locator(".js-plotly-plot").count()), text
+
+
 def screenshot_overview(
     base_url: str,
     path: Path,
@@ -96,32 +144,9 @@ def screenshot_overview(
 
     Returns the number of charts drawn. Raises on a Streamlit exception box.
     """
-    from playwright.sync_api import sync_playwright
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(require_chromium()), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(base_url, timeout=timeout_ms)
-            page.get_by_role("heading", name="Store overview").wait_for(timeout=timeout_ms)
-            page.wait_for_function(
-                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-                arg=charts, timeout=timeout_ms,
-            )  # fmt: skip
-            # Let the last charts finish their first layout pass before the picture.
-            page.wait_for_timeout(1500)
-            if full_page:
-                # Streamlit scrolls inside its main section, so "full page" means growing the
-                # window to the content's height.
-                content = page.evaluate(
-                    "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-                )
-                page.set_viewport_size({"width": width, "height": max(height, int(content))})
-                page.wait_for_timeout(1500)
-            if page.locator("[data-testid='stException']").count():
-                raise AssertionError(page.locator("[data-testid='stException']").first.inner_text())
-            page.screenshot(path=str(path), full_page=full_page)
-            return int(page.locator(".js-plotly-plot").count())
-        finally:
-            browser.close()
+    with chromium_page(width=width, height=height) as page:
+        page.goto(base_url, timeout=timeout_ms)
+        page.get_by_role("heading", name="Store overview").wait_for(timeout=timeout_ms)
+        wait_for_charts(page, charts, timeout_ms)
+        drawn, _ = capture(page, path, full_page=full_page)
+        return drawn

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ARTIFACTS, CHROMIUM_ARGS, require_chromium, running_app
+from .harness import (
+    ARTIFACTS,
+    capture,
+    chromium_page,
+    require_chromium,
+    running_app,
+    wait_for_charts,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,45 +39,26 @@ def wait_for_rerun(page, timeout_ms: int) -> None:
 
 
 def screenshot_rainy_evening(
-    base_url: str, path: Path, *, width: int = 1400, height: int = 900, timeout_ms: int = 120_000
+    base_url: str, path: Path, *, timeout_ms: int = 120_000
 ) -> tuple[int, str]:
     """Open Recommendations, set rainy evening, wait for the charts, save a full-length PNG.
 
-    Returns the number of plotly charts drawn and the page's text. Raises on a
-    Streamlit exception box.
+    Returns the number of plotly charts drawn and the page's text.
     """
-    from playwright.sync_api import sync_playwright
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(require_chromium()), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(f"{base_url}/recommendations", timeout=timeout_ms)
-            page.get_by_role("heading", name="What they would see").wait_for(timeout=timeout_ms)
-            choose(page, "Weather", "rainy", timeout_ms)
-            wait_for_rerun(page, timeout_ms)
-            choose(page, "Time of day", "evening", timeout_ms)
-            wait_for_rerun(page, timeout_ms)
-            page.wait_for_function(
-                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-                arg=CHARTS, timeout=timeout_ms,
-            )  # fmt: skip
-            # Close the last dropdown's focus ring before the picture.
-            page.get_by_text("Two requests by the same customer").click()
-            # Streamlit scrolls inside its main section: grow the window to show it all.
-            content = page.evaluate(
-                "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-            )
-            page.set_viewport_size({"width": width, "height": max(height, int(content))})
-            page.wait_for_timeout(1500)
-            if page.locator("[data-testid='stException']").count():
-                raise AssertionError(page.locator("[data-testid='stException']").first.inner_text())
-            page.screenshot(path=str(path), full_page=True)
-            text = page.locator("[data-testid='stMain']").inner_text()
-            return int(page.locator(".js-plotly-plot").count()), text
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(f"{base_url}/recommendations", timeout=timeout_ms)
+        page.get_by_role("heading", name="What they would see").wait_for(timeout=timeout_ms)
+        # The first run is still drawing (fitting, charts) when the heading shows: a widget
+        # clicked now is re-rendered under the pointer.
+        wait_for_rerun(page, timeout_ms)
+        choose(page, "Weather", "rainy", timeout_ms)
+        wait_for_rerun(page, timeout_ms)
+        choose(page, "Time of day", "evening", timeout_ms)
+        wait_for_rerun(page, timeout_ms)
+        wait_for_charts(page, CHARTS, timeout_ms)
+        # Close the last dropdown's focus ring before the picture.
+        page.get_by_text("Two requests by the same customer").click()
+        return capture(page, path)
 
 
 def test_recommendations_for_a_rainy_evening_in_chromium(seeded_db_url):
