@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as rows are written."""
@@ -79,6 +80,24 @@ def _with_scalar_defaults(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**missing) if missing else frame
 
 
+def _serialise_json(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its JSON columns as JSON text (``None`` stays SQL NULL).
+
+    The fast paths bypass SQLAlchemy's JSON type, which would otherwise do this;
+    ``json.dumps`` is also what that type uses by default, so rows read back alike.
+    """
+    names = [
+        c.name for c in table.columns if c.name in frame.columns and isinstance(c.type, JSON)
+    ]
+    if not names:
+        return frame
+    return frame.assign(**{
+        name: [None if v is None or (isinstance(v, float) and v != v) else json.dumps(v)
+               for v in frame[name].tolist()]
+        for name in names
+    })
+
+
 def _insert_sqlite(connection: Connection, table: Table, chunk: pd.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in chunk.columns)
     marks = ", ".join("?" * len(chunk.columns))
@@ -107,7 +126,8 @@ def insert_frame(
     SQLite gets a plain ``executemany`` of tuples and PostgreSQL ``COPY``, skipping
     SQLAlchemy's per-row parameter processing (several times faster at a million
     rows); other backends go through SQLAlchemy's ``executemany``. ``frame``'s
-    columns must be columns of ``table`` (JSON columns are not supported here).
+    columns must be columns of ``table``; JSON columns hold Python objects
+    (dicts, lists, ...), serialised here with ``json.dumps``.
     The caller owns the transaction. Returns the number of rows inserted.
     """
     total = len(frame)
@@ -119,8 +139,12 @@ def insert_frame(
     frame = _with_scalar_defaults(table, frame)
     dialect = connection.dialect.name
     driver = connection.dialect.driver
+    fast = dialect == "sqlite" or (dialect == "postgresql" and driver == "psycopg")
     for start in range(0, total, chunk_size):
         chunk = frame.iloc[start : start + chunk_size]
+        if fast:
+            # Per chunk, so at most one chunk of JSON text exists at a time.
+            chunk = _serialise_json(table, chunk)
         if dialect == "sqlite":
             _insert_sqlite(connection, table, chunk)
         elif dialect == "postgresql" and driver == "psycopg":

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, func, select, type_coerce
+from sqlalchemy import Select, String, func, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
@@ -90,22 +90,43 @@ def load_events(
     customer_id, anonymous_id, event_type, product_id, query, occurred_at,
     channel, device, location, weather, rating``.
     """
-    customer = func.coalesce(Event.customer_id, IdentityLink.customer_id).label("customer_id")
-    statement = (
-        select(
-            Event.id, Event.event_id, customer, Event.anonymous_id, Event.event_type,
-            Event.product_id, Event.query, _ts(Event.occurred_at), Event.channel, Event.device,
-            Event.location, Event.weather, Event.rating,
+    def columns(customer: Any) -> tuple[Any, ...]:
+        return (
+            Event.id, Event.event_id, customer.label("customer_id"), Event.anonymous_id,
+            Event.event_type, Event.product_id, Event.query, _ts(Event.occurred_at),
+            Event.channel, Event.device, Event.location, Event.weather, Event.rating,
         )
-        .outerjoin(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
-        .order_by(Event.occurred_at, Event.id)
-    )
-    if as_of is not None:
-        statement = statement.where(Event.occurred_at < as_of)
-    if customer_ids is not None:
-        statement = statement.where(customer.in_(list(customer_ids)))
-    if event_types is not None:
-        statement = statement.where(Event.event_type.in_(list(event_types)))
+
+    def filtered(statement: Select[Any]) -> Select[Any]:
+        if as_of is not None:
+            statement = statement.where(Event.occurred_at < as_of)
+        if event_types is not None:
+            statement = statement.where(Event.event_type.in_(list(event_types)))
+        return statement
+
+    if customer_ids is None:
+        statement = filtered(
+            select(*columns(func.coalesce(Event.customer_id, IdentityLink.customer_id)))
+            .outerjoin(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
+        ).order_by(Event.occurred_at, Event.id)
+    else:
+        # Filtering on the stitched (computed) id would read every event; instead,
+        # the union of two indexed look-ups: the customers' own events, and the
+        # anonymous events of the anonymous ids linked to them.
+        ids = list(customer_ids)
+        own = filtered(select(*columns(Event.customer_id)).where(Event.customer_id.in_(ids)))
+        linked = filtered(
+            select(*columns(IdentityLink.customer_id))
+            .join(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
+            .where(
+                IdentityLink.customer_id.in_(ids),
+                # Not "IS NULL": that invites the planner to walk every anonymous
+                # event through the customer_id index instead of following the links.
+                func.coalesce(Event.customer_id, "") == "",
+            )
+        )
+        both = union_all(own, linked).subquery("stitched")
+        statement = select(*both.c).order_by(both.c.occurred_at, both.c.id)
     return _read(session, statement, ["occurred_at"])
 
 

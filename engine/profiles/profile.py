@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.bulk import frame_records
+from engine.bulk import insert_frame
 from engine.errors import UserError
 from engine.frames import load_events, load_order_lines, load_reviews
 from engine.models import (
@@ -226,10 +226,8 @@ def score_store(
     rows["details"] = details
     session.execute(delete(SegmentMembership))
     session.execute(delete(Profile))
-    # Through SQLAlchemy, not insert_frame: its fast paths do not serialise JSON columns.
-    records = frame_records(rows)
-    for start in range(0, len(records), 50_000):
-        session.execute(insert(Profile), records[start:start + 50_000])
+    # The bulk fast path (executemany of tuples / COPY), JSON serialised per chunk.
+    insert_frame(session.connection(), Profile.__table__, rows)
     replace_memberships(session, members, as_of=as_of, computed_at=computed_at)
     sizes = members.groupby("segment").size()
     return ScoreRunReport(

@@ -1,10 +1,11 @@
 """Per-customer sufficient statistics: the counts and sums every score is a function of.
 
 Batch scoring computes them for the whole store with set-based SQL (``GROUP BY``
-in the database, one scan per table), and :mod:`engine.profiles.tracking`
-updates one customer's statistics in place when an event arrives. Scores are a
-pure function of (statistics, calibration) (:mod:`engine.profiles.scoring`), so
-both paths give the same profile.
+in the database; events and order lines are each read once, into temporary
+per-(customer, product) groups that every statistic then aggregates), and
+:mod:`engine.profiles.tracking` updates one customer's statistics in place when an
+event arrives. Scores are a pure function of (statistics, calibration)
+(:mod:`engine.profiles.scoring`), so both paths give the same profile.
 
 Definitions (see ``docs/scoring.md``):
 
@@ -24,23 +25,32 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Float,
+    Integer,
+    Select,
     and_,
     case,
     cast,
+    column,
     extract,
     func,
+    literal,
     or_,
     select,
+    table,
+    text,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
 
@@ -92,10 +102,26 @@ def _days_since_t0(column: Any, dialect: str) -> ColumnElement[float]:
     return (_epoch_seconds(column, dialect) - _T0_EPOCH) / 86400.0
 
 
-def _flags(ts: Any, channel: Any, device: Any) -> dict[str, ColumnElement[int]]:
+def weekday_hour(ts: Any, dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Portable ``(day of week, hour)`` of a timestamp column; day 0 = Sunday, 6 = Saturday.
+
+    SQLite stores timestamps as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text, so the hour
+    is a substring (cheaper than ``strftime`` at millions of rows) and the weekday
+    ``strftime('%w')``; PostgreSQL uses ``extract`` (``dow`` is also 0 = Sunday).
+    """
+    if dialect == "sqlite":
+        return (
+            # The date part only: strftime rounds fractional seconds, so a moment
+            # like 23:59:59.9999999 would otherwise count as the next day.
+            cast(func.strftime("%w", func.substr(ts, 1, 10)), Integer),
+            cast(func.substr(ts, 12, 2), Integer),
+        )
+    return cast(extract("dow", ts), Integer), cast(extract("hour", ts), Integer)
+
+
+def _flags(ts: Any, channel: Any, device: Any, dialect: str) -> dict[str, ColumnElement[int]]:
     """0/1 expressions for weekend, night and mobile activity (portable SQL)."""
-    dow = extract("dow", ts)  # 0 = Sunday on SQLite and PostgreSQL alike
-    hour = extract("hour", ts)
+    dow, hour = weekday_hour(ts, dialect)
     return {
         "weekend": case((dow.in_([0, 6]), 1), else_=0),
         "night": case((or_(hour >= 22, hour < 6), 1), else_=0),
@@ -170,33 +196,121 @@ def _lines(as_of: Any, customer_ids: Sequence[Any] | None) -> Any:
 
 def _frame(session: Session, statement: Any) -> pd.DataFrame:
     result = session.execute(statement)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    keys = list(result.keys())
+    # Column-wise from plain tuples: pandas probes every Row object for attributes
+    # (an exception per row inside SQLAlchemy), which costs more than the query.
+    columns = list(zip(*result.tuples().fetchall(), strict=False)) or [()] * len(keys)
+    frame = pd.DataFrame({k: list(v) for k, v in zip(keys, columns, strict=True)}, columns=keys)
+    for name in frame.columns:
+        # PostgreSQL's SUM of integers is NUMERIC: Decimal objects, which do not mix
+        # with floats in pandas arithmetic.
+        if frame[name].dtype == object and len(frame) and isinstance(
+            frame[name].iloc[0], Decimal
+        ):
+            frame[name] = frame[name].astype(float)
+    return frame
 
 
 # --------------------------------------------------------------------------- queries
+#
+# Events and order lines are each read ONCE: one GROUP BY pass reduces them to
+# per-(customer, product) groups (``eg``: events; ``lg``: lines per customer,
+# product and order time), and every statistic is an aggregate over those much
+# smaller groups. For the whole store the groups are materialised in temporary
+# tables (each later query reads them instead of re-scanning events); for a few
+# customers they stay inline subqueries (indexed look-ups; no DDL on hot paths).
 
 
-def _event_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
+_EVENT_GROUPS = "tmp_profile_event_groups"
+_LINE_GROUPS = "tmp_profile_line_groups"
+_BATCH_CACHE_KIB = 192 * 1024
+
+
+class _CreateTempTableAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name AS <select>`` (SQLite and PostgreSQL alike)."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempTableAs)
+def _compile_create_temp(element: _CreateTempTableAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
+def _event_groups(as_of: Any, ids: Sequence[Any] | None, dialect: str) -> Select[Any]:
+    """One pass over the (stitched) events: per (customer, product) counts, flags,
+    the decayed view weight and the first view (null when not viewed)."""
     e = _stitched_events(as_of, ids)
     active = e.c.event_type != "purchase"
-    flags = _flags(e.c.occurred_at, e.c.channel, e.c.device)
-    statement = (
+    view = e.c.event_type == "product_view"
+    flags = _flags(e.c.occurred_at, e.c.channel, e.c.device, dialect)
+    return (
         select(
-            e.c.cid.label("customer_id"),
-            func.sum(case((e.c.event_type == "product_view", 1), else_=0)).label("views"),
+            e.c.cid, e.c.product_id,
+            func.sum(case((view, 1), else_=0)).label("views"),
             func.sum(case((e.c.event_type == "search", 1), else_=0)).label("searches"),
             func.sum(case((active, 1), else_=0)).label("activity"),
             *(func.sum(case((active, flag), else_=0)).label(name)
               for name, flag in flags.items()),
+            func.sum(case(
+                (view, func.exp(INTEREST_LAMBDA * _days_since_t0(e.c.occurred_at, dialect))),
+                else_=0.0,
+            )).label("view_weight"),
+            func.min(case((view, e.c.occurred_at))).label("first_view"),
         )
         .where(e.c.cid.is_not(None))
-        .group_by(e.c.cid)
+        .group_by(e.c.cid, e.c.product_id)
     )
-    return _frame(session, statement)
+
+
+def _line_groups(as_of: Any, ids: Sequence[Any] | None) -> Select[Any]:
+    """One pass over order lines joined to their order and product: ``cid,
+    product_id, ordered_at, brand, category, n`` (1), ``spend``, ``disc`` (0/1).
+
+    Not grouped: lines are nearly unique per (customer, product, order time), so a
+    GROUP BY would sort them for nothing; the later aggregates read this instead
+    of joining order lines, orders and products again.
+    """
+    lines = _lines(as_of, ids)
+    return select(
+        lines.c.cid, lines.c.product_id, lines.c.ordered_at, lines.c.brand, lines.c.category,
+        literal(1, Integer).label("n"),
+        lines.c.amount.label("spend"),
+        lines.c.discounted.label("disc"),
+    )
+
+
+def _drop_temp(session: Session) -> None:
+    for name in (_EVENT_GROUPS, _LINE_GROUPS):
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _materialise(session: Session, name: str, query: Select[Any], *, index: bool) -> Any:
+    """``query`` as a temporary table (an object with ``.c`` like a subquery),
+    with an index on ``(cid, product_id)`` when ``index`` (the impulse join probes it)."""
+    session.execute(_CreateTempTableAs(name, query))
+    if index:
+        session.execute(text(f"CREATE INDEX {name}_key ON {name} (cid, product_id)"))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {name}"))  # temp tables are never auto-analysed
+    subquery = query.subquery()
+    return table(name, *(column(c.name, c.type) for c in subquery.c))
+
+
+def _event_counts(session: Session, eg: Any) -> pd.DataFrame:
+    names = ("views", "searches", "activity", "weekend", "night", "mobile")
+    return _frame(session, select(
+        eg.c.cid.label("customer_id"), *(func.sum(eg.c[n]).label(n) for n in names)
+    ).group_by(eg.c.cid))
 
 
 def _order_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
-    flags = _flags(Order.ordered_at, Order.channel, Order.device)
+    dialect = session.get_bind().dialect.name
+    flags = _flags(Order.ordered_at, Order.channel, Order.device, dialect)
     since = as_of - FREQUENCY_WINDOW
     statement = select(
         Order.customer_id,
@@ -210,90 +324,73 @@ def _order_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) 
     return _frame(session, statement)
 
 
-def _line_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
-    lines = _lines(as_of, ids)
-    statement = select(
-        lines.c.cid.label("customer_id"),
-        func.count().label("lines"),
-        func.sum(lines.c.discounted).label("disc_lines"),
-        func.sum(lines.c.amount).label("spend"),
-    ).group_by(lines.c.cid)
-    return _frame(session, statement)
+def _line_counts(session: Session, lg: Any) -> pd.DataFrame:
+    return _frame(session, select(
+        lg.c.cid.label("customer_id"),
+        func.sum(lg.c.n).label("lines"),
+        func.sum(lg.c.disc).label("disc_lines"),
+        func.sum(lg.c.spend).label("spend"),
+    ).group_by(lg.c.cid))
 
 
-def _brand_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
+def _brand_counts(session: Session, lg: Any) -> pd.DataFrame:
     """Columns ``customer_id, brand, n``: purchased lines per brand."""
-    lines = _lines(as_of, ids)
-    statement = (
-        select(lines.c.cid.label("customer_id"), lines.c.brand, func.count().label("n"))
-        .where(lines.c.brand.is_not(None))
-        .group_by(lines.c.cid, lines.c.brand)
-    )
-    return _frame(session, statement)
+    frame = _frame(session, select(
+        lg.c.cid.label("customer_id"), lg.c.brand, func.sum(lg.c.n).label("n")
+    ).where(lg.c.brand.is_not(None)).group_by(lg.c.cid, lg.c.brand))
+    if frame.empty:
+        return pd.DataFrame(columns=["customer_id", "brand", "n"])
+    frame["n"] = frame["n"].astype("int64")
+    return frame
 
 
-def _category_interest(
-    session: Session, as_of: datetime, ids: Sequence[str] | None
-) -> pd.DataFrame:
+def _category_interest(session: Session, eg: Any, lg: Any) -> pd.DataFrame:
     """Columns ``customer_id, category, n, weight``: views + purchased lines, decay sums."""
     dialect = session.get_bind().dialect.name
-    e = _stitched_events(as_of, ids)
     views = (
         select(
-            e.c.cid.label("customer_id"), Product.category,
-            func.count().label("n"),
-            func.sum(func.exp(INTEREST_LAMBDA * _days_since_t0(e.c.occurred_at, dialect)))
-            .label("weight"),
+            eg.c.cid.label("customer_id"), Product.category,
+            func.sum(eg.c.views).label("n"),
+            func.sum(eg.c.view_weight).label("weight"),
         )
-        .join(Product, Product.product_id == e.c.product_id)
-        .where(e.c.cid.is_not(None), e.c.event_type == "product_view",
-               Product.category.is_not(None))
-        .group_by(e.c.cid, Product.category)
+        .join(Product, Product.product_id == eg.c.product_id)
+        .where(eg.c.views > 0, Product.category.is_not(None))
+        .group_by(eg.c.cid, Product.category)
     )
-    lines = _lines(as_of, ids)
     bought = (
         select(
-            lines.c.cid.label("customer_id"), lines.c.category,
-            func.count().label("n"),
-            func.sum(func.exp(INTEREST_LAMBDA * _days_since_t0(lines.c.ordered_at, dialect)))
-            .label("weight"),
+            lg.c.cid.label("customer_id"), lg.c.category,
+            func.sum(lg.c.n).label("n"),
+            func.sum(lg.c.n * func.exp(
+                INTEREST_LAMBDA * _days_since_t0(lg.c.ordered_at, dialect))).label("weight"),
         )
-        .where(lines.c.category.is_not(None))
-        .group_by(lines.c.cid, lines.c.category)
+        .where(lg.c.category.is_not(None))
+        .group_by(lg.c.cid, lg.c.category)
     )
     frame = pd.concat([_frame(session, views), _frame(session, bought)], ignore_index=True)
     if frame.empty:
         return pd.DataFrame(columns=["customer_id", "category", "n", "weight"])
     frame["weight"] = frame["weight"].astype(float)
+    frame["n"] = frame["n"].astype("int64")
     return frame.groupby(["customer_id", "category"], as_index=False)[["n", "weight"]].sum()
 
 
-def impulse_statement(session: Session, as_of: Any, ids: Sequence[Any] | None) -> Any:
+def impulse_statement(
+    session: Session, as_of: Any, ids: Sequence[Any] | None,
+    eg: Any = None, lg: Any = None,
+) -> Any:
     """Per customer: lines whose product was viewed at or before the order
     (``viewed_lines``), and those ordered within 30 minutes of that first view
     (``quick_lines``). ``as_of`` and the ids may be bound parameters (tracking
-    builds the one-customer statement once and reuses it)."""
+    builds the one-customer statement once and reuses it). ``eg``/``lg``: the
+    event and line groups when already materialised (default: inline subqueries).
+    """
     dialect = session.get_bind().dialect.name
-    e = _stitched_events(as_of, ids)
-    first = (
-        select(
-            (e.c.cid + "|" + e.c.product_id).label("k"),
-            func.min(e.c.occurred_at).label("first_view"),
-        )
-        .where(e.c.cid.is_not(None), e.c.event_type == "product_view",
-               e.c.product_id.is_not(None))
-        .group_by(e.c.cid, e.c.product_id)
-        .subquery("fv")
-    )
-    # Lines grouped per (customer, product, order time): an aggregate subquery, so
-    # SQLite materialises it instead of probing order_lines by product per first view.
-    lines = _lines(as_of, ids)
-    bought = (
-        select(lines.c.cid, (lines.c.cid + "|" + lines.c.product_id).label("k"),
-               lines.c.ordered_at, func.count().label("n"))
-        .group_by(lines.c.cid, lines.c.product_id, lines.c.ordered_at)
-        .subquery("b")
-    )
+    if eg is None:
+        eg = _event_groups(as_of, ids, dialect).subquery("eg")
+    if lg is None:
+        lg = _line_groups(as_of, ids).subquery("lg")
+    first, bought = eg, lg
     gap = _epoch_seconds(bought.c.ordered_at, dialect) - _epoch_seconds(
         first.c.first_view, dialect)
     return (
@@ -303,9 +400,11 @@ def impulse_statement(session: Session, as_of: Any, ids: Sequence[Any] | None) -
             func.sum(case((gap <= IMPULSE_WINDOW_SECONDS, bought.c.n), else_=0))
             .label("quick_lines"),
         )
-        # One string key: SQLite then builds an automatic index on (customer, product).
-        .join(first, first.c.k == bought.c.k)
-        .where(first.c.first_view <= bought.c.ordered_at)
+        # Materialised groups carry an index on (cid, product_id); inline ones are
+        # aggregate subqueries, which SQLite materialises and indexes automatically.
+        .join(first, and_(first.c.cid == bought.c.cid,
+                          first.c.product_id == bought.c.product_id))
+        .where(first.c.first_view.is_not(None), first.c.first_view <= bought.c.ordered_at)
         .group_by(bought.c.cid)
     )
 
@@ -383,17 +482,42 @@ def compute_stats(
         customers = _frame(session, select(Customer.customer_id).order_by(Customer.customer_id))
     else:
         customers = pd.DataFrame({"customer_id": sorted(set(customer_ids))})
-    brands = _brand_counts(session, as_of, customer_ids)
-    interest = _category_interest(session, as_of, customer_ids)
+    dialect = session.get_bind().dialect.name
+    event_groups = _event_groups(as_of, customer_ids, dialect)
+    line_groups = _line_groups(as_of, customer_ids)
+    whole_store = customer_ids is None
+    restore: list[str] = []
+    if whole_store and dialect == "sqlite":
+        # Millions of grouped rows overflow SQLite's default 2 MB page caches, and the
+        # sorts and temporary tables then spill to disk. Bounded (2 x 192 MiB), and
+        # restored below: the cache belongs to the pooled connection.
+        for schema in ("main", "temp"):
+            previous = session.execute(text(f"PRAGMA {schema}.cache_size")).scalar()
+            restore.append(f"PRAGMA {schema}.cache_size={int(previous)}")
+            session.execute(text(f"PRAGMA {schema}.cache_size=-{_BATCH_CACHE_KIB}"))
+    if whole_store:
+        _drop_temp(session)
+        eg = _materialise(session, _EVENT_GROUPS, event_groups, index=True)
+        lg = _materialise(session, _LINE_GROUPS, line_groups, index=False)
+    else:
+        eg, lg = event_groups.subquery("eg"), line_groups.subquery("lg")
+    brands = _brand_counts(session, lg)
+    interest = _category_interest(session, eg, lg)
     parts = [
-        _event_counts(session, as_of, customer_ids),
+        _event_counts(session, eg),
         _order_counts(session, as_of, customer_ids),
-        _line_counts(session, as_of, customer_ids),
-        _frame(session, impulse_statement(session, as_of, customer_ids)),
+        _line_counts(session, lg),
+        _frame(session, impulse_statement(session, as_of, customer_ids, eg, lg)),
         _review_sums(session, as_of, customer_ids),
         _top2(brands),
         _top_interest(interest),
     ]
+    if whole_store:
+        # Not in a ``finally``: after a failed statement PostgreSQL refuses every other
+        # until rollback; a leftover table is dropped by the next run's first step.
+        _drop_temp(session)
+    for statement in restore:
+        session.execute(text(statement))
     stats = customers[["customer_id"]].copy()
     for part in parts:
         if part.empty:

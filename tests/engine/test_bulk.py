@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.bulk import frame_records, insert_frame
 from engine.db import session_scope
-from engine.models import Customer, Event, Product
+from engine.models import Customer, Event, Product, Profile
 
 
 def test_fast_path_round_trips_every_type(store):
@@ -52,3 +52,24 @@ def test_fast_path_round_trips_every_type(store):
 def test_frame_records_turn_missing_values_into_none():
     frame = pd.DataFrame({"a": [1.5, np.nan], "b": ["x", None]})
     assert frame_records(frame) == [{"a": 1.5, "b": "x"}, {"a": None, "b": None}]
+
+
+def test_fast_path_serialises_json_columns(store):
+    profiles = pd.DataFrame({
+        "customer_id": ["c1", "c2"],
+        "as_of": pd.to_datetime(["2024-03-01", "2024-03-01"]),
+        "computed_at": pd.to_datetime(["2024-03-02", "2024-03-02"]),
+        "emotional_state": ["unknown", "unknown"],
+        **{score: [50.0, 50.0] for score in (
+            "lifetime_value", "purchase_frequency", "price_sensitivity", "brand_loyalty",
+            "impulse_buying", "research_intensity", "weekend_shopping", "night_shopping",
+            "mobile_usage")},
+        "details": [{"stats": {"orders": 2}, "segments": ["night_owl"]}, None],
+    })
+    with store.begin() as connection:
+        insert_frame(connection, Customer.__table__, pd.DataFrame({"customer_id": ["c1", "c2"]}))
+        assert insert_frame(connection, Profile.__table__, profiles) == 2
+    with session_scope(store) as session:
+        c1, c2 = session.scalars(select(Profile).order_by(Profile.customer_id)).all()
+        assert c1.details == {"stats": {"orders": 2}, "segments": ["night_owl"]}
+        assert c2.details is None

@@ -84,3 +84,26 @@ def test_customer_filter_matches_whole_store(sqlite_store):
                     assert math.isclose(a[name], b[name], rel_tol=1e-12)
                 else:
                     assert a[name] == b[name]
+
+
+def test_weekday_hour_is_portable(store):
+    """Sunday = 0 .. Saturday = 6 and the hour, identically on SQLite and PostgreSQL."""
+    from sqlalchemy import select
+
+    from engine.models import Customer
+    from engine.profiles.stats import weekday_hour
+
+    moments = {
+        "sun": datetime(2024, 6, 2, 23, 59, 59, 999999),  # a Sunday, last microsecond
+        "mon": datetime(2024, 6, 3, 0, 0, 0),
+        "sat": datetime(2024, 6, 8, 5, 30),
+        "wed": datetime(2024, 6, 5, 22, 0, 0, 1),
+    }
+    with session_scope(store) as session:
+        session.add_all(Customer(customer_id=k, signup_at=v) for k, v in moments.items())
+    with session_scope(store) as session:
+        dow, hour = weekday_hour(Customer.signup_at, session.get_bind().dialect.name)
+        rows = session.execute(select(Customer.customer_id, dow, hour)).all()
+    assert {r[0]: (int(r[1]), int(r[2])) for r in rows} == {
+        "sun": (0, 23), "mon": (1, 0), "sat": (6, 5), "wed": (3, 22),
+    }
