@@ -199,7 +199,7 @@ def _frame(session: Session, statement: Any) -> pd.DataFrame:
     keys = list(result.keys())
     # Column-wise from plain tuples: pandas probes every Row object for attributes
     # (an exception per row inside SQLAlchemy), which costs more than the query.
-    columns = list(zip(*result.tuples().fetchall(), strict=False)) or [()] * len(keys)
+    columns = list(zip(*result.fetchall(), strict=False)) or [()] * len(keys)
     frame = pd.DataFrame({k: list(v) for k, v in zip(keys, columns, strict=True)}, columns=keys)
     for name in frame.columns:
         # PostgreSQL's SUM of integers is NUMERIC: Decimal objects, which do not mix
