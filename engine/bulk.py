@@ -71,7 +71,7 @@ def _with_scalar_defaults(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus the table's Python-side scalar defaults (e.g. ``in_stock=True``) for
     columns it lacks: the fast paths bypass SQLAlchemy, which would otherwise apply them."""
     missing = {
-        column.name: column.default.arg  # type: ignore[union-attr]
+        column.name: column.default.arg  # type: ignore[union-attr,attr-defined]
         for column in table.columns
         if column.name not in frame.columns
         and column.default is not None

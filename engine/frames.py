@@ -36,7 +36,7 @@ def _ts(column: Any) -> Any:
     return type_coerce(column, String).label(column.key)
 
 
-def _read(session: Session, statement: Select[Any], time_columns: Sequence[str]) -> pd.DataFrame:
+def _read(session: Session, statement: Any, time_columns: Sequence[str]) -> pd.DataFrame:
     frame = pd.read_sql(statement, session.connection())
     for name in time_columns:
         frame[name] = pd.to_datetime(frame[name], format="ISO8601").astype("datetime64[ns]")

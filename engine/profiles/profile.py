@@ -227,7 +227,7 @@ def score_store(
     session.execute(delete(SegmentMembership))
     session.execute(delete(Profile))
     # The bulk fast path (executemany of tuples / COPY), JSON serialised per chunk.
-    insert_frame(session.connection(), Profile.__table__, rows)
+    insert_frame(session.connection(), Profile.__table__, rows)  # type: ignore[arg-type]
     replace_memberships(session, members, as_of=as_of, computed_at=computed_at)
     sizes = members.groupby("segment").size()
     return ScoreRunReport(

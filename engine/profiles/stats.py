@@ -493,7 +493,7 @@ def compute_stats(
         # restored below: the cache belongs to the pooled connection.
         for schema in ("main", "temp"):
             previous = session.execute(text(f"PRAGMA {schema}.cache_size")).scalar()
-            restore.append(f"PRAGMA {schema}.cache_size={int(previous)}")
+            restore.append(f"PRAGMA {schema}.cache_size={int(previous or 0)}")
             session.execute(text(f"PRAGMA {schema}.cache_size=-{_BATCH_CACHE_KIB}"))
     if whole_store:
         _drop_temp(session)
