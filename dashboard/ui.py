@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard import data
 from engine.models import EVENT_TYPES
 
 CHART_HEIGHT = 340
@@ -61,6 +62,17 @@ def show_empty_store() -> None:
     )
     st.code(SEED_COMMANDS, language="bash")
 
+
+
+def page_store(title: str) -> str | None:
+    """Draw a page's title and return the store's URL; on an empty store, show how to seed
+    or import instead and return ``None`` (the page then stops)."""
+    st.title(title)
+    url = data.database_url()
+    if data.load_summary(url).is_empty:
+        show_empty_store()
+        return None
+    return url
 
 def show_chart(figure: go.Figure | None, *, empty: str) -> None:
     """Draw ``figure`` full width, or the caption ``empty`` when there is nothing to draw."""

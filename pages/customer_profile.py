@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
+from dashboard import ui
 from dashboard.sidebar import current_as_of
 
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
@@ -51,10 +51,8 @@ def histories(profile: prof.CustomerProfile) -> None:
 
 
 def customer_profile() -> None:
-    st.title("Customer profile")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Customer profile")
+    if url is None:
         return
     as_of = current_as_of()
     profiles = prof.load_profiles(url, as_of)

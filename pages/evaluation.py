@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import data, ui
 from dashboard import recommendations as rec
+from dashboard import ui
 from dashboard.sidebar import current_as_of
 from engine.errors import UserError
 
@@ -74,10 +74,8 @@ def prediction_section(url: str, as_of) -> None:
 
 
 def evaluation() -> None:
-    st.title("Evaluation")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Evaluation")
+    if url is None:
         return
     as_of = current_as_of()
     st.caption(

@@ -9,10 +9,8 @@ from dashboard.sidebar import current_as_of
 
 
 def overview() -> None:
-    st.title("Store overview")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Store overview")
+    if url is None:
         return
     view = data.load_overview(url, current_as_of())
     st.caption(

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from dashboard import data, ui
 from dashboard import prediction_charts as charts
 from dashboard import predictions as pred
+from dashboard import ui
 from dashboard.sidebar import current_as_of
 
 # st.session_state keys of the customer picked and of an id typed in (which wins).
@@ -113,10 +113,8 @@ def slipping(url: str, as_of: datetime | None) -> None:
 
 
 def predictions() -> None:
-    st.title("Predictions")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Predictions")
+    if url is None:
         return
     as_of = current_as_of()
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, ui
 from dashboard import recommendations as rec
+from dashboard import ui
 from dashboard.sidebar import current_as_of
 from engine.errors import UserError
 from engine.recommend import DEFAULT_WEIGHTS, BlendRecommender
@@ -113,10 +113,8 @@ def compare(blend, customer_id, weights) -> None:
 
 
 def recommendations() -> None:
-    st.title("Recommendations")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Recommendations")
+    if url is None:
         return
     as_of = current_as_of()
     try:

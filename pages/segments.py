@@ -8,9 +8,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
+from dashboard import ui
 from dashboard.sidebar import current_as_of
 
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
@@ -75,10 +75,8 @@ def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) ->
 
 
 def segments() -> None:
-    st.title("Segments")
-    url = data.database_url()
-    if data.load_summary(url).is_empty:
-        ui.show_empty_store()
+    url = ui.page_store("Segments")
+    if url is None:
         return
     as_of: datetime | None = current_as_of()
     profiles = prof.load_profiles(url, as_of)
