@@ -104,15 +104,8 @@ def slipping_columns() -> dict[str, Any]:
 
 
 def _layout(figure: go.Figure, title: str, *, legend: bool = True) -> go.Figure:
-    figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        height=ui.CHART_HEIGHT,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        showlegend=legend,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0},
-        hovermode="closest",
-    )
-    return figure
+    # Timelines and bars read point by point here, and the legend sits a little lower.
+    return ui.chart_layout(figure, title, legend=legend, legend_y=-0.15, hovermode="closest")
 
 
 def _as_of_line(figure: go.Figure, as_of: datetime) -> None:

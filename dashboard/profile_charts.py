@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.profiles import SCORE_LABELS, WEEKDAYS
-from dashboard.ui import CHART_HEIGHT, EVENTS_COLOR, ORDERS_COLOR, REVENUE_COLOR, _layout
+from dashboard.ui import CHART_HEIGHT, EVENTS_COLOR, ORDERS_COLOR, REVENUE_COLOR, chart_layout
 
 NOW_COLOR = "#9D9D9D"
 PREVIEW_COLOR = ORDERS_COLOR
@@ -51,7 +51,7 @@ def scores_chart(quantiles: pd.DataFrame, scores: pd.DataFrame) -> go.Figure:
     )  # fmt: skip
     figure.update_xaxes(range=[-2, 102], title_text="score (0-100)")
     figure.update_yaxes(autorange="reversed")
-    _layout(figure, "Scores against all customers")
+    chart_layout(figure, "Scores against all customers")
     figure.update_layout(height=CHART_HEIGHT + 120, hovermode="closest")
     return figure
 
@@ -70,7 +70,7 @@ def channels_chart(channels: pd.DataFrame) -> go.Figure | None:
         )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(barmode="group")
-    _layout(figure, "Activity per channel")
+    chart_layout(figure, "Activity per channel")
     figure.update_layout(hovermode="y unified")
     return figure
 
@@ -88,7 +88,7 @@ def activity_heatmap(times: pd.DataFrame) -> go.Figure | None:
         )
     )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
-    _layout(figure, "When they are active (store clock, UTC)", legend=False)
+    chart_layout(figure, "When they are active (store clock, UTC)", legend=False)
     figure.update_layout(hovermode="closest")
     return figure
 
@@ -106,7 +106,7 @@ def interest_chart(interest: pd.DataFrame, title: str, top: int = 10) -> go.Figu
     )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(ticksuffix="%")
-    _layout(figure, title, legend=False)
+    chart_layout(figure, title, legend=False)
     figure.update_layout(hovermode="closest")
     return figure
 
@@ -137,7 +137,7 @@ def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(title_text="customers")
     figure.update_layout(barmode="group")
-    _layout(figure, "Segment sizes")
+    chart_layout(figure, "Segment sizes")
     figure.update_layout(height=max(CHART_HEIGHT, 60 + 34 * len(sizes)), hovermode="y unified")
     return figure
 
@@ -158,7 +158,7 @@ def overlap_heatmap(matrix: pd.DataFrame) -> go.Figure | None:
         )
     )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
-    _layout(figure, "Overlaps: customers in both segments", legend=False)
+    chart_layout(figure, "Overlaps: customers in both segments", legend=False)
     figure.update_layout(height=max(CHART_HEIGHT, 140 + 26 * len(matrix)), hovermode="closest")
     return figure
 
@@ -172,6 +172,6 @@ def segment_scores_chart(spread: pd.DataFrame, score: str) -> go.Figure | None:
     figure.update_traces(marker_color=PREVIEW_COLOR, fillcolor="rgba(76,120,168,0.3)")
     figure.update_xaxes(range=[-2, 102], title_text=f"{SCORE_LABELS.get(score, score)} (0-100)")
     figure.update_yaxes(autorange="reversed")
-    _layout(figure, f"{SCORE_LABELS.get(score, score)} by segment", legend=False)
+    chart_layout(figure, f"{SCORE_LABELS.get(score, score)} by segment", legend=False)
     figure.update_layout(height=max(CHART_HEIGHT, 60 + 30 * len(spread)), hovermode="closest")
     return figure

@@ -63,7 +63,6 @@ def show_empty_store() -> None:
     st.code(SEED_COMMANDS, language="bash")
 
 
-
 def page_store(title: str) -> str | None:
     """Draw a page's title and return the store's URL; on an empty store, show how to seed
     or import instead and return ``None`` (the page then stops)."""
@@ -74,6 +73,7 @@ def page_store(title: str) -> str | None:
         return None
     return url
 
+
 def show_chart(figure: go.Figure | None, *, empty: str) -> None:
     """Draw ``figure`` full width, or the caption ``empty`` when there is nothing to draw."""
     if figure is None:
@@ -82,15 +82,23 @@ def show_chart(figure: go.Figure | None, *, empty: str) -> None:
         st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
 
 
-def _layout(figure: go.Figure, title: str, *, legend: bool = True) -> go.Figure:
+def chart_layout(
+    figure: go.Figure,
+    title: str,
+    *,
+    legend: bool = True,
+    legend_y: float = -0.12,
+    hovermode: str = "x unified",
+) -> go.Figure:
+    """The dashboard's one chart frame: left-aligned title, fixed height, tight margins."""
     figure.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
         height=CHART_HEIGHT,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=legend,
         # Below the plot: a legend on top collides with the title once it wraps.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0},
-        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "top", "y": legend_y, "xanchor": "left", "x": 0},
+        hovermode=hovermode,
     )
     return figure
 
@@ -125,7 +133,7 @@ def activity_chart(activity: pd.DataFrame, period: str) -> go.Figure | None:
     )
     figure.update_yaxes(title_text="orders", secondary_y=False, rangemode="tozero")
     figure.update_yaxes(title_text="revenue", secondary_y=True, rangemode="tozero", showgrid=False)
-    return _layout(figure, f"Orders and revenue per {period}")
+    return chart_layout(figure, f"Orders and revenue per {period}")
 
 
 def events_chart(events_by_type: pd.DataFrame, period: str) -> go.Figure | None:
@@ -154,7 +162,7 @@ def events_chart(events_by_type: pd.DataFrame, period: str) -> go.Figure | None:
             )
         )
     figure.update_yaxes(title_text="events")
-    return _layout(figure, f"Events per {period}, by type")
+    return chart_layout(figure, f"Events per {period}, by type")
 
 
 def mix_chart(mix: pd.DataFrame, key: str, title: str) -> go.Figure | None:
@@ -182,7 +190,7 @@ def mix_chart(mix: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(ticksuffix="%")
     figure.update_layout(barmode="group")
-    _layout(figure, title)
+    chart_layout(figure, title)
     figure.update_layout(hovermode="closest")
     return figure
 
@@ -203,7 +211,7 @@ def ranking_chart(top: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     )
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(title_text="revenue")
-    _layout(figure, title, legend=False)
+    chart_layout(figure, title, legend=False)
     figure.update_layout(hovermode="closest")
     return figure
 
@@ -222,6 +230,6 @@ def weather_chart(weather: pd.DataFrame) -> go.Figure | None:
         )
     )
     figure.update_yaxes(title_text="orders")
-    _layout(figure, "Orders by weather", legend=False)
+    chart_layout(figure, "Orders by weather", legend=False)
     figure.update_layout(hovermode="closest")
     return figure
