@@ -7,11 +7,13 @@ own their sessions and transactions (:func:`session_scope`).
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -121,3 +123,69 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on any error."""
     with sessionmaker_for(engine)() as session, session.begin():
         yield session
+
+
+# --------------------------------------------------------------------------- WAL checkpoints
+
+
+class _Checkpointer(threading.Thread):
+    """Checkpoints one SQLite file's write-ahead log in the background.
+
+    SQLite's default checkpoints run inside whichever commit pushes the log past
+    1,000 pages, so one write in ~60 pays tens of milliseconds; real-time writers
+    turn that off on their connections (:func:`checkpoint_in_background`) and this
+    thread does a PASSIVE checkpoint (which never blocks readers or writers) a few
+    times a second instead. It stops when the file is gone or after a quiet minute.
+    """
+
+    INTERVAL_S = 0.25
+    IDLE_STOP_S = 60.0
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name=f"wal-checkpoint {path}", daemon=True)
+        self.path = path
+
+    def run(self) -> None:
+        idle, previous = 0.0, None
+        try:
+            connection = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            try:
+                while idle < self.IDLE_STOP_S and Path(self.path).exists():
+                    threading.Event().wait(self.INTERVAL_S)
+                    # (busy, frames in the log, frames checkpointed)
+                    state = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    idle = idle + self.INTERVAL_S if state == previous else 0.0
+                    previous = state
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            pass  # the file went away or cannot be opened: writers checkpoint as usual
+        finally:
+            with _CHECKPOINTERS_LOCK:
+                _CHECKPOINTERS.pop(self.path, None)
+
+
+_CHECKPOINTERS: dict[str, _Checkpointer] = {}
+_CHECKPOINTERS_LOCK = threading.Lock()
+
+
+def checkpoint_in_background(connection: Connection) -> None:
+    """Keep WAL checkpoints off this SQLite connection's commits (no-op elsewhere).
+
+    Turns off the connection's automatic checkpoints and makes sure a
+    :class:`_Checkpointer` runs for its file in this process. Connections that
+    never call this keep SQLite's automatic checkpoints, so the log cannot grow
+    without bound whatever happens to the thread.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    path = connection.engine.url.database
+    if not path or path == ":memory:":
+        return
+    if not connection.info.get("background_checkpoints"):
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.info["background_checkpoints"] = True
+    with _CHECKPOINTERS_LOCK:
+        if path not in _CHECKPOINTERS:
+            _CHECKPOINTERS[path] = _Checkpointer(path)
+            _CHECKPOINTERS[path].start()

@@ -20,16 +20,21 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 # Deterministic constraint names so Alembic migrations are stable on every backend.
 NAMING_CONVENTION = {
@@ -44,6 +49,64 @@ EVENT_TYPES = ("product_view", "search", "cart_add", "wishlist_add", "purchase",
 CHANNELS = ("web", "mobile_web", "ios", "android", "store", "email")
 DEVICES = ("desktop", "mobile", "tablet")
 WEATHERS = ("sunny", "cloudy", "rainy", "snowy", "hot", "cold")
+MOBILE_CHANNELS = ("mobile_web", "ios", "android")
+"""Channels that count as mobile activity whatever the device."""
+NIGHT_HOURS = (22, 6)
+"""Night is from 22:00 up to (not including) 06:00, store clock (UTC as stored)."""
+
+
+class activity_flag(FunctionElement[int]):  # noqa: N801 - reads like the SQL it renders
+    """One 0/1 activity flag of a timestamped row, as portable SQL for a generated column.
+
+    ``weekend``: Saturday or Sunday; ``night``: see :data:`NIGHT_HOURS`; ``mobile``:
+    ``device = 'mobile'`` or a :data:`MOBILE_CHANNELS` channel. Stored once when a
+    row is written, so batch scoring sums them instead of parsing timestamps of
+    millions of rows (``engine.profiles.stats.activity_flags`` is the same rule in
+    Python, for one event).
+    """
+
+    type = SmallInteger()
+    inherit_cache = True
+
+    def __init__(self, flag: str, timestamp: str) -> None:
+        if flag not in ("weekend", "night", "mobile"):
+            raise ValueError(f"unknown activity flag {flag!r}")
+        self.flag, self.timestamp = flag, timestamp
+        super().__init__()
+
+
+def _mobile_sql() -> str:
+    channels = ", ".join(f"'{c}'" for c in MOBILE_CHANNELS)
+    return f"device = 'mobile' OR channel IN ({channels})"
+
+
+@compiles(activity_flag, "sqlite")
+def _activity_flag_sqlite(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
+    ts = element.timestamp
+    # SQLite stores DateTime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text.
+    condition = {
+        "weekend": f"strftime('%w', substr({ts}, 1, 10)) IN ('0', '6')",
+        "night": f"CAST(substr({ts}, 12, 2) AS INTEGER) >= {NIGHT_HOURS[0]} "
+                 f"OR CAST(substr({ts}, 12, 2) AS INTEGER) < {NIGHT_HOURS[1]}",
+        "mobile": _mobile_sql(),
+    }[element.flag]
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+@compiles(activity_flag)
+def _activity_flag_default(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
+    ts = element.timestamp
+    condition = {
+        "weekend": f"EXTRACT(DOW FROM {ts}) IN (0, 6)",
+        "night": f"EXTRACT(HOUR FROM {ts}) >= {NIGHT_HOURS[0]} "
+                 f"OR EXTRACT(HOUR FROM {ts}) < {NIGHT_HOURS[1]}",
+        "mobile": _mobile_sql(),
+    }[element.flag]
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _flag_column(flag: str, timestamp: str) -> Mapped[int]:
+    return mapped_column(SmallInteger, Computed(activity_flag(flag, timestamp), persisted=True))
 
 
 class Base(DeclarativeBase):
@@ -80,7 +143,11 @@ class Product(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_time", "customer_id", "ordered_at"),)
+    __table_args__ = (
+        # Covering index of per-customer order statistics (no table look-ups).
+        Index("ix_orders_customer_activity", "customer_id", "ordered_at", "at_weekend",
+              "at_night", "on_mobile", "order_id"),
+    )
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
@@ -90,6 +157,10 @@ class Order(Base):
     location: Mapped[str | None] = mapped_column(String(100))
     # Weather at the place and day of the order, where known.
     weather: Mapped[str | None] = mapped_column(String(16))
+    # Derived when written (generated columns): see activity_flag.
+    at_weekend: Mapped[int] = _flag_column("weekend", "ordered_at")
+    at_night: Mapped[int] = _flag_column("night", "ordered_at")
+    on_mobile: Mapped[int] = _flag_column("mobile", "ordered_at")
 
 
 class OrderLine(Base):
@@ -122,7 +193,11 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_customer_time", "customer_id", "occurred_at"),
+        # Covering index of the profile statistics: a customer's events grouped by
+        # type, and their views by product, are read in index order (no sort, no
+        # table look-ups) by batch scoring and tracking alike.
+        Index("ix_events_customer_activity", "customer_id", "product_id", "event_type",
+              "occurred_at", "at_weekend", "at_night", "on_mobile"),
         Index("ix_events_anonymous", "anonymous_id"),
         Index("ix_events_time", "occurred_at"),
     )
@@ -141,6 +216,10 @@ class Event(Base):
     location: Mapped[str | None] = mapped_column(String(100))
     weather: Mapped[str | None] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
+    # Derived when written (generated columns): see activity_flag.
+    at_weekend: Mapped[int] = _flag_column("weekend", "occurred_at")
+    at_night: Mapped[int] = _flag_column("night", "occurred_at")
+    on_mobile: Mapped[int] = _flag_column("mobile", "occurred_at")
 
 
 class IdentityLink(Base):
@@ -164,6 +243,22 @@ class DailyWeather(Base):
     temperature_c: Mapped[float | None] = mapped_column(Float)
 
 
+class ScoreCalibration(Base):
+    """The store-level reference values one batch scoring run measured every score against.
+
+    Rows are never changed: a run adds one and its profiles point at it, so
+    real-time updates score with exactly the numbers of the run they continue.
+    """
+
+    __tablename__ = "score_calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    # engine.profiles.scoring.Calibration as a document (medians and shares).
+    reference: Mapped[dict[str, float]] = mapped_column(JSON)
+
+
 class Profile(Base):
     """A customer's computed profile as of a moment: nine 0-100 scores and the rest."""
 
@@ -174,6 +269,7 @@ class Profile(Base):
     )
     as_of: Mapped[datetime] = mapped_column(DateTime)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
+    calibration_id: Mapped[int | None] = mapped_column(ForeignKey("score_calibrations.id"))
     lifetime_value: Mapped[float] = mapped_column(Float)
     purchase_frequency: Mapped[float] = mapped_column(Float)
     price_sensitivity: Mapped[float] = mapped_column(Float)
@@ -184,8 +280,43 @@ class Profile(Base):
     night_shopping: Mapped[float] = mapped_column(Float)
     mobile_usage: Mapped[float] = mapped_column(Float)
     emotional_state: Mapped[str] = mapped_column(String(24), default="unknown")
-    # Inputs behind the scores, channel breakdown, interests: free-form by design.
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ProfileStats(Base):
+    """The sufficient statistics behind a profile's scores (``docs/scoring.md``).
+
+    Every score is a function of these counts and sums and the calibration, so
+    tracking updates them in place and rescores without re-reading history.
+    """
+
+    __tablename__ = "profile_stats"
+
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.customer_id"), primary_key=True
+    )
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    orders_365: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    disc_lines: Mapped[int] = mapped_column(Integer, default=0)
+    branded_lines: Mapped[int] = mapped_column(Integer, default=0)
+    top2_lines: Mapped[int] = mapped_column(Integer, default=0)
+    viewed_lines: Mapped[int] = mapped_column(Integer, default=0)
+    quick_lines: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    activity: Mapped[int] = mapped_column(Integer, default=0)
+    weekend: Mapped[int] = mapped_column(Integer, default=0)
+    night: Mapped[int] = mapped_column(Integer, default=0)
+    mobile: Mapped[int] = mapped_column(Integer, default=0)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)
+    interest_events: Mapped[int] = mapped_column(Integer, default=0)
+    spend: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_wsum: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_w: Mapped[float] = mapped_column(Float, default=0.0)
+    interest_total: Mapped[float] = mapped_column(Float, default=0.0)
+    top_interest: Mapped[float] = mapped_column(Float, default=0.0)
+    top_category: Mapped[str | None] = mapped_column(String(100))
 
 
 class SegmentRule(Base):

@@ -30,6 +30,8 @@ from engine.models import (
     Event,
     IdentityLink,
     Profile,
+    ProfileStats,
+    ScoreCalibration,
     SegmentMembership,
 )
 from engine.profiles.emotion import TONES, UNHAPPY_RATING, state_of, weighted_mean
@@ -42,11 +44,11 @@ from engine.profiles.segments import (
     replace_memberships,
 )
 from engine.profiles.stats import (
+    COUNT_COLUMNS,
+    FLOAT_COLUMNS,
     INTEREST_LAMBDA,
     compute_stats,
     decay_factor,
-    nested_stats,
-    stats_row,
 )
 from engine.timeutil import resolve_as_of
 
@@ -86,8 +88,6 @@ def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration) -> pd.Dat
 class _Batch:
     as_of: datetime
     stats: pd.DataFrame
-    brands: pd.DataFrame
-    interest: pd.DataFrame
     calibration: Calibration
     profiles: pd.DataFrame
 
@@ -100,12 +100,11 @@ def _batch(
 ) -> _Batch:
     if calibration is None and customer_ids is not None:
         # The calibration is the whole store's, whoever is being scored.
-        calibration = fit_calibration(compute_stats(session, as_of=as_of)[0])
-    stats, brands, interest = compute_stats(session, as_of=as_of, customer_ids=customer_ids)
+        calibration = fit_calibration(compute_stats(session, as_of=as_of))
+    stats = compute_stats(session, as_of=as_of, customer_ids=customer_ids)
     if calibration is None:
         calibration = fit_calibration(stats)
-    return _Batch(as_of, stats, brands, interest, calibration,
-                  profiles_from_stats(stats, calibration))
+    return _Batch(as_of, stats, calibration, profiles_from_stats(stats, calibration))
 
 
 def compute_profiles(
@@ -162,27 +161,6 @@ class ScoreRunReport:
         }
 
 
-def profile_details(
-    stats: dict[str, Any], nested: dict[str, Any], calibration: Calibration
-) -> dict[str, Any]:
-    """The ``profiles.details`` document: what tracking needs to update the profile exactly.
-
-    ``stats`` are the sufficient statistics, ``nested`` the per-brand line
-    counts and per-category interest ``[n, decay sum]``, ``calibration`` the
-    store-level values the scores were computed with; ``data_points`` says how
-    much evidence there is.
-    """
-    return {
-        "stats": stats,
-        "nested": {"brands": nested.get("brands", {}), "interest": nested.get("interest", {})},
-        "calibration": calibration.as_dict(),
-        "data_points": {
-            "orders": stats["orders"], "lines": stats["lines"],
-            "activity": stats["activity"], "reviews": stats["reviews"],
-        },
-    }
-
-
 def score_store(
     session: Session,
     *,
@@ -192,8 +170,9 @@ def score_store(
 ) -> ScoreRunReport:
     """Recompute every profile and membership in batch and replace the stored ones.
 
-    Set-based: statistics come from SQL ``GROUP BY`` queries, scores and
-    segments from vectorised frames. The caller commits.
+    Set-based: statistics come from SQL aggregation (:func:`compute_stats`, which
+    reads the committed store), scores and segments from vectorised frames, and
+    every table is written in bulk. The caller commits.
 
     Args:
         session: an open session (its transaction holds the whole rewrite).
@@ -208,26 +187,24 @@ def score_store(
     computed_at = computed_at or _now()
     rules = normalise_rules(rules) if rules is not None else load_rules(session)
     batch = _batch(session, as_of, None)
-    nested = nested_stats(batch.brands, batch.interest)
-    stats_records = batch.stats.to_dict("records")
-    empty: dict[str, Any] = {}
-    details = [
-        profile_details(_clean(rec), nested.get(rec["customer_id"], empty), batch.calibration)
-        for rec in stats_records
-    ]
     members = assign_segments(batch.profiles, rules)
-    # Each profile remembers its segments, so tracking rewrites memberships only on change.
-    by_customer = members.groupby("customer_id")["segment"].agg(list).to_dict()
-    for rec, doc in zip(stats_records, details, strict=True):
-        doc["segments"] = sorted(by_customer.get(rec["customer_id"], []))
+    calibration = ScoreCalibration(as_of=as_of, computed_at=computed_at,
+                                   reference=batch.calibration.as_dict())
+    session.add(calibration)
+    session.flush()
     rows = batch.profiles[["customer_id", *SCORES, "emotional_state"]].copy()
     rows["as_of"] = as_of
     rows["computed_at"] = computed_at
-    rows["details"] = details
+    rows["calibration_id"] = calibration.id
+    stats = batch.stats.copy()
+    stats["as_of"] = as_of
     session.execute(delete(SegmentMembership))
+    session.execute(delete(ProfileStats))
     session.execute(delete(Profile))
-    # The bulk fast path (executemany of tuples / COPY), JSON serialised per chunk.
-    insert_frame(session.connection(), Profile.__table__, rows)  # type: ignore[arg-type]
+    connection = session.connection()
+    # The bulk fast path (executemany of tuples / COPY).
+    insert_frame(connection, Profile.__table__, rows)  # type: ignore[arg-type]
+    insert_frame(connection, ProfileStats.__table__, stats)  # type: ignore[arg-type]
     replace_memberships(session, members, as_of=as_of, computed_at=computed_at)
     sizes = members.groupby("segment").size()
     return ScoreRunReport(
@@ -237,17 +214,33 @@ def score_store(
     )
 
 
-def _clean(record: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if isinstance(value, np.integer):
-            value = int(value)
-        elif isinstance(value, np.floating | float):
-            value = float(value)
-        if key == "top_category" and not isinstance(value, str):
-            value = None
-        out[key] = value
+def stats_record(row: ProfileStats | pd.Series | dict[str, Any]) -> dict[str, Any]:
+    """One customer's statistics as a plain dict (ints, floats, ``top_category``)."""
+    get = (lambda k: getattr(row, k)) if isinstance(row, ProfileStats) else row.__getitem__
+    out: dict[str, Any] = {name: int(get(name)) for name in COUNT_COLUMNS}
+    out.update({name: float(get(name)) for name in FLOAT_COLUMNS})
+    top = get("top_category")
+    out["top_category"] = top if isinstance(top, str) else None
     return out
+
+
+_CALIBRATIONS: dict[tuple[str, int], Calibration] = {}
+"""Calibrations by (database, id): rows are never changed, so they can be kept."""
+
+
+def stored_calibration(session: Session, calibration_id: int | None) -> Calibration | None:
+    """The calibration a stored profile was scored with (``None`` if it has none)."""
+    if calibration_id is None:
+        return None
+    key = (str(session.get_bind().engine.url), calibration_id)
+    if key not in _CALIBRATIONS:
+        reference = session.scalar(
+            select(ScoreCalibration.reference).where(ScoreCalibration.id == calibration_id)
+        )
+        if reference is None:
+            return None
+        _CALIBRATIONS[key] = Calibration.from_dict(reference)
+    return _CALIBRATIONS[key]
 
 
 # --------------------------------------------------------------------------- one customer
@@ -385,10 +378,12 @@ def get_profile(
     if customer is None:
         raise UserError(f"unknown customer {customer_id!r}")
     stored = session.get(Profile, customer_id) if as_of is None else None
-    if stored is not None and stored.details and "stats" in stored.details:
+    stored_stats = session.get(ProfileStats, customer_id) if stored is not None else None
+    stored_cal = stored_calibration(session, stored.calibration_id) if stored else None
+    if stored is not None and stored_stats is not None and stored_cal is not None:
         when = stored.as_of
-        stats = stored.details["stats"]
-        calibration = Calibration.from_dict(stored.details.get("calibration"))
+        stats = stats_record(stored_stats)
+        calibration = stored_cal
         segments = sorted(session.scalars(
             select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
         ))
@@ -397,8 +392,8 @@ def get_profile(
         when = resolve_as_of(session, as_of)
         profiles = compute_profiles(session, as_of=when)
         row = profiles.index[profiles["customer_id"] == customer_id]
-        batch_stats, _, _ = compute_stats(session, as_of=when, customer_ids=[customer_id])
-        stats = _clean(batch_stats.to_dict("records")[0])
+        batch_stats = compute_stats(session, as_of=when, customer_ids=[customer_id])
+        stats = stats_record(batch_stats.iloc[0])
         calibration = Calibration.from_dict(profiles.attrs["calibration"])
         found = profiles.loc[row, "segments"]
         segments = [s for s in (found.iloc[0].split(";") if len(found) else []) if s]
@@ -489,17 +484,8 @@ def get_profile(
     )
 
 
-def stored_stats(profile: Profile) -> tuple[dict[str, Any], dict[str, Any], Calibration] | None:
-    """``(stats, nested, calibration)`` of a stored profile row, or ``None`` if it has none."""
-    details = profile.details or {}
-    if "stats" not in details:
-        return None
-    return (dict(details["stats"]), {"brands": dict(details["nested"]["brands"]),
-                                     "interest": dict(details["nested"]["interest"])},
-            Calibration.from_dict(details.get("calibration")))
-
-
 __all__ = [
     "CustomerProfile", "PROFILE_COLUMNS", "ScoreDetail", "ScoreRunReport", "compute_profiles",
-    "decay_factor", "get_profile", "profiles_from_stats", "score_store", "stats_row",
+    "decay_factor", "get_profile", "profiles_from_stats", "score_store", "stats_record",
+    "stored_calibration",
 ]

@@ -85,9 +85,12 @@ def normalise_rules(rules: Mapping[str, Rule | float] | None) -> dict[str, Rule]
     return out
 
 
+_SAVED_RULES = select(SegmentRule.__table__.c.segment, SegmentRule.__table__.c.threshold)
+
+
 def load_rules(session: Session) -> dict[str, Rule]:
     """The store's rule set: saved thresholds over the defaults."""
-    saved = session.execute(select(SegmentRule.segment, SegmentRule.threshold)).all()
+    saved = session.connection().execute(_SAVED_RULES).all()
     return normalise_rules({s: t for s, t in saved if s in DEFAULT_RULES})
 
 

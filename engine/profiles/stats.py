@@ -1,10 +1,9 @@
 """Per-customer sufficient statistics: the counts and sums every score is a function of.
 
-Batch scoring computes them for the whole store with set-based SQL (``GROUP BY``
-in the database; events and order lines are each read once, into temporary
-per-(customer, product) groups that every statistic then aggregates), and
-:mod:`engine.profiles.tracking` updates one customer's statistics in place when an
-event arrives. Scores are a pure function of (statistics, calibration)
+Batch scoring (:func:`compute_stats`) computes them for the whole store with
+set-based SQL, and :mod:`engine.profiles.tracking` updates one customer's
+statistics in place when an event arrives (with the one-customer queries at the
+end of this module). Scores are a pure function of (statistics, calibration)
 (:mod:`engine.profiles.scoring`), so both paths give the same profile.
 
 Definitions (see ``docs/scoring.md``):
@@ -12,47 +11,49 @@ Definitions (see ``docs/scoring.md``):
 * **activity** = every behavioral event except ``purchase`` (a purchase is
   counted once, through its order) plus every order; an anonymous event is the
   customer's when its ``anonymous_id`` is linked to them (``identity_links``);
-* **weekend** = Saturday/Sunday, **night** = 22:00-05:59 (store clock, UTC as
-  stored), **mobile** = ``device = 'mobile'`` or channel ``mobile_web|ios|android``;
+* **weekend**, **night**, **mobile**: the generated 0/1 columns of ``events``
+  and ``orders`` (:class:`engine.models.activity_flag`; :func:`activity_flags`
+  is the same rule in Python);
+* **interest**: views and purchased lines per category, time-decayed;
 * **time decay**: an observation at ``t`` weighs ``exp(lambda * days(t - T0))``
   with a fixed origin ``T0``; the decayed value as of ``A`` is that sum times
   ``exp(-lambda * days(A - T0))``, so sums stay additive and the decay is
   applied when read (shares do not depend on ``A`` at all).
+
+How the batch stays fast on SQLite (which has no hash aggregation, so every
+``GROUP BY`` that does not follow an index sorts its input): events and orders
+are read through covering indexes in customer order, so per-customer and
+per-(customer, product) groups stream without sorting or table look-ups; the
+intermediate groups go to temporary tables keyed by customer first, so every
+later aggregate streams too; per-customer "top" values (top category, top two
+brands) are small correlated look-ups. A large store's customers are split into
+ranges scored concurrently, each range in its own process (SQLite serialises
+its memory allocator across the threads of one process, so threads would not
+run in parallel).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Float,
-    Integer,
-    Select,
-    and_,
-    case,
-    cast,
-    column,
-    extract,
-    func,
-    literal,
-    or_,
-    select,
-    table,
-    text,
-    union_all,
-)
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Connection, DateTime, Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.elements import TextClause
 
-from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
+from engine.models import MOBILE_CHANNELS, NIGHT_HOURS, Customer
 
 T0 = datetime(2000, 1, 1)
 """Origin of the time-decay weights (any fixed moment works; it cancels in shares)."""
@@ -67,7 +68,6 @@ RATING_LAMBDA = math.log(2.0) / RATING_HALF_LIFE_DAYS
 
 FREQUENCY_WINDOW = timedelta(days=365)
 IMPULSE_WINDOW_SECONDS = 30 * 60.0
-MOBILE_CHANNELS = ("mobile_web", "ios", "android")
 
 COUNT_COLUMNS = [
     "orders", "orders_365", "lines", "disc_lines", "branded_lines", "top2_lines",
@@ -77,6 +77,13 @@ COUNT_COLUMNS = [
 FLOAT_COLUMNS = ["spend", "rating_wsum", "rating_w", "interest_total", "top_interest"]
 STATS_COLUMNS = ["customer_id", *COUNT_COLUMNS, *FLOAT_COLUMNS, "top_category"]
 """Columns of :func:`compute_stats`'s frame (one row per customer)."""
+
+MAX_WORKERS = 4
+"""Upper bound on the processes of one batch (also bounded by the CPUs)."""
+MIN_PARTITION_CUSTOMERS = 20_000
+"""Stores smaller than two of these are scored in one piece (a process costs ~1 s)."""
+_BATCH_CACHE_KIB = 256 * 1024
+"""SQLite page cache per batch connection while it runs (restored afterwards)."""
 
 
 def decay_weight(at: datetime, lam: float) -> float:
@@ -89,373 +96,369 @@ def decay_factor(as_of: datetime, lam: float) -> float:
     return math.exp(-lam * ((as_of - T0).total_seconds() / 86400.0))
 
 
-# --------------------------------------------------------------------------- SQL helpers
-
-
-def _epoch_seconds(column: Any, dialect: str) -> ColumnElement[float]:
-    if dialect == "sqlite":
-        return (func.julianday(column) - 2440587.5) * 86400.0
-    return cast(extract("epoch", column), Float)
-
-
-def _days_since_t0(column: Any, dialect: str) -> ColumnElement[float]:
-    return (_epoch_seconds(column, dialect) - _T0_EPOCH) / 86400.0
-
-
-def weekday_hour(ts: Any, dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """Portable ``(day of week, hour)`` of a timestamp column; day 0 = Sunday, 6 = Saturday.
-
-    SQLite stores timestamps as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text, so the hour
-    is a substring (cheaper than ``strftime`` at millions of rows) and the weekday
-    ``strftime('%w')``; PostgreSQL uses ``extract`` (``dow`` is also 0 = Sunday).
-    """
-    if dialect == "sqlite":
-        return (
-            # The date part only: strftime rounds fractional seconds, so a moment
-            # like 23:59:59.9999999 would otherwise count as the next day.
-            cast(func.strftime("%w", func.substr(ts, 1, 10)), Integer),
-            cast(func.substr(ts, 12, 2), Integer),
-        )
-    return cast(extract("dow", ts), Integer), cast(extract("hour", ts), Integer)
-
-
-def _flags(ts: Any, channel: Any, device: Any, dialect: str) -> dict[str, ColumnElement[int]]:
-    """0/1 expressions for weekend, night and mobile activity (portable SQL)."""
-    dow, hour = weekday_hour(ts, dialect)
+def activity_flags(at: datetime, channel: str | None, device: str | None) -> dict[str, int]:
+    """The weekend/night/mobile flags of one event or order (the generated columns' rule)."""
     return {
-        "weekend": case((dow.in_([0, 6]), 1), else_=0),
-        "night": case((or_(hour >= 22, hour < 6), 1), else_=0),
-        "mobile": case(
-            (or_(device == "mobile", channel.in_(MOBILE_CHANNELS)), 1), else_=0
-        ),
+        "weekend": int(at.weekday() >= 5),
+        "night": int(at.hour >= NIGHT_HOURS[0] or at.hour < NIGHT_HOURS[1]),
+        "mobile": int(device == "mobile" or channel in MOBILE_CHANNELS),
     }
 
 
-def _stitched_events(as_of: Any, customer_ids: Sequence[Any] | None) -> Any:
-    """Events before ``as_of`` with ``cid``: their own customer, else the linked one.
-
-    With ``customer_ids`` the source is a UNION ALL of two indexed lookups
-    (own id; anonymous id linked to them) instead of a join over every event.
-    """
-    cols = (
-        Event.event_type, Event.product_id, Event.occurred_at, Event.channel, Event.device,
-    )
-    if customer_ids is None:
-        cid = func.coalesce(Event.customer_id, IdentityLink.customer_id).label("cid")
-        statement = (
-            select(cid, *cols)
-            .outerjoin(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
-            .where(Event.occurred_at < as_of)
-        )
-        return statement.subquery("e")
-    ids = list(customer_ids)
-    own = select(Event.customer_id.label("cid"), *cols).where(
-        Event.customer_id.in_(ids), Event.occurred_at < as_of
-    )
-    linked = (
-        select(IdentityLink.customer_id.label("cid"), *cols)
-        .join(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
-        .where(
-            # coalesce(...) = '' rather than IS NULL: an index on events.customer_id would
-            # otherwise tempt the planner into scanning every anonymous event in the store
-            # instead of following identity_links (customer) -> events (anonymous_id).
-            func.coalesce(Event.customer_id, "") == "",
-            IdentityLink.customer_id.in_(ids),
-            Event.occurred_at < as_of,
-        )
-    )
-    return union_all(own, linked).subquery("e")
+# --------------------------------------------------------------------------- SQL dialect bits
 
 
-def _lines(as_of: Any, customer_ids: Sequence[Any] | None) -> Any:
-    statement = (
-        select(
-            Order.customer_id.label("cid"), Order.ordered_at, OrderLine.product_id,
-            (OrderLine.quantity * OrderLine.unit_price).label("amount"),
-            case(
-                (
-                    or_(
-                        OrderLine.discount > 0,
-                        and_(Product.list_price.is_not(None),
-                             OrderLine.unit_price < Product.list_price),
-                    ),
-                    1,
-                ),
-                else_=0,
-            ).label("discounted"),
-            Product.brand, Product.category,
-        )
-        .join(Order, Order.order_id == OrderLine.order_id)
-        .join(Product, Product.product_id == OrderLine.product_id)
-        .where(Order.ordered_at < as_of)
-    )
-    if customer_ids is not None:
-        statement = statement.where(Order.customer_id.in_(list(customer_ids)))
-    return statement.subquery("l")
+@dataclass(frozen=True)
+class _Dialect:
+    """The few spellings SQLite and PostgreSQL do not share."""
+
+    name: str
+
+    def epoch(self, column: str) -> str:
+        if self.name == "sqlite":
+            return f"((julianday({column}) - 2440587.5) * 86400.0)"
+        return f"EXTRACT(EPOCH FROM {column})"
+
+    def decay(self, column: str, lam: float) -> str:
+        """``exp(lam * days since T0)`` of a timestamp column."""
+        return f"exp({lam!r} * ({self.epoch(column)} - {_T0_EPOCH!r}) / 86400.0)"
+
+    def unindexed(self, column: str) -> str:
+        """``column`` in a form SQLite will not use an index for (``+column``): the time
+        filters must not steer the planner off the customer-ordered covering indexes."""
+        return f"+{column}" if self.name == "sqlite" else column
+
+    def least(self, a: str, b: str) -> str:
+        return f"min({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
+
+    @property
+    def keyed(self) -> str:
+        """Table suffix: SQLite stores a keyed temporary table as its primary-key B-tree."""
+        return " WITHOUT ROWID" if self.name == "sqlite" else ""
+
+    @property
+    def timestamp(self) -> str:
+        return "DATETIME" if self.name == "sqlite" else "TIMESTAMP"
 
 
-def _frame(session: Session, statement: Any) -> pd.DataFrame:
-    result = session.execute(statement)
+@dataclass(frozen=True)
+class _Customers:
+    """Which customers a batch part covers: a range ``[lo, hi)``, a list, or all."""
+
+    lo: str | None = None
+    hi: str | None = None
+    ids: tuple[str, ...] | None = None
+
+    def where(self, column: str) -> str:
+        if self.ids is not None:
+            return f"{column} IN :ids"
+        parts = [f"{column} IS NOT NULL"]
+        if self.lo is not None:
+            parts.append(f"{column} >= :lo")
+        if self.hi is not None:
+            parts.append(f"{column} < :hi")
+        return " AND ".join(parts)
+
+    def params(self) -> dict[str, Any]:
+        if self.ids is not None:
+            return {"ids": list(self.ids)}
+        return {k: v for k, v in (("lo", self.lo), ("hi", self.hi)) if v is not None}
+
+
+def _statement(sql: str, customers: _Customers) -> TextClause:
+    statement = text(sql)
+    binds = [bindparam("as_of", type_=DateTime()), bindparam("since", type_=DateTime())]
+    binds = [b for b in binds if f":{b.key}" in sql]
+    if customers.ids is not None and ":ids" in sql:
+        binds.append(bindparam("ids", expanding=True))
+    return statement.bindparams(*binds)
+
+
+def _frame(connection: Connection, statement: Any, params: dict[str, Any]) -> pd.DataFrame:
+    result = connection.execute(statement, params)
     keys = list(result.keys())
-    # Column-wise from plain tuples: pandas probes every Row object for attributes
-    # (an exception per row inside SQLAlchemy), which costs more than the query.
+    # Column-wise from plain tuples: cheaper than pandas probing each Row object.
     columns = list(zip(*result.fetchall(), strict=False)) or [()] * len(keys)
     frame = pd.DataFrame({k: list(v) for k, v in zip(keys, columns, strict=True)}, columns=keys)
     for name in frame.columns:
-        # PostgreSQL's SUM of integers is NUMERIC: Decimal objects, which do not mix
-        # with floats in pandas arithmetic.
-        if frame[name].dtype == object and len(frame) and isinstance(
-            frame[name].iloc[0], Decimal
-        ):
+        # PostgreSQL's SUM of integers is NUMERIC: Decimal objects do not mix with floats.
+        present = frame[name].dropna()
+        if frame[name].dtype == object and len(present) and isinstance(present.iloc[0], Decimal):
             frame[name] = frame[name].astype(float)
     return frame
 
 
-# --------------------------------------------------------------------------- queries
-#
-# Events and order lines are each read ONCE: one GROUP BY pass reduces them to
-# per-(customer, product) groups (``eg``: events; ``lg``: lines per customer,
-# product and order time), and every statistic is an aggregate over those much
-# smaller groups. For the whole store the groups are materialised in temporary
-# tables (each later query reads them instead of re-scanning events); for a few
-# customers they stay inline subqueries (indexed look-ups; no DDL on hot paths).
+# --------------------------------------------------------------------------- batch parts
+
+_VIEWS, _LINES, _INTEREST = "tmp_pf_views", "tmp_pf_lines", "tmp_pf_interest"
 
 
-_EVENT_GROUPS = "tmp_profile_event_groups"
-_LINE_GROUPS = "tmp_profile_line_groups"
-_BATCH_CACHE_KIB = 192 * 1024
+def _drop_temp(connection: Connection) -> None:
+    for name in (_VIEWS, _LINES, _INTEREST):
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-class _CreateTempTableAs(Executable, ClauseElement):
-    """``CREATE TEMPORARY TABLE name AS <select>`` (SQLite and PostgreSQL alike)."""
-
-    inherit_cache = False
-
-    def __init__(self, name: str, query: Select[Any]) -> None:
-        self.name = name
-        self.query = query
-
-
-@compiles(_CreateTempTableAs)
-def _compile_create_temp(element: _CreateTempTableAs, compiler: Any, **kw: Any) -> str:
-    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
-
-
-def _event_groups(as_of: Any, ids: Sequence[Any] | None, dialect: str) -> Select[Any]:
-    """One pass over the (stitched) events: per (customer, product) counts, flags,
-    the decayed view weight and the first view (null when not viewed)."""
-    e = _stitched_events(as_of, ids)
-    active = e.c.event_type != "purchase"
-    view = e.c.event_type == "product_view"
-    flags = _flags(e.c.occurred_at, e.c.channel, e.c.device, dialect)
-    return (
-        select(
-            e.c.cid, e.c.product_id,
-            func.sum(case((view, 1), else_=0)).label("views"),
-            func.sum(case((e.c.event_type == "search", 1), else_=0)).label("searches"),
-            func.sum(case((active, 1), else_=0)).label("activity"),
-            *(func.sum(case((active, flag), else_=0)).label(name)
-              for name, flag in flags.items()),
-            func.sum(case(
-                (view, func.exp(INTEREST_LAMBDA * _days_since_t0(e.c.occurred_at, dialect))),
-                else_=0.0,
-            )).label("view_weight"),
-            func.min(case((view, e.c.occurred_at))).label("first_view"),
-        )
-        .where(e.c.cid.is_not(None))
-        .group_by(e.c.cid, e.c.product_id)
-    )
+def _create_temp(connection: Connection, d: _Dialect) -> None:
+    ts = d.timestamp
+    connection.execute(text(
+        f"CREATE TEMPORARY TABLE {_VIEWS} (cid VARCHAR(64) NOT NULL, "
+        "category VARCHAR(100) NOT NULL, product_id VARCHAR(64) NOT NULL, n INTEGER NOT NULL, "
+        f"weight FLOAT NOT NULL, first_view {ts} NOT NULL, "
+        f"PRIMARY KEY (cid, category, product_id)){d.keyed}"
+    ))
+    connection.execute(text(
+        f"CREATE TEMPORARY TABLE {_LINES} (cid VARCHAR(64) NOT NULL, "
+        "category VARCHAR(100) NOT NULL, order_id VARCHAR(64) NOT NULL, "
+        f"line_no INTEGER NOT NULL, product_id VARCHAR(64) NOT NULL, ordered_at {ts} NOT NULL, "
+        f"brand VARCHAR(100), spend FLOAT NOT NULL, disc INTEGER NOT NULL, first_view {ts}, "
+        f"PRIMARY KEY (cid, category, order_id, line_no)){d.keyed}"
+    ))
+    connection.execute(text(
+        f"CREATE TEMPORARY TABLE {_INTEREST} (cid VARCHAR(64) NOT NULL, "
+        "category VARCHAR(100) NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
+        f"PRIMARY KEY (cid, category)){d.keyed}"
+    ))
 
 
-def _line_groups(as_of: Any, ids: Sequence[Any] | None) -> Select[Any]:
-    """One pass over order lines joined to their order and product: ``cid,
-    product_id, ordered_at, brand, category, n`` (1), ``spend``, ``disc`` (0/1).
+def _stitched(customers: _Customers, join: str = "") -> str:
+    """FROM/WHERE of the anonymous events linked to the customers (alias ``e``, link ``k``).
 
-    Not grouped: lines are nearly unique per (customer, product, order time), so a
-    GROUP BY would sort them for nothing; the later aggregates read this instead
-    of joining order lines, orders and products again.
+    ``coalesce(e.customer_id, '') = ''`` rather than ``IS NULL`` keeps the planner
+    on identity_links -> events(anonymous_id) instead of scanning events by customer.
     """
-    lines = _lines(as_of, ids)
-    return select(
-        lines.c.cid, lines.c.product_id, lines.c.ordered_at, lines.c.brand, lines.c.category,
-        literal(1, Integer).label("n"),
-        lines.c.amount.label("spend"),
-        lines.c.discounted.label("disc"),
-    )
-
-
-def _drop_temp(session: Session) -> None:
-    for name in (_EVENT_GROUPS, _LINE_GROUPS):
-        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
-
-
-def _materialise(session: Session, name: str, query: Select[Any], *, index: bool) -> Any:
-    """``query`` as a temporary table (an object with ``.c`` like a subquery),
-    with an index on ``(cid, product_id)`` when ``index`` (the impulse join probes it)."""
-    session.execute(_CreateTempTableAs(name, query))
-    if index:
-        session.execute(text(f"CREATE INDEX {name}_key ON {name} (cid, product_id)"))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {name}"))  # temp tables are never auto-analysed
-    subquery = query.subquery()
-    return table(name, *(column(c.name, c.type) for c in subquery.c))
-
-
-def _event_counts(session: Session, eg: Any) -> pd.DataFrame:
-    names = ("views", "searches", "activity", "weekend", "night", "mobile")
-    return _frame(session, select(
-        eg.c.cid.label("customer_id"), *(func.sum(eg.c[n]).label(n) for n in names)
-    ).group_by(eg.c.cid))
-
-
-def _order_counts(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
-    dialect = session.get_bind().dialect.name
-    flags = _flags(Order.ordered_at, Order.channel, Order.device, dialect)
-    since = as_of - FREQUENCY_WINDOW
-    statement = select(
-        Order.customer_id,
-        func.count().label("orders"),
-        func.count().label("activity"),
-        func.sum(case((Order.ordered_at >= since, 1), else_=0)).label("orders_365"),
-        *(func.sum(flag).label(name) for name, flag in flags.items()),
-    ).where(Order.ordered_at < as_of).group_by(Order.customer_id)
-    if ids is not None:
-        statement = statement.where(Order.customer_id.in_(list(ids)))
-    return _frame(session, statement)
-
-
-def _line_counts(session: Session, lg: Any) -> pd.DataFrame:
-    return _frame(session, select(
-        lg.c.cid.label("customer_id"),
-        func.sum(lg.c.n).label("lines"),
-        func.sum(lg.c.disc).label("disc_lines"),
-        func.sum(lg.c.spend).label("spend"),
-    ).group_by(lg.c.cid))
-
-
-def _brand_counts(session: Session, lg: Any) -> pd.DataFrame:
-    """Columns ``customer_id, brand, n``: purchased lines per brand."""
-    frame = _frame(session, select(
-        lg.c.cid.label("customer_id"), lg.c.brand, func.sum(lg.c.n).label("n")
-    ).where(lg.c.brand.is_not(None)).group_by(lg.c.cid, lg.c.brand))
-    if frame.empty:
-        return pd.DataFrame(columns=["customer_id", "brand", "n"])
-    frame["n"] = frame["n"].astype("int64")
-    return frame
-
-
-def _category_interest(session: Session, eg: Any, lg: Any) -> pd.DataFrame:
-    """Columns ``customer_id, category, n, weight``: views + purchased lines, decay sums."""
-    dialect = session.get_bind().dialect.name
-    views = (
-        select(
-            eg.c.cid.label("customer_id"), Product.category,
-            func.sum(eg.c.views).label("n"),
-            func.sum(eg.c.view_weight).label("weight"),
-        )
-        .join(Product, Product.product_id == eg.c.product_id)
-        .where(eg.c.views > 0, Product.category.is_not(None))
-        .group_by(eg.c.cid, Product.category)
-    )
-    bought = (
-        select(
-            lg.c.cid.label("customer_id"), lg.c.category,
-            func.sum(lg.c.n).label("n"),
-            func.sum(lg.c.n * func.exp(
-                INTEREST_LAMBDA * _days_since_t0(lg.c.ordered_at, dialect))).label("weight"),
-        )
-        .where(lg.c.category.is_not(None))
-        .group_by(lg.c.cid, lg.c.category)
-    )
-    frame = pd.concat([_frame(session, views), _frame(session, bought)], ignore_index=True)
-    if frame.empty:
-        return pd.DataFrame(columns=["customer_id", "category", "n", "weight"])
-    frame["weight"] = frame["weight"].astype(float)
-    frame["n"] = frame["n"].astype("int64")
-    return frame.groupby(["customer_id", "category"], as_index=False)[["n", "weight"]].sum()
-
-
-def impulse_statement(
-    session: Session, as_of: Any, ids: Sequence[Any] | None,
-    eg: Any = None, lg: Any = None,
-) -> Any:
-    """Per customer: lines whose product was viewed at or before the order
-    (``viewed_lines``), and those ordered within 30 minutes of that first view
-    (``quick_lines``). ``as_of`` and the ids may be bound parameters (tracking
-    builds the one-customer statement once and reuses it). ``eg``/``lg``: the
-    event and line groups when already materialised (default: inline subqueries).
-    """
-    dialect = session.get_bind().dialect.name
-    if eg is None:
-        eg = _event_groups(as_of, ids, dialect).subquery("eg")
-    if lg is None:
-        lg = _line_groups(as_of, ids).subquery("lg")
-    first, bought = eg, lg
-    gap = _epoch_seconds(bought.c.ordered_at, dialect) - _epoch_seconds(
-        first.c.first_view, dialect)
     return (
-        select(
-            bought.c.cid.label("customer_id"),
-            func.sum(bought.c.n).label("viewed_lines"),
-            func.sum(case((gap <= IMPULSE_WINDOW_SECONDS, bought.c.n), else_=0))
-            .label("quick_lines"),
-        )
-        # Materialised groups carry an index on (cid, product_id); inline ones are
-        # aggregate subqueries, which SQLite materialises and indexes automatically.
-        .join(first, and_(first.c.cid == bought.c.cid,
-                          first.c.product_id == bought.c.product_id))
-        .where(first.c.first_view.is_not(None), first.c.first_view <= bought.c.ordered_at)
-        .group_by(bought.c.cid)
+        f"FROM identity_links k JOIN events e ON e.anonymous_id = k.anonymous_id {join} "
+        f"WHERE coalesce(e.customer_id, '') = '' AND {customers.where('k.customer_id')}"
     )
 
 
-def _review_sums(session: Session, as_of: datetime, ids: Sequence[str] | None) -> pd.DataFrame:
-    dialect = session.get_bind().dialect.name
-    weight = func.exp(RATING_LAMBDA * _days_since_t0(Review.reviewed_at, dialect))
-    statement = select(
-        Review.customer_id,
-        func.count().label("reviews"),
-        func.sum(Review.rating * weight).label("rating_wsum"),
-        func.sum(weight).label("rating_w"),
-    ).where(Review.reviewed_at < as_of).group_by(Review.customer_id)
-    if ids is not None:
-        statement = statement.where(Review.customer_id.in_(list(ids)))
-    return _frame(session, statement)
+def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.DataFrame:
+    """The statistics of the customers in ``customers`` (only those with any data)."""
+    d = _Dialect(connection.dialect.name)
+    params = {"as_of": as_of, "since": as_of - FREQUENCY_WINDOW, **customers.params()}
+
+    def run(sql: str) -> Any:
+        return connection.execute(_statement(sql, customers), params)
+
+    def fetch(sql: str) -> pd.DataFrame:
+        return _frame(connection, _statement(sql, customers), params)
+
+    view_weight = d.decay("e.occurred_at", INTEREST_LAMBDA)
+    view_groups = (
+        f"max(coalesce(p.category, '')), e.product_id, count(*), sum({view_weight}), "
+        "min(e.occurred_at)"
+    )
+    before = f"{d.unindexed('e.occurred_at')} < :as_of"
+    view_filter = f"e.event_type = 'product_view' AND {before}"
+    _drop_temp(connection)
+    _create_temp(connection, d)
+    # Views per (customer, product): the covering index yields them in this order.
+    run(
+        f"INSERT INTO {_VIEWS} (cid, category, product_id, n, weight, first_view) "
+        f"SELECT e.customer_id, {view_groups} "
+        "FROM events e JOIN products p ON p.product_id = e.product_id "
+        f"WHERE {customers.where('e.customer_id')} AND {view_filter} "
+        "GROUP BY e.customer_id, e.product_id"
+    )
+    run(
+        f"INSERT INTO {_VIEWS} (cid, category, product_id, n, weight, first_view) "
+        f"SELECT k.customer_id, {view_groups} "
+        f"{_stitched(customers, 'JOIN products p ON p.product_id = e.product_id')} "
+        f"AND {view_filter} GROUP BY k.customer_id, e.product_id "
+        "ON CONFLICT (cid, category, product_id) DO UPDATE SET "
+        f"n = {_VIEWS}.n + excluded.n, weight = {_VIEWS}.weight + excluded.weight, "
+        f"first_view = {d.least(f'{_VIEWS}.first_view', 'excluded.first_view')}"
+    )
+    counts = (
+        "sum(CASE WHEN e.event_type = 'product_view' THEN 1 ELSE 0 END) AS views, "
+        "sum(CASE WHEN e.event_type = 'search' THEN 1 ELSE 0 END) AS searches, "
+        "count(*) AS activity, sum(e.at_weekend) AS weekend, sum(e.at_night) AS night, "
+        "sum(e.on_mobile) AS mobile"
+    )
+    activity = fetch(
+        f"SELECT e.customer_id AS customer_id, {counts} "
+        f"FROM events e WHERE {customers.where('e.customer_id')} "
+        f"AND e.event_type <> 'purchase' AND {before} "
+        "GROUP BY e.customer_id "
+        "UNION ALL "
+        f"SELECT k.customer_id, {counts} {_stitched(customers)} "
+        f"AND e.event_type <> 'purchase' AND {before} "
+        "GROUP BY k.customer_id"
+    )
+    orders = fetch(
+        "SELECT customer_id, count(*) AS orders, count(*) AS activity, "
+        "sum(CASE WHEN ordered_at >= :since THEN 1 ELSE 0 END) AS orders_365, "
+        "sum(at_weekend) AS weekend, sum(at_night) AS night, sum(on_mobile) AS mobile "
+        f"FROM orders WHERE {customers.where('customer_id')} "
+        f"AND {d.unindexed('ordered_at')} < :as_of "
+        "GROUP BY customer_id"
+    )
+    # Order lines with their first view (if any) of the same product.
+    run(
+        f"INSERT INTO {_LINES} (cid, category, order_id, line_no, product_id, ordered_at, "
+        "brand, spend, disc, first_view) "
+        "SELECT o.customer_id, coalesce(p.category, ''), o.order_id, l.line_no, l.product_id, "
+        "o.ordered_at, p.brand, l.quantity * l.unit_price, "
+        "CASE WHEN l.discount > 0 OR (p.list_price IS NOT NULL "
+        "AND l.unit_price < p.list_price) THEN 1 ELSE 0 END, "
+        f"(SELECT v.first_view FROM {_VIEWS} v WHERE v.cid = o.customer_id "
+        "AND v.category = coalesce(p.category, '') AND v.product_id = l.product_id) "
+        # CROSS JOIN: SQLite then reads orders first, through their covering index in
+        # customer order (PostgreSQL plans it as the inner join it is).
+        "FROM orders o CROSS JOIN order_lines l JOIN products p ON p.product_id = l.product_id "
+        f"WHERE l.order_id = o.order_id AND {customers.where('o.customer_id')} "
+        f"AND {d.unindexed('o.ordered_at')} < :as_of"
+    )
+    gap = f"{d.epoch('ordered_at')} - {d.epoch('first_view')}"
+    lines = fetch(
+        "SELECT cid AS customer_id, count(*) AS lines, sum(disc) AS disc_lines, "
+        "sum(spend) AS spend, count(brand) AS branded_lines, "
+        "sum(CASE WHEN first_view <= ordered_at THEN 1 ELSE 0 END) AS viewed_lines, "
+        "sum(CASE WHEN first_view <= ordered_at "
+        f"AND {gap} <= {IMPULSE_WINDOW_SECONDS!r} THEN 1 ELSE 0 END) AS quick_lines "
+        f"FROM {_LINES} GROUP BY cid"
+    )
+    # Interest per (customer, category): views, then purchased lines on top.
+    run(
+        f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
+        f"SELECT cid, category, sum(n), sum(weight) FROM {_VIEWS} WHERE category <> '' "
+        "GROUP BY cid, category"
+    )
+    run(
+        f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
+        f"SELECT cid, category, count(*), sum({d.decay('ordered_at', INTEREST_LAMBDA)}) "
+        f"FROM {_LINES} WHERE category <> '' GROUP BY cid, category "
+        f"ON CONFLICT (cid, category) DO UPDATE SET n = {_INTEREST}.n + excluded.n, "
+        f"weight = {_INTEREST}.weight + excluded.weight"
+    )
+    interest = fetch(
+        "SELECT cid AS customer_id, sum(n) AS interest_events, sum(weight) AS interest_total "
+        f"FROM {_INTEREST} GROUP BY cid"
+    )
+    brand_rank = (
+        f"(SELECT count(*) FROM {_LINES} b WHERE b.cid = c.customer_id AND b.brand IS NOT NULL "
+        "GROUP BY b.brand ORDER BY count(*) DESC LIMIT 1{offset})"
+    )
+    top_interest = (
+        f"(SELECT i.{{column}} FROM {_INTEREST} i WHERE i.cid = c.customer_id "
+        "ORDER BY i.weight DESC, i.category LIMIT 1)"
+    )
+    tops = fetch(
+        "SELECT c.customer_id AS customer_id, "
+        f"{top_interest.format(column='category')} AS top_category, "
+        f"{top_interest.format(column='weight')} AS top_interest, "
+        f"{brand_rank.format(offset='')} AS brand_1, "
+        f"{brand_rank.format(offset=' OFFSET 1')} AS brand_2 "
+        f"FROM customers c WHERE {customers.where('c.customer_id')}"
+    )
+    review_weight = d.decay("reviewed_at", RATING_LAMBDA)
+    reviews = fetch(
+        "SELECT customer_id, count(*) AS reviews, "
+        f"sum(rating * {review_weight}) AS rating_wsum, sum({review_weight}) AS rating_w "
+        f"FROM reviews WHERE {customers.where('customer_id')} AND reviewed_at < :as_of "
+        "GROUP BY customer_id"
+    )
+    _drop_temp(connection)
+
+    tops = tops.fillna({"brand_1": 0, "brand_2": 0})
+    tops["top2_lines"] = tops.pop("brand_1").astype("int64") + tops.pop("brand_2").astype("int64")
+    return _combine([activity, orders, lines, interest, tops, reviews])
+
+
+def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Outer-join per-customer parts; columns present twice (events and orders both
+    carry weekend/night/mobile/activity) are added up."""
+    out: pd.DataFrame | None = None
+    for part in parts:
+        if part["customer_id"].duplicated().any():  # own and stitched events
+            part = part.groupby("customer_id", sort=False).sum(min_count=1).reset_index()
+        part = part.set_index("customer_id")
+        if out is None:
+            out = part
+            continue
+        shared = [c for c in part.columns if c in out.columns]
+        out = out.join(part, how="outer", suffixes=("", "_r"))
+        for name in shared:
+            out[name] = out[name].fillna(0) + out.pop(f"{name}_r").fillna(0)
+    assert out is not None
+    out.index.name = "customer_id"
+    return out.reset_index()
 
 
 # --------------------------------------------------------------------------- the frame
 
 
-def _top2(brands: pd.DataFrame) -> pd.DataFrame:
-    """``customer_id, branded_lines, top2_lines`` from per-brand counts, vectorised."""
-    if brands.empty:
-        return pd.DataFrame(columns=["customer_id", "branded_lines", "top2_lines"])
-    ranked = brands.sort_values(["customer_id", "n"], ascending=[True, False], kind="stable")
-    rank = ranked.groupby("customer_id").cumcount()
-    total = ranked.groupby("customer_id")["n"].sum()
-    top2 = ranked.loc[rank.to_numpy() < 2].groupby("customer_id")["n"].sum()
-    return pd.DataFrame({"branded_lines": total, "top2_lines": top2}).reset_index()
+def _partitions(session: Session, workers: int) -> list[_Customers]:
+    """Up to ``workers`` customer-id ranges of about equal size (by number of customers)."""
+    total = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
+    workers = min(workers, total // MIN_PARTITION_CUSTOMERS)
+    if workers <= 1:
+        return [_Customers()]
+    bounds: list[str | None] = [None]
+    for k in range(1, workers):
+        bounds.append(session.scalar(
+            select(Customer.customer_id).order_by(Customer.customer_id)
+            .offset(total * k // workers).limit(1)
+        ))
+    bounds.append(None)
+    return [_Customers(lo=bounds[k], hi=bounds[k + 1]) for k in range(workers)]
 
 
-def _top_interest(interest: pd.DataFrame) -> pd.DataFrame:
-    """``customer_id, interest_events, interest_total, top_interest, top_category``."""
-    if interest.empty:
-        return pd.DataFrame(
-            columns=["customer_id", "interest_events", "interest_total", "top_interest",
-                     "top_category"]
-        )
-    # Ties go to the alphabetically first category, the same rule tracking uses.
-    ranked = interest.sort_values(
-        ["customer_id", "weight", "category"], ascending=[True, False, True], kind="stable"
+def _workers(engine: Engine) -> int:
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return 1  # every connection to an in-memory database is a different database
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+@contextmanager
+def _batch_connection(connection: Connection) -> Iterator[Connection]:
+    """``connection`` with a large SQLite page cache for the duration (restored after)."""
+    if connection.dialect.name != "sqlite":
+        yield connection
+        return
+    restore = []
+    for schema in ("main", "temp"):
+        previous = connection.execute(text(f"PRAGMA {schema}.cache_size")).scalar()
+        restore.append(f"PRAGMA {schema}.cache_size={int(previous or 0)}")
+        connection.execute(text(f"PRAGMA {schema}.cache_size=-{_BATCH_CACHE_KIB}"))
+    try:
+        yield connection
+    finally:
+        for statement in restore:
+            connection.execute(text(statement))
+
+
+def part_in_process(url: str, as_of: datetime, customers: _Customers) -> pd.DataFrame:
+    """One range of the batch in a worker process, on its own connection (read-only)."""
+    from engine.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection, _batch_connection(connection) as batch:
+            frame = _part(batch, as_of, customers)
+            connection.rollback()
+            return frame
+    finally:
+        engine.dispose()
+
+
+worker_peak_mib = 0.0
+"""Largest peak resident memory (MiB) of any worker process so far (for the benchmark)."""
+
+
+def _run_worker(url: str, as_of: datetime, customers: _Customers) -> pd.DataFrame:
+    """One range in a child process (see :mod:`engine.profiles.stats_worker`)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.profiles.stats_worker"],
+        input=pickle.dumps((url, as_of, customers)), capture_output=True, check=False,
     )
-    grouped = ranked.groupby("customer_id", sort=True)
-    first = grouped.head(1).set_index("customer_id")
-    return pd.DataFrame({
-        "interest_events": grouped["n"].sum(),
-        "interest_total": grouped["weight"].sum(),
-        "top_interest": first["weight"],
-        "top_category": first["category"],
-    }).reset_index()
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise RuntimeError(f"batch scoring worker failed: {' '.join(tail)}")
+    frame, peak_mib = pickle.loads(proc.stdout)
+    global worker_peak_mib
+    worker_peak_mib = max(worker_peak_mib, float(peak_mib))
+    return frame  # type: ignore[no-any-return]
 
 
 def compute_stats(
@@ -463,146 +466,181 @@ def compute_stats(
     *,
     as_of: datetime,
     customer_ids: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    workers: int | None = None,
+) -> pd.DataFrame:
     """Every customer's sufficient statistics from data strictly before ``as_of``.
 
     Args:
-        session: an open session (nothing is written).
+        session: an open session (nothing is written but temporary tables).
         as_of: the moment; only rows stamped strictly before it are read.
         customer_ids: restrict to these customers (default: every customer in
             ``customers``, including those without any data).
+        workers: processes for the whole store (default: one per CPU, at most
+            :data:`MAX_WORKERS`, and only for stores of at least two
+            :data:`MIN_PARTITION_CUSTOMERS`). The first range is read on the
+            session's connection, the others in worker processes, which see what
+            is committed.
 
     Returns:
-        ``(stats, brands, interest)``: ``stats`` has :data:`STATS_COLUMNS` (one
-        row per customer, counts as int, no NaN except ``top_category``);
-        ``brands`` has ``customer_id, brand, n``; ``interest`` has
-        ``customer_id, category, n, weight`` (decay sums, see module docs).
+        Frame with :data:`STATS_COLUMNS`, one row per customer sorted by id,
+        counts as int, no NaN except ``top_category`` (``None`` without interest).
     """
+    connection = session.connection()
     if customer_ids is None:
-        customers = _frame(session, select(Customer.customer_id).order_by(Customer.customer_id))
+        customers = _frame(connection, select(Customer.customer_id).order_by(
+            Customer.customer_id), {})
+        engine = connection.engine
+        partitions = _partitions(session, workers if workers is not None else _workers(engine))
+        url = engine.url.render_as_string(hide_password=False)
+        # The other ranges run in child processes (threads here only wait for them)
+        # while this one reads the first range on the session's connection.
+        with ThreadPoolExecutor(max_workers=max(1, len(partitions) - 1)) as waiters:
+            futures = [waiters.submit(_run_worker, url, as_of, p) for p in partitions[1:]]
+            with _batch_connection(connection) as batch:
+                parts = [_part(batch, as_of, partitions[0])]
+            parts += [future.result() for future in futures]
     else:
-        customers = pd.DataFrame({"customer_id": sorted(set(customer_ids))})
-    dialect = session.get_bind().dialect.name
-    event_groups = _event_groups(as_of, customer_ids, dialect)
-    line_groups = _line_groups(as_of, customer_ids)
-    whole_store = customer_ids is None
-    restore: list[str] = []
-    if whole_store and dialect == "sqlite":
-        # Millions of grouped rows overflow SQLite's default 2 MB page caches, and the
-        # sorts and temporary tables then spill to disk. Bounded (2 x 192 MiB), and
-        # restored below: the cache belongs to the pooled connection.
-        for schema in ("main", "temp"):
-            previous = session.execute(text(f"PRAGMA {schema}.cache_size")).scalar()
-            restore.append(f"PRAGMA {schema}.cache_size={int(previous or 0)}")
-            session.execute(text(f"PRAGMA {schema}.cache_size=-{_BATCH_CACHE_KIB}"))
-    if whole_store:
-        _drop_temp(session)
-        eg = _materialise(session, _EVENT_GROUPS, event_groups, index=True)
-        lg = _materialise(session, _LINE_GROUPS, line_groups, index=False)
-    else:
-        eg, lg = event_groups.subquery("eg"), line_groups.subquery("lg")
-    brands = _brand_counts(session, lg)
-    interest = _category_interest(session, eg, lg)
-    parts = [
-        _event_counts(session, eg),
-        _order_counts(session, as_of, customer_ids),
-        _line_counts(session, lg),
-        _frame(session, impulse_statement(session, as_of, customer_ids, eg, lg)),
-        _review_sums(session, as_of, customer_ids),
-        _top2(brands),
-        _top_interest(interest),
-    ]
-    if whole_store:
-        # Not in a ``finally``: after a failed statement PostgreSQL refuses every other
-        # until rollback; a leftover table is dropped by the next run's first step.
-        _drop_temp(session)
-    for statement in restore:
-        session.execute(text(statement))
-    stats = customers[["customer_id"]].copy()
-    for part in parts:
-        if part.empty:
-            continue
-        part = part.copy()
-        # Orders and events both carry weekend/night/mobile: add them up.
-        overlap = [c for c in part.columns if c != "customer_id" and c in stats.columns]
-        stats = stats.merge(part, on="customer_id", how="left", suffixes=("", "_r"))
-        for name in overlap:
-            stats[name] = stats[name].fillna(0) + stats.pop(f"{name}_r").fillna(0)
+        ids = tuple(sorted(set(customer_ids)))
+        customers = pd.DataFrame({"customer_id": list(ids)})
+        parts = [_part(connection, as_of, _Customers(ids=ids))] if ids else []
+    stats = customers[["customer_id"]]
+    found = [p for p in parts if not p.empty]
+    if found:
+        stats = stats.merge(pd.concat(found, ignore_index=True), on="customer_id", how="left")
+    return _typed(stats)
+
+
+def _typed(stats: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({"customer_id": stats["customer_id"].astype(str).to_numpy()})
     for name in COUNT_COLUMNS:
-        stats[name] = (
-            pd.to_numeric(stats[name], errors="coerce").fillna(0).astype("int64")
-            if name in stats else np.zeros(len(stats), dtype=np.int64)
-        )
+        out[name] = (pd.to_numeric(stats[name], errors="coerce").fillna(0).astype("int64")
+                     if name in stats else np.zeros(len(stats), dtype=np.int64))
     for name in FLOAT_COLUMNS:
-        stats[name] = (
-            pd.to_numeric(stats[name], errors="coerce").fillna(0.0).astype(float)
-            if name in stats else np.zeros(len(stats))
-        )
-    if "top_category" not in stats:
-        stats["top_category"] = None
-    stats["top_category"] = stats["top_category"].astype(object).where(
-        stats["top_category"].notna(), None
-    )
-    return stats[STATS_COLUMNS].reset_index(drop=True), brands, interest
+        out[name] = (pd.to_numeric(stats[name], errors="coerce").fillna(0.0).astype(float)
+                     if name in stats else np.zeros(len(stats)))
+    top = stats["top_category"] if "top_category" in stats else pd.Series([None] * len(stats))
+    out["top_category"] = pd.Series([v if isinstance(v, str) else None for v in top.tolist()],
+                                    dtype=object)
+    return out[STATS_COLUMNS].sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- one customer
+#
+# Tracking keeps one customer's statistics current with O(1) counter updates plus
+# these indexed look-ups; they implement the batch definitions for one customer
+# (tests compare the two on random event sequences).
 
 
-def nested_stats(
-    brands: pd.DataFrame, interest: pd.DataFrame
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Per customer: ``{"brands": {brand: n}, "interest": {category: [n, weight]}}``.
-
-    Tracking needs these to update top-2 brands and the top category
-    incrementally. Building one JSON-able dict per customer is serialisation
-    (one pass over the grouped rows), not aggregation.
-    """
-    out: dict[str, dict[str, Any]] = {}
-    for cid, brand, n in zip(brands["customer_id"].tolist(), brands["brand"].tolist(),
-                             brands["n"].tolist(), strict=True):
-        out.setdefault(cid, {"brands": {}, "interest": {}})["brands"][brand] = int(n)
-    for cid, category, n, weight in zip(
-        interest["customer_id"].tolist(), interest["category"].tolist(),
-        interest["n"].tolist(), interest["weight"].tolist(), strict=True,
-    ):
-        out.setdefault(cid, {"brands": {}, "interest": {}})["interest"][category] = [
-            int(n), float(weight)
-        ]
-    return out
+def _one_customer_views(d: _Dialect) -> str:
+    """Views of ``:cid`` before ``:as_of``, own and stitched: ``product_id, occurred_at``."""
+    return (
+        "SELECT e.product_id AS product_id, e.occurred_at AS occurred_at FROM events e "
+        "WHERE e.customer_id = :cid AND e.event_type = 'product_view' "
+        "AND e.occurred_at < :as_of "
+        "UNION ALL SELECT e.product_id, e.occurred_at FROM identity_links k "
+        "JOIN events e ON e.anonymous_id = k.anonymous_id "
+        "WHERE k.customer_id = :cid AND coalesce(e.customer_id, '') = '' "
+        "AND e.event_type = 'product_view' AND e.occurred_at < :as_of"
+    )
 
 
-def stats_row(stats: pd.DataFrame, index: int) -> dict[str, Any]:
-    """Row ``index`` of a stats frame as a plain dict (JSON-able)."""
-    row = stats.iloc[index]
-    out: dict[str, Any] = {"customer_id": str(row["customer_id"])}
-    for name in COUNT_COLUMNS:
-        out[name] = int(row[name])
-    for name in FLOAT_COLUMNS:
-        out[name] = float(row[name])
-    out["top_category"] = row["top_category"] if isinstance(row["top_category"], str) else None
-    return out
+def _one_customer_lines(join: str = "") -> str:
+    return (
+        "FROM orders o JOIN order_lines l ON l.order_id = o.order_id "
+        f"JOIN products p ON p.product_id = l.product_id {join} "
+        "WHERE o.customer_id = :cid AND o.ordered_at < :as_of"
+    )
 
 
-def refresh_derived(stats: dict[str, Any], nested: dict[str, Any]) -> None:
-    """Recompute the brand/category summary fields of one customer's stats from ``nested``."""
-    counts = sorted(nested.get("brands", {}).values(), reverse=True)
-    stats["branded_lines"] = int(sum(counts))
-    stats["top2_lines"] = int(sum(counts[:2]))
-    interest = nested.get("interest", {})
-    stats["interest_events"] = int(sum(v[0] for v in interest.values()))
-    stats["interest_total"] = float(sum(v[1] for v in interest.values()))
+_ONE_CUSTOMER: dict[tuple[str, str], TextClause] = {}
+
+
+def _one(kind: str, dialect: str) -> TextClause:
+    """The one-customer statement ``kind``, built once per dialect."""
+    key = (kind, dialect)
+    if key not in _ONE_CUSTOMER:
+        d = _Dialect(dialect)
+        views = _one_customer_views(d)
+        sql = {
+            "interest": (
+                "SELECT category, sum(n) AS n, sum(w) AS w FROM ("
+                f"SELECT p.category AS category, count(*) AS n, "
+                f"sum({d.decay('v.occurred_at', INTEREST_LAMBDA)}) AS w "
+                f"FROM ({views}) v JOIN products p ON p.product_id = v.product_id "
+                "WHERE p.category IS NOT NULL GROUP BY p.category "
+                "UNION ALL SELECT p.category, count(*), "
+                f"sum({d.decay('o.ordered_at', INTEREST_LAMBDA)}) {_one_customer_lines()} "
+                "AND p.category IS NOT NULL GROUP BY p.category"
+                ") t GROUP BY category"
+            ),
+            "brands": (
+                f"SELECT p.brand, count(*) {_one_customer_lines()} AND p.brand IS NOT NULL "
+                "GROUP BY p.brand"
+            ),
+            "impulse": (
+                "SELECT sum(CASE WHEN f.first_view <= o.ordered_at THEN 1 ELSE 0 END), "
+                "sum(CASE WHEN f.first_view <= o.ordered_at AND "
+                f"{d.epoch('o.ordered_at')} - {d.epoch('f.first_view')} <= "
+                f"{IMPULSE_WINDOW_SECONDS!r} THEN 1 ELSE 0 END) "
+                + _one_customer_lines(
+                    f"JOIN (SELECT product_id, min(occurred_at) AS first_view FROM ({views}) v "
+                    "GROUP BY product_id) f ON f.product_id = l.product_id"
+                )
+            ),
+            "orders_365": (
+                "SELECT count(*) FROM orders WHERE customer_id = :cid "
+                "AND ordered_at >= :since AND ordered_at < :as_of"
+            ),
+        }[kind]
+        binds = [bindparam("as_of", type_=DateTime())]
+        if ":since" in sql:
+            binds.append(bindparam("since", type_=DateTime()))
+        _ONE_CUSTOMER[key] = text(sql).bindparams(*binds)
+    return _ONE_CUSTOMER[key]
+
+
+def customer_interest(session: Session, customer_id: str, as_of: datetime
+                      ) -> dict[str, tuple[int, float]]:
+    """One customer's interest per category: ``{category: (n, decay sum)}``."""
+    rows = session.connection().execute(_one("interest", session.get_bind().dialect.name),
+                           {"cid": customer_id, "as_of": as_of})
+    return {str(c): (int(n), float(w)) for c, n, w in rows}
+
+
+def customer_brands(session: Session, customer_id: str, as_of: datetime) -> dict[str, int]:
+    """One customer's purchased lines per brand."""
+    rows = session.connection().execute(_one("brands", session.get_bind().dialect.name),
+                           {"cid": customer_id, "as_of": as_of})
+    return {str(b): int(n) for b, n in rows}
+
+
+def customer_impulse(session: Session, customer_id: str, as_of: datetime) -> tuple[int, int]:
+    """``(viewed_lines, quick_lines)`` of one customer."""
+    row = session.connection().execute(_one("impulse", session.get_bind().dialect.name),
+                          {"cid": customer_id, "as_of": as_of}).first()
+    return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
+
+
+def customer_orders_365(session: Session, customer_id: str, as_of: datetime) -> int:
+    """Orders of one customer in the :data:`FREQUENCY_WINDOW` before ``as_of``."""
+    return int(session.connection().execute(
+        _one("orders_365", session.get_bind().dialect.name),
+        {"cid": customer_id, "as_of": as_of, "since": as_of - FREQUENCY_WINDOW},
+    ).scalar() or 0)
+
+
+def apply_interest(stats: dict[str, Any], interest: dict[str, tuple[int, float]],
+                   brands: dict[str, int] | None = None) -> None:
+    """Set the interest (and, given ``brands``, brand) fields of one customer's stats."""
+    stats["interest_events"] = int(sum(n for n, _ in interest.values()))
+    stats["interest_total"] = float(sum(w for _, w in interest.values()))
     if interest:
+        # Ties go to the alphabetically first category, as in the batch.
         category, (_, weight) = min(interest.items(), key=lambda kv: (-kv[1][1], kv[0]))
         stats["top_category"], stats["top_interest"] = category, float(weight)
     else:
         stats["top_category"], stats["top_interest"] = None, 0.0
-
-
-def activity_flags(at: datetime, channel: str | None, device: str | None) -> dict[str, int]:
-    """The same weekend/night/mobile flags as the SQL, for one event or order."""
-    return {
-        "weekend": int(at.weekday() >= 5),
-        "night": int(at.hour >= 22 or at.hour < 6),
-        "mobile": int(device == "mobile" or channel in MOBILE_CHANNELS),
-    }
+    if brands is not None:
+        counts = sorted(brands.values(), reverse=True)
+        stats["branded_lines"] = int(sum(counts))
+        stats["top2_lines"] = int(sum(counts[:2]))

@@ -2,9 +2,11 @@
 
 :func:`track` validates the event (nothing is written when it is invalid),
 stores it (idempotent on ``event_id``), and updates the customer's sufficient
-statistics in place: O(1) counter updates plus at most two indexed look-ups
-(orders in the frequency window; the customer's first views for impulse). The
-scores are then recomputed with the calibration stored with the profile, so the
+statistics (``profile_stats``) in place: O(1) counter updates, plus indexed
+one-customer look-ups for what depends on history (orders in the frequency
+window; for views and purchases the first views behind impulse buying and the
+per-category interest; for purchases the per-brand lines). The scores are then
+recomputed with the calibration of the batch run the profile belongs to, so the
 result equals a batch recompute as of the same moment with that calibration
 (``tests/engine/profiles/test_tracking.py`` checks it with random event sequences).
 
@@ -21,11 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, bindparam, delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine.db import checkpoint_in_background
 from engine.errors import ValidationError
 from engine.models import (
     DEVICES,
@@ -38,23 +41,27 @@ from engine.models import (
     OrderLine,
     Product,
     Profile,
+    ProfileStats,
     Review,
+    ScoreCalibration,
     SegmentMembership,
 )
 from engine.profiles.emotion import state_of, weighted_mean
-from engine.profiles.profile import _batch, _clean, _now, profile_details
-from engine.profiles.scoring import SCORES, Calibration, score_columns
+from engine.profiles.profile import _batch, _now, stats_record, stored_calibration
+from engine.profiles.scoring import Calibration, score_columns
 from engine.profiles.segments import Rules, load_rules, normalise_rules, segments_for
 from engine.profiles.stats import (
-    FREQUENCY_WINDOW,
-    INTEREST_LAMBDA,
+    COUNT_COLUMNS,
+    FLOAT_COLUMNS,
     RATING_LAMBDA,
     activity_flags,
+    apply_interest,
     compute_stats,
+    customer_brands,
+    customer_impulse,
+    customer_interest,
+    customer_orders_365,
     decay_weight,
-    impulse_statement,
-    nested_stats,
-    refresh_derived,
 )
 from engine.timeutil import newest_timestamp, to_utc_naive
 
@@ -168,53 +175,46 @@ def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-_IMPULSE_STATEMENTS: dict[str, Any] = {}
+def _stored(session: Session, customer_id: str) -> tuple[Profile | None, ProfileStats | None]:
+    """The customer's stored profile and statistics, in one query."""
+    found = session.execute(
+        select(Profile, ProfileStats)
+        .outerjoin(ProfileStats, ProfileStats.customer_id == Profile.customer_id)
+        .where(Profile.customer_id == customer_id)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
-def _impulse_for_one(session: Session) -> Any:
-    """The impulse query for one customer, built once per dialect with bound parameters
-    (building the SQL expression costs more than running it)."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _IMPULSE_STATEMENTS:
-        _IMPULSE_STATEMENTS[dialect] = impulse_statement(
-            session, bindparam("one_as_of", type_=DateTime()), [bindparam("one_customer")]
-        )
-    return _IMPULSE_STATEMENTS[dialect]
+def _stats_of(session: Session, customer_id: str, as_of: datetime) -> dict[str, Any]:
+    return stats_record(compute_stats(session, as_of=as_of, customer_ids=[customer_id]).iloc[0])
 
 
-def _stats_of(
-    session: Session, customer_id: str, as_of: datetime
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    stats, brands, interest = compute_stats(session, as_of=as_of, customer_ids=[customer_id])
-    nested = nested_stats(brands, interest).get(customer_id, {"brands": {}, "interest": {}})
-    return _clean(stats.to_dict("records")[0]), nested
+def _store_calibration(session: Session, as_of: datetime) -> tuple[int, Calibration]:
+    """The newest batch run's calibration, else one fitted on the store as of ``as_of``
+    (and recorded, so the profiles tracking creates point at it)."""
+    newest = session.scalars(
+        select(ScoreCalibration).order_by(ScoreCalibration.id.desc()).limit(1)
+    ).first()
+    if newest is None:
+        calibration = _batch(session, as_of, None).calibration
+        newest = ScoreCalibration(as_of=as_of, computed_at=_now(),
+                                  reference=calibration.as_dict())
+        session.add(newest)
+        session.flush()
+    return newest.id, Calibration.from_dict(newest.reference)
 
 
-def _store_calibration(session: Session, as_of: datetime) -> Calibration:
-    """The calibration of the newest stored profile, else fitted on the store as of ``as_of``."""
-    details = session.scalar(
-        select(Profile.details).order_by(Profile.computed_at.desc()).limit(1)
-    )
-    if details and "calibration" in details:
-        return Calibration.from_dict(details["calibration"])
-    return _batch(session, as_of, None).calibration
+def _apply(stats: dict[str, Any], ev: dict[str, Any], product: Any) -> None:
+    """Add one event's O(1) contribution to a customer's statistics (the batch rules).
 
-
-def _apply(
-    stats: dict[str, Any],
-    nested: dict[str, Any],
-    ev: dict[str, Any],
-    product: Product | None,
-) -> None:
-    """Add one event's contribution to a customer's statistics (the batch rules, one row)."""
+    ``product`` is the event's product row (``price``, ``list_price``), if any.
+    """
     at = ev["occurred_at"]
-    flags = activity_flags(at, ev["channel"], ev["device"])
     kind = ev["event_type"]
     # A purchase counts once, through its order; every other event is activity.
     stats["activity"] += 1
-    for name, flag in flags.items():
+    for name, flag in activity_flags(at, ev["channel"], ev["device"]).items():
         stats[name] += flag
-    category = product.category if product is not None else None
     if kind == "product_view":
         stats["views"] += 1
     elif kind == "search":
@@ -232,13 +232,18 @@ def _apply(
         stats["spend"] += price
         if product.list_price is not None and price < product.list_price:
             stats["disc_lines"] += 1
-        if product.brand is not None:
-            brands = nested["brands"]
-            brands[product.brand] = int(brands.get(product.brand, 0)) + 1
-    if kind in ("product_view", "purchase") and category is not None:
-        n, weight = nested["interest"].get(category, [0, 0.0])
-        nested["interest"][category] = [int(n) + 1, float(weight) + decay_weight(
-            at, INTEREST_LAMBDA)]
+
+
+def _refresh_history(session: Session, stats: dict[str, Any], customer_id: str,
+                     kind: str, as_of: datetime) -> None:
+    """Re-read the history-dependent statistics one event of ``kind`` can change."""
+    stats["orders_365"] = customer_orders_365(session, customer_id, as_of)
+    if kind in ("product_view", "purchase"):
+        stats["viewed_lines"], stats["quick_lines"] = customer_impulse(
+            session, customer_id, as_of)
+        apply_interest(stats, customer_interest(session, customer_id, as_of),
+                       customer_brands(session, customer_id, as_of)
+                       if kind == "purchase" else None)
 
 
 def track(
@@ -267,113 +272,107 @@ def track(
         ValidationError: the event is invalid (nothing is written).
     """
     ev = validate_event(event)
-    product = session.get(Product, ev["product_id"]) if ev["product_id"] else None
+    conn = session.connection()
+    checkpoint_in_background(conn)
+    product = (conn.execute(_SQL.product, {"pid": ev["product_id"]}).first()
+               if ev["product_id"] else None)
     if ev["product_id"] and product is None:
         raise ValidationError(f"invalid product_id {ev['product_id']!r}: no such product")
-    if ev["event_id"] is not None and session.scalar(
-        select(Event.id).where(Event.event_id == ev["event_id"])
-    ) is not None:
+    if ev["event_id"] is not None and conn.execute(
+        _SQL.duplicate, {"eid": ev["event_id"]}
+    ).first() is not None:
         return TrackResult("duplicate", ev["customer_id"], ev["event_id"])
-    link = session.get(IdentityLink, ev["anonymous_id"]) if ev["anonymous_id"] else None
-    customer_id = ev["customer_id"] or (link.customer_id if link is not None else None)
+    linked_to = (conn.execute(_SQL.link, {"aid": ev["anonymous_id"]}).scalar()
+                 if ev["anonymous_id"] else None)
+    customer_id = ev["customer_id"] or linked_to
     if ev["event_type"] in NEEDS_CUSTOMER and customer_id is None:
         raise ValidationError(
             f"missing customer_id: a {ev['event_type']} event needs a customer_id "
             "(or an anonymous_id already linked to a customer)"
         )
+    stored = conn.execute(_SQL.stored, {"cid": customer_id}).first() if customer_id else None
 
     # ---- every check passed: write.
-    if ev["customer_id"] is not None and session.get(Customer, ev["customer_id"]) is None:
-        session.add(Customer(customer_id=ev["customer_id"]))
-        session.flush()
-    relinked = False
-    if ev["anonymous_id"] is not None and ev["customer_id"] is not None and link is None:
-        session.add(IdentityLink(anonymous_id=ev["anonymous_id"],
-                                 customer_id=ev["customer_id"], linked_at=ev["occurred_at"]))
-        relinked = True
-    row_id = session.execute(
-        insert(Event).values(
-            event_id=ev["event_id"], customer_id=ev["customer_id"],
-            anonymous_id=ev["anonymous_id"], event_type=ev["event_type"],
-            product_id=ev["product_id"], query=ev["query"], occurred_at=ev["occurred_at"],
-            channel=ev["channel"], device=ev["device"], location=ev["location"],
-            weather=ev["weather"], rating=ev["rating"],
-        ).returning(Event.id)
-    ).scalar_one()
+    if ev["customer_id"] is not None and stored is None and conn.execute(
+        _SQL.customer, {"cid": ev["customer_id"]}
+    ).first() is None:
+        conn.execute(_SQL.insert_customer, {"customer_id": ev["customer_id"]})
+    relinked = ev["anonymous_id"] is not None and ev["customer_id"] is not None \
+        and linked_to is None
+    if relinked:
+        conn.execute(_SQL.insert_link, {"anonymous_id": ev["anonymous_id"],
+                                        "customer_id": ev["customer_id"],
+                                        "linked_at": ev["occurred_at"]})
+    row_id = conn.execute(_SQL.insert_event, {k: ev[k] for k in _EVENT_FIELDS}).scalar_one()
     key = f"trk-{ev['event_id'] or row_id}"
     if ev["event_type"] == "purchase":
         assert product is not None and customer_id is not None
-        session.execute(insert(Order).values(
-            order_id=key, customer_id=customer_id, ordered_at=ev["occurred_at"],
-            channel=ev["channel"], device=ev["device"], location=ev["location"],
-            weather=ev["weather"],
-        ))
-        session.execute(insert(OrderLine).values(
-            order_id=key, line_no=1, product_id=product.product_id, quantity=1.0,
-            unit_price=float(product.price or 0.0), discount=0.0,
-        ))
+        conn.execute(_SQL.insert_order, {
+            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
+            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
+            "weather": ev["weather"],
+        })
+        conn.execute(_SQL.insert_line, {
+            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
+            "unit_price": float(product.price or 0.0), "discount": 0.0,
+        })
     elif ev["event_type"] == "review":
-        session.execute(insert(Review).values(
-            review_id=key, customer_id=customer_id, product_id=ev["product_id"],
-            rating=ev["rating"], reviewed_at=ev["occurred_at"],
-        ))
+        conn.execute(_SQL.insert_review, {
+            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
+            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
+        })
     if customer_id is None:
         return TrackResult("anonymous", None, ev["event_id"])
 
-    profile = session.get(Profile, customer_id)
-    details = profile.details if profile is not None else None
-    if profile is not None and details and "stats" in details and not relinked:
-        as_of = max(profile.as_of, ev["occurred_at"] + _JUST_AFTER)
-        calibration = Calibration.from_dict(details.get("calibration"))
-        stats = dict(details["stats"])
-        nested = {"brands": dict(details["nested"]["brands"]),
-                  "interest": {k: list(v) for k, v in details["nested"]["interest"].items()}}
-        _apply(stats, nested, ev, product)
-        stats["orders_365"] = int(session.scalar(
-            select(func.count()).select_from(Order).where(
-                Order.customer_id == customer_id,
-                Order.ordered_at >= as_of - FREQUENCY_WINDOW,
-                Order.ordered_at < as_of,
-            )
-        ) or 0)
-        if ev["event_type"] in ("product_view", "purchase"):
-            impulse = session.execute(
-                _impulse_for_one(session), {"one_customer": customer_id, "one_as_of": as_of}
-            ).first()
-            stats["viewed_lines"] = int(impulse[1]) if impulse else 0
-            stats["quick_lines"] = int(impulse[2] or 0) if impulse else 0
-        refresh_derived(stats, nested)
+    calibration_id = stored.calibration_id if stored is not None else None
+    calibration = stored_calibration(session, calibration_id)
+    has_stats = stored is not None and stored.stats_customer_id is not None
+    if stored is not None and has_stats and calibration is not None and not relinked:
+        as_of = max(stored.profile_as_of, ev["occurred_at"] + _JUST_AFTER)
+        stats = stats_record(stored._mapping)
+        _apply(stats, ev, product)
+        _refresh_history(session, stats, customer_id, ev["event_type"], as_of)
     else:
         newest = newest_timestamp(session)
         as_of = max(
             ev["occurred_at"] + _JUST_AFTER,
             (newest + _JUST_AFTER) if newest is not None else ev["occurred_at"],
-            profile.as_of if profile is not None else ev["occurred_at"],
+            stored.profile_as_of if stored is not None else ev["occurred_at"],
         )
-        calibration = (
-            Calibration.from_dict(details["calibration"])
-            if details and "calibration" in details else _store_calibration(session, as_of)
-        )
-        stats, nested = _stats_of(session, customer_id, as_of)
-    return _write_profile(
-        session, customer_id, stats, nested, calibration, as_of,
+        if calibration is None:
+            calibration_id, calibration = _store_calibration(session, as_of)
+        stats = _stats_of(session, customer_id, as_of)
+    result = _write_profile(
+        session, customer_id, stats, calibration, calibration_id, as_of,
         normalise_rules(rules) if rules is not None else load_rules(session),
-        computed_at or _now(), profile, ev["event_id"],
+        computed_at or _now(), stored is not None, has_stats, ev["event_id"],
     )
+    _expire(session, customer_id)
+    return result
+
+
+def _expire(session: Session, customer_id: str) -> None:
+    """Objects of this customer the session holds are stale after the Core writes."""
+    for model in (Profile, ProfileStats):
+        held = session.identity_map.get(session.identity_key(model, customer_id))
+        if held is not None:
+            session.expire(held)
 
 
 def _write_profile(
     session: Session,
     customer_id: str,
     stats: dict[str, Any],
-    nested: dict[str, Any],
     calibration: Calibration,
+    calibration_id: int | None,
     as_of: datetime,
     rules: Rules,
     computed_at: datetime,
-    profile: Profile | None,
+    has_profile: bool,
+    has_stats: bool,
     event_id: str | None,
 ) -> TrackResult:
+    conn = session.connection()
     scores = {k: float(v) for k, v in score_columns(stats, calibration).items()}
     mean = float(weighted_mean(stats["rating_wsum"], stats["rating_w"]))
     state = str(state_of(mean if stats["reviews"] else 0.0, stats["reviews"]))
@@ -381,27 +380,82 @@ def _write_profile(
     share = 100.0 * stats["top_interest"] / total if total > 0 else 0.0
     segments = segments_for(scores, stats["top_category"], share, stats["interest_events"],
                             rules)
-    details = profile_details(stats, nested, calibration)
-    previous = (profile.details or {}).get("segments") if profile is not None else None
-    details["segments"] = segments
-    if profile is None:
-        profile = Profile(customer_id=customer_id)
-        session.add(profile)
-    profile.as_of = as_of
-    profile.computed_at = computed_at
-    for name in SCORES:
-        setattr(profile, name, scores[name])
-    profile.emotional_state = state
-    profile.details = details
-    if previous == segments:
-        # Memberships unchanged: keep their rows (their as_of is the last change).
-        session.flush()
-        return TrackResult("recorded", customer_id, event_id, scores, segments, state)
-    session.execute(delete(SegmentMembership).where(SegmentMembership.customer_id == customer_id))
-    if segments:
-        session.execute(insert(SegmentMembership), [
-            {"customer_id": customer_id, "segment": s, "computed_at": computed_at,
-             "as_of": as_of} for s in segments
-        ])
-    session.flush()
+    profile = {"customer_id": customer_id, "as_of": as_of, "computed_at": computed_at,
+               "calibration_id": calibration_id, "emotional_state": state, **scores}
+    figures = {"customer_id": customer_id, "as_of": as_of, **stats}
+    key = {"b_customer_id": customer_id}
+    if has_profile:
+        conn.execute(_SQL.update_profile, {**profile, **key})
+    else:
+        conn.execute(_SQL.insert_profile, profile)
+    if has_stats:
+        conn.execute(_SQL.update_stats, {**figures, **key})
+    else:
+        conn.execute(_SQL.insert_stats, figures)
+    previous = sorted(conn.execute(_SQL.memberships, {"cid": customer_id}).scalars())
+    if previous != segments:
+        # Memberships change only when the segments do (their as_of is the last change).
+        conn.execute(_SQL.delete_memberships, {"cid": customer_id})
+        if segments:
+            conn.execute(_SQL.insert_membership, [
+                {"customer_id": customer_id, "segment": s, "computed_at": computed_at,
+                 "as_of": as_of} for s in segments
+            ])
     return TrackResult("recorded", customer_id, event_id, scores, segments, state)
+
+
+_EVENT_FIELDS = ("event_id", "customer_id", "anonymous_id", "event_type", "product_id", "query",
+                 "occurred_at", "channel", "device", "location", "weather", "rating")
+
+
+def _keyed_update(table: Any, key: str) -> Any:
+    """``UPDATE table SET <every other column given> WHERE key = :b_key``."""
+    return update(table).where(table.c[key] == bindparam(f"b_{key}"))
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+class _Statements:
+    """The hot path's statements, built once (building SQL costs more than running it)."""
+
+    def __init__(self) -> None:
+        products, events = _table(Product), _table(Event)
+        profiles, stats = _table(Profile), _table(ProfileStats)
+        memberships = _table(SegmentMembership)
+        self.product = select(
+            products.c.product_id, products.c.price, products.c.list_price, products.c.brand,
+            products.c.category,
+        ).where(products.c.product_id == bindparam("pid"))
+        self.duplicate = select(events.c.id).where(events.c.event_id == bindparam("eid")).limit(1)
+        links = _table(IdentityLink)
+        self.link = select(links.c.customer_id).where(links.c.anonymous_id == bindparam("aid"))
+        self.customer = select(_table(Customer).c.customer_id).where(
+            _table(Customer).c.customer_id == bindparam("cid"))
+        self.stored = (
+            select(profiles.c.as_of.label("profile_as_of"), profiles.c.calibration_id,
+                   stats.c.customer_id.label("stats_customer_id"),
+                   *(stats.c[name] for name in (*COUNT_COLUMNS, *FLOAT_COLUMNS,
+                                                "top_category")))
+            .select_from(profiles.outerjoin(stats, stats.c.customer_id == profiles.c.customer_id))
+            .where(profiles.c.customer_id == bindparam("cid"))
+        )
+        self.insert_customer = insert(_table(Customer))
+        self.insert_link = insert(links)
+        self.insert_event = insert(events).returning(events.c.id)
+        self.insert_order = insert(_table(Order))
+        self.insert_line = insert(_table(OrderLine))
+        self.insert_review = insert(_table(Review))
+        self.insert_profile = insert(profiles)
+        self.update_profile = _keyed_update(profiles, "customer_id")
+        self.insert_stats = insert(stats)
+        self.update_stats = _keyed_update(stats, "customer_id")
+        self.memberships = select(memberships.c.segment).where(
+            memberships.c.customer_id == bindparam("cid"))
+        self.delete_memberships = delete(memberships).where(
+            memberships.c.customer_id == bindparam("cid"))
+        self.insert_membership = insert(memberships)
+
+
+_SQL = _Statements()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.bulk import frame_records, insert_frame
 from engine.db import session_scope
-from engine.models import Customer, Event, Product, Profile
+from engine.models import Customer, Event, Product, Recommendation
 
 
 def test_fast_path_round_trips_every_type(store):
@@ -55,21 +55,19 @@ def test_frame_records_turn_missing_values_into_none():
 
 
 def test_fast_path_serialises_json_columns(store):
-    profiles = pd.DataFrame({
-        "customer_id": ["c1", "c2"],
-        "as_of": pd.to_datetime(["2024-03-01", "2024-03-01"]),
-        "computed_at": pd.to_datetime(["2024-03-02", "2024-03-02"]),
-        "emotional_state": ["unknown", "unknown"],
-        **{score: [50.0, 50.0] for score in (
-            "lifetime_value", "purchase_frequency", "price_sensitivity", "brand_loyalty",
-            "impulse_buying", "research_intensity", "weekend_shopping", "night_shopping",
-            "mobile_usage")},
-        "details": [{"stats": {"orders": 2}, "segments": ["night_owl"]}, None],
+    stamp = pd.to_datetime(["2024-03-01", "2024-03-01"])
+    recommendations = pd.DataFrame({
+        "customer_id": ["c1", "c2"], "context": ["default", "default"], "rank": [1, 1],
+        "product_id": ["p1", "p1"], "score": [90.0, 80.0], "reason": ["because", "because"],
+        "contributions": [{"trending": 0.5, "why": ["rain"]}, None],
+        "as_of": stamp, "computed_at": stamp,
     })
     with store.begin() as connection:
         insert_frame(connection, Customer.__table__, pd.DataFrame({"customer_id": ["c1", "c2"]}))
-        assert insert_frame(connection, Profile.__table__, profiles) == 2
+        insert_frame(connection, Product.__table__, pd.DataFrame({"product_id": ["p1"]}))
+        assert insert_frame(connection, Recommendation.__table__, recommendations) == 2
     with session_scope(store) as session:
-        c1, c2 = session.scalars(select(Profile).order_by(Profile.customer_id)).all()
-        assert c1.details == {"stats": {"orders": 2}, "segments": ["night_owl"]}
-        assert c2.details is None
+        c1, c2 = session.scalars(select(Recommendation)
+                                 .order_by(Recommendation.customer_id)).all()
+        assert c1.contributions == {"trending": 0.5, "why": ["rain"]}
+        assert c2.contributions is None

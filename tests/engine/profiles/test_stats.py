@@ -11,9 +11,13 @@ from engine.db import session_scope
 from engine.profiles.stats import (
     INTEREST_LAMBDA,
     RATING_LAMBDA,
+    activity_flags,
     compute_stats,
+    customer_brands,
+    customer_impulse,
+    customer_interest,
+    customer_orders_365,
     decay_weight,
-    nested_stats,
 )
 
 from .factories import AS_OF, build
@@ -23,7 +27,7 @@ def test_hand_store_statistics(store):
     with session_scope(store) as session:
         build(session)
     with session_scope(store) as session:
-        stats, brands, interest = compute_stats(session, as_of=AS_OF)
+        stats = compute_stats(session, as_of=AS_OF)
     rows = stats.set_index("customer_id")
     assert list(rows.index) == ["c1", "c2", "c3"]
     c1 = rows.loc["c1"]
@@ -51,9 +55,24 @@ def test_hand_store_statistics(store):
     assert c2["top_category"] == "Books"
     c3 = rows.loc["c3"]
     assert int(c3["activity"]) == 0 and c3["top_category"] is None and c3["spend"] == 0.0
-    nested = nested_stats(brands, interest)
-    assert nested["c1"]["brands"] == {"Acme": 1, "Beta": 2}
-    assert nested["c1"]["interest"]["Books"][0] == 1
+
+
+def test_one_customer_lookups_match_the_batch(store):
+    """The look-ups tracking uses give the batch's figures for each customer."""
+    with session_scope(store) as session:
+        build(session)
+    with session_scope(store) as session:
+        rows = compute_stats(session, as_of=AS_OF).set_index("customer_id")
+        assert customer_brands(session, "c1", AS_OF) == {"Acme": 1, "Beta": 2}
+        for cid in ("c1", "c2", "c3"):
+            interest = customer_interest(session, cid, AS_OF)
+            row = rows.loc[cid]
+            assert sum(n for n, _ in interest.values()) == row["interest_events"]
+            assert sum(w for _, w in interest.values()) == pytest.approx(row["interest_total"])
+            assert customer_impulse(session, cid, AS_OF) == (row["viewed_lines"],
+                                                             row["quick_lines"])
+            assert customer_orders_365(session, cid, AS_OF) == row["orders_365"]
+        assert customer_interest(session, "c1", AS_OF)["Books"][0] == 1
 
 
 def test_as_of_is_strict_and_windows_move(sqlite_store):
@@ -61,11 +80,11 @@ def test_as_of_is_strict_and_windows_move(sqlite_store):
         build(session)
     with session_scope(sqlite_store) as session:
         # o2 at 2024-01-10 23:30 is not strictly before itself.
-        stats, _, _ = compute_stats(session, as_of=datetime(2024, 1, 10, 23, 30))
+        stats = compute_stats(session, as_of=datetime(2024, 1, 10, 23, 30))
         c1 = stats.set_index("customer_id").loc["c1"]
         assert (int(c1["orders"]), int(c1["lines"]), int(c1["reviews"])) == (1, 2, 0)
         # A year and a day later o1 and o2 have left the 365-day window.
-        later, _, _ = compute_stats(session, as_of=datetime(2025, 1, 11))
+        later = compute_stats(session, as_of=datetime(2025, 1, 11))
         c1 = later.set_index("customer_id").loc["c1"]
         assert (int(c1["orders"]), int(c1["orders_365"])) == (2, 0)
 
@@ -74,9 +93,9 @@ def test_customer_filter_matches_whole_store(sqlite_store):
     with session_scope(sqlite_store) as session:
         build(session)
     with session_scope(sqlite_store) as session:
-        whole, _, _ = compute_stats(session, as_of=AS_OF)
+        whole = compute_stats(session, as_of=AS_OF)
         for cid in ("c1", "c2"):
-            one, _, _ = compute_stats(session, as_of=AS_OF, customer_ids=[cid])
+            one = compute_stats(session, as_of=AS_OF, customer_ids=[cid])
             a = whole.set_index("customer_id").loc[cid]
             b = one.set_index("customer_id").loc[cid]
             for name in a.index:
@@ -86,24 +105,27 @@ def test_customer_filter_matches_whole_store(sqlite_store):
                     assert a[name] == b[name]
 
 
-def test_weekday_hour_is_portable(store):
-    """Sunday = 0 .. Saturday = 6 and the hour, identically on SQLite and PostgreSQL."""
+def test_generated_activity_flags_match_python(store):
+    """The generated weekend/night/mobile columns follow ``activity_flags`` on each backend,
+    at the edges: the last microsecond of a Sunday, midnight, 05:59 and 22:00."""
     from sqlalchemy import select
 
-    from engine.models import Customer
-    from engine.profiles.stats import weekday_hour
+    from engine.models import Customer, Order
 
     moments = {
-        "sun": datetime(2024, 6, 2, 23, 59, 59, 999999),  # a Sunday, last microsecond
-        "mon": datetime(2024, 6, 3, 0, 0, 0),
-        "sat": datetime(2024, 6, 8, 5, 30),
-        "wed": datetime(2024, 6, 5, 22, 0, 0, 1),
+        "sun": (datetime(2024, 6, 2, 23, 59, 59, 999999), "ios", None),
+        "mon": (datetime(2024, 6, 3, 0, 0, 0), "web", "mobile"),
+        "sat": (datetime(2024, 6, 8, 5, 59, 59), None, None),
+        "wed": (datetime(2024, 6, 5, 22, 0, 0, 1), "store", "desktop"),
+        "thu": (datetime(2024, 6, 6, 6, 0, 0), "mobile_web", "tablet"),
     }
     with session_scope(store) as session:
-        session.add_all(Customer(customer_id=k, signup_at=v) for k, v in moments.items())
+        session.add(Customer(customer_id="c"))
+        session.flush()
+        session.add_all(Order(order_id=k, customer_id="c", ordered_at=t, channel=ch, device=dv)
+                        for k, (t, ch, dv) in moments.items())
     with session_scope(store) as session:
-        dow, hour = weekday_hour(Customer.signup_at, session.get_bind().dialect.name)
-        rows = session.execute(select(Customer.customer_id, dow, hour)).all()
-    assert {r[0]: (int(r[1]), int(r[2])) for r in rows} == {
-        "sun": (0, 23), "mon": (1, 0), "sat": (6, 5), "wed": (3, 22),
-    }
+        rows = session.execute(select(Order.order_id, Order.at_weekend, Order.at_night,
+                                      Order.on_mobile)).all()
+    got = {r[0]: {"weekend": r[1], "night": r[2], "mobile": r[3]} for r in rows}
+    assert got == {k: activity_flags(*v) for k, v in moments.items()}

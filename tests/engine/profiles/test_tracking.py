@@ -23,12 +23,12 @@ from engine.models import (
 )
 from engine.profiles import (
     SCORES,
-    Calibration,
     compute_profiles,
     get_profile,
     score_store,
     track,
 )
+from engine.profiles.profile import stored_calibration
 from engine.profiles.segments import ENTHUSIAST, load_rules
 
 from .factories import AS_OF, build
@@ -179,7 +179,7 @@ def _compare_with_batch(engine) -> None:
     with session_scope(engine) as session:
         rules = load_rules(session)
         for profile in session.scalars(select(Profile)).all():
-            calibration = Calibration.from_dict(profile.details["calibration"])
+            calibration = stored_calibration(session, profile.calibration_id)
             batch = compute_profiles(session, as_of=profile.as_of, calibration=calibration,
                                      customer_ids=[profile.customer_id], rules=rules)
             row = batch.iloc[0]
