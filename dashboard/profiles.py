@@ -22,6 +22,7 @@ from engine.errors import UserError
 from engine.frames import load_customers, load_events, load_order_lines
 from engine.profiles import (
     SCORES,
+    Calibration,
     CustomerProfile,
     Rule,
     assign_segments,
@@ -67,10 +68,12 @@ def load_profiles(url: str, as_of: datetime | None) -> pd.DataFrame:
         names = load_customers(session)[["customer_id", "name"]]
     if profiles.empty:  # no customer yet: the page says so (and the key's dtype is unknown)
         return profiles.assign(name=pd.Series(dtype=object))
-    profiles = profiles.merge(names, on="customer_id", how="left")
-    return profiles.sort_values(
+    attrs = dict(profiles.attrs)  # the calibration and as_of (a merge drops them)
+    profiles = profiles.merge(names, on="customer_id", how="left").sort_values(
         ["activity", "orders", "customer_id"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
+    profiles.attrs = attrs
+    return profiles
 
 
 def find_customers(profiles: pd.DataFrame, text: str, limit: int = PICKER_LIMIT) -> list[str]:
@@ -95,10 +98,16 @@ def customer_label(profiles: pd.DataFrame) -> dict[str, str]:
 
 @st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=64, show_spinner="Building the profile...")
 def load_profile(url: str, as_of: datetime | None, customer_id: str) -> CustomerProfile | None:
-    """One customer's :class:`engine.profiles.CustomerProfile`; ``None`` for an unknown id."""
+    """One customer's :class:`engine.profiles.CustomerProfile`; ``None`` for an unknown id.
+
+    A profile computed as of a moment is scored against the calibration the whole
+    store was scored with for the population charts (cached), not refitted.
+    """
+    reference = load_profiles(url, as_of).attrs.get("calibration")
+    calibration = Calibration.from_dict(reference) if reference else None
     try:
         with session_scope(get_engine(url)) as session:
-            return get_profile(session, customer_id, as_of=as_of)
+            return get_profile(session, customer_id, as_of=as_of, calibration=calibration)
     except UserError:
         return None
 

@@ -42,6 +42,7 @@ from engine.profiles.segments import (
     load_rules,
     normalise_rules,
     replace_memberships,
+    segments_for,
 )
 from engine.profiles.stats import (
     COUNT_COLUMNS,
@@ -362,14 +363,24 @@ def _history(events: pd.DataFrame, event_type: str, columns: list[str]) -> pd.Da
 
 
 def get_profile(
-    session: Session, customer_id: str, *, as_of: datetime | None = None
+    session: Session,
+    customer_id: str,
+    *,
+    as_of: datetime | None = None,
+    calibration: Calibration | None = None,
 ) -> CustomerProfile:
     """One customer's unified profile.
 
     Without ``as_of``: the stored profile (as last written by ``score`` or
     ``track``), or computed on the fly when the store was never scored. With
-    ``as_of``: computed on the fly from data strictly before it (the store's
-    calibration refitted as of then), never read from rows computed at another time.
+    ``as_of``: computed on the fly from data strictly before it, never read from
+    rows computed at another time.
+
+    Args:
+        calibration: for a computed profile, the store's calibration as of the same
+            moment when the caller has it (e.g. from :func:`compute_profiles`'
+            ``attrs``); by default it is fitted on the whole store, which costs a
+            batch pass.
 
     Raises:
         UserError: unknown customer.
@@ -390,13 +401,14 @@ def get_profile(
         source, computed_at = "stored", stored.computed_at
     else:
         when = resolve_as_of(session, as_of)
-        profiles = compute_profiles(session, as_of=when)
-        row = profiles.index[profiles["customer_id"] == customer_id]
-        batch_stats = compute_stats(session, as_of=when, customer_ids=[customer_id])
-        stats = stats_record(batch_stats.iloc[0])
-        calibration = Calibration.from_dict(profiles.attrs["calibration"])
-        found = profiles.loc[row, "segments"]
-        segments = [s for s in (found.iloc[0].split(";") if len(found) else []) if s]
+        if calibration is None:
+            calibration = fit_calibration(compute_stats(session, as_of=when))
+        one = compute_stats(session, as_of=when, customer_ids=[customer_id])
+        stats = stats_record(one.iloc[0])
+        row = profiles_from_stats(one, calibration).iloc[0]
+        segments = segments_for({name: float(row[name]) for name in SCORES},
+                                row["top_category"], float(row["category_share"]),
+                                int(row["interest_events"]), load_rules(session))
         source, computed_at = "computed", None
     details = explain(stats, calibration)
     mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])

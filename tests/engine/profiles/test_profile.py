@@ -71,3 +71,26 @@ def test_compute_profiles_columns_and_no_nan(sqlite_store):
     assert profiles.attrs["as_of"] == AS_OF
     # c1: 3 lines, 1 discounted; store share 1/3 -> (1 + 3 * 1/3) / (3 + 3) = 1/3.
     assert profiles.loc[0, "price_sensitivity"] == pytest.approx(100 / 3)
+
+
+def test_computed_profile_matches_the_batch_and_takes_its_calibration(sqlite_store):
+    """A profile computed as of a moment scores and segments like the batch as of then;
+    given the batch's calibration it does not refit one (and agrees)."""
+    from engine.profiles import SCORES, Calibration
+
+    moment = datetime(2024, 1, 12, 12)
+    with session_scope(sqlite_store) as session:
+        build(session)
+    with session_scope(sqlite_store) as session:
+        batch = compute_profiles(session, as_of=moment).set_index("customer_id")
+        calibration = Calibration.from_dict(batch.attrs["calibration"])
+        fitted = get_profile(session, "c1", as_of=moment)
+        given = get_profile(session, "c1", as_of=moment, calibration=calibration)
+        # A different calibration changes the scores: it is really used.
+        skewed = get_profile(session, "c1", as_of=moment,
+                             calibration=Calibration(median_spend=1e6))
+    for profile in (fitted, given):
+        assert {k: v.value for k, v in profile.scores.items()} == pytest.approx(
+            {k: batch.loc["c1", k] for k in SCORES})
+        assert profile.segments == [s for s in batch.loc["c1", "segments"].split(";") if s]
+    assert skewed.scores["lifetime_value"].value < given.scores["lifetime_value"].value
