@@ -84,6 +84,8 @@ MIN_PARTITION_CUSTOMERS = 20_000
 """Stores smaller than two of these are scored in one piece (a process costs ~1 s)."""
 _BATCH_CACHE_KIB = 256 * 1024
 """SQLite page cache per batch connection while it runs (restored afterwards)."""
+_BATCH_WORK_MEM_MIB = 128
+"""PostgreSQL ``work_mem`` of a batch transaction (per sort or hash; the default is 4 MB)."""
 
 
 def decay_weight(at: datetime, lam: float) -> float:
@@ -117,7 +119,9 @@ class _Dialect:
     def epoch(self, column: str) -> str:
         if self.name == "sqlite":
             return f"((julianday({column}) - 2440587.5) * 86400.0)"
-        return f"EXTRACT(EPOCH FROM {column})"
+        # date_part is double precision; EXTRACT is NUMERIC since PostgreSQL 14, and
+        # exp() of a NUMERIC is computed to dozens of digits (many times slower).
+        return f"date_part('epoch', {column})"
 
     def decay(self, column: str, lam: float) -> str:
         """``exp(lam * days since T0)`` of a timestamp column."""
@@ -130,6 +134,11 @@ class _Dialect:
 
     def least(self, a: str, b: str) -> str:
         return f"min({a}, {b})" if self.name == "sqlite" else f"LEAST({a}, {b})"
+
+    def key(self, length: int) -> str:
+        """Type of a key column of a temporary table: PostgreSQL compares ``"C"``-collated
+        text bytewise (any other collation goes through the C library, several times slower)."""
+        return f"VARCHAR({length})" + (' COLLATE "C"' if self.name == "postgresql" else "")
 
     @property
     def keyed(self) -> str:
@@ -199,25 +208,30 @@ def _drop_temp(connection: Connection) -> None:
 
 
 def _create_temp(connection: Connection, d: _Dialect) -> None:
-    ts = d.timestamp
+    ts, cid, category = d.timestamp, d.key(64), d.key(100)
     connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_VIEWS} (cid VARCHAR(64) NOT NULL, "
-        "category VARCHAR(100) NOT NULL, product_id VARCHAR(64) NOT NULL, n INTEGER NOT NULL, "
-        f"weight FLOAT NOT NULL, first_view {ts} NOT NULL, "
-        f"PRIMARY KEY (cid, category, product_id)){d.keyed}"
+        f"CREATE TEMPORARY TABLE {_VIEWS} (cid {cid} NOT NULL, category {category} NOT NULL, "
+        f"product_id {cid} NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
+        f"first_view {ts} NOT NULL, PRIMARY KEY (cid, category, product_id)){d.keyed}"
     ))
     connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_LINES} (cid VARCHAR(64) NOT NULL, "
-        "category VARCHAR(100) NOT NULL, order_id VARCHAR(64) NOT NULL, "
-        f"line_no INTEGER NOT NULL, product_id VARCHAR(64) NOT NULL, ordered_at {ts} NOT NULL, "
-        f"brand VARCHAR(100), spend FLOAT NOT NULL, disc INTEGER NOT NULL, first_view {ts}, "
+        f"CREATE TEMPORARY TABLE {_LINES} (cid {cid} NOT NULL, category {category} NOT NULL, "
+        f"order_id {cid} NOT NULL, line_no INTEGER NOT NULL, product_id {cid} NOT NULL, "
+        f"ordered_at {ts} NOT NULL, brand VARCHAR(100), spend FLOAT NOT NULL, "
+        f"disc INTEGER NOT NULL, first_view {ts}, "
         f"PRIMARY KEY (cid, category, order_id, line_no)){d.keyed}"
     ))
     connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_INTEREST} (cid VARCHAR(64) NOT NULL, "
-        "category VARCHAR(100) NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
-        f"PRIMARY KEY (cid, category)){d.keyed}"
+        f"CREATE TEMPORARY TABLE {_INTEREST} (cid {cid} NOT NULL, category {category} NOT NULL, "
+        f"n INTEGER NOT NULL, weight FLOAT NOT NULL, PRIMARY KEY (cid, category)){d.keyed}"
     ))
+
+
+def _analyze(connection: Connection, *tables: str) -> None:
+    """PostgreSQL never auto-analyses temporary tables: give the planner their sizes."""
+    if connection.dialect.name == "postgresql":
+        for name in tables:
+            connection.execute(text(f"ANALYZE {name}"))
 
 
 def _stitched(customers: _Customers, join: str = "") -> str:
@@ -244,10 +258,12 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         return _frame(connection, _statement(sql, customers), params)
 
     view_weight = d.decay("e.occurred_at", INTEREST_LAMBDA)
-    view_groups = (
-        f"max(coalesce(p.category, '')), e.product_id, count(*), sum({view_weight}), "
-        "min(e.occurred_at)"
-    )
+    # The category is the product's: SQLite takes it as an aggregate, so the groups
+    # stay those of the covering index; PostgreSQL (hash aggregation) groups by it.
+    category = "max(coalesce(p.category, ''))" if d.name == "sqlite" else \
+        "coalesce(p.category, '')"
+    by_category = "" if d.name == "sqlite" else ", p.category"
+    view_groups = f"{category}, e.product_id, count(*), sum({view_weight}), min(e.occurred_at)"
     before = f"{d.unindexed('e.occurred_at')} < :as_of"
     view_filter = f"e.event_type = 'product_view' AND {before}"
     _drop_temp(connection)
@@ -258,17 +274,18 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         f"SELECT e.customer_id, {view_groups} "
         "FROM events e JOIN products p ON p.product_id = e.product_id "
         f"WHERE {customers.where('e.customer_id')} AND {view_filter} "
-        "GROUP BY e.customer_id, e.product_id"
+        f"GROUP BY e.customer_id, e.product_id{by_category}"
     )
     run(
         f"INSERT INTO {_VIEWS} (cid, category, product_id, n, weight, first_view) "
         f"SELECT k.customer_id, {view_groups} "
         f"{_stitched(customers, 'JOIN products p ON p.product_id = e.product_id')} "
-        f"AND {view_filter} GROUP BY k.customer_id, e.product_id "
+        f"AND {view_filter} GROUP BY k.customer_id, e.product_id{by_category} "
         "ON CONFLICT (cid, category, product_id) DO UPDATE SET "
         f"n = {_VIEWS}.n + excluded.n, weight = {_VIEWS}.weight + excluded.weight, "
         f"first_view = {d.least(f'{_VIEWS}.first_view', 'excluded.first_view')}"
     )
+    _analyze(connection, _VIEWS)
     counts = (
         "sum(CASE WHEN e.event_type = 'product_view' THEN 1 ELSE 0 END) AS views, "
         "sum(CASE WHEN e.event_type = 'search' THEN 1 ELSE 0 END) AS searches, "
@@ -300,15 +317,17 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         "SELECT o.customer_id, coalesce(p.category, ''), o.order_id, l.line_no, l.product_id, "
         "o.ordered_at, p.brand, l.quantity * l.unit_price, "
         "CASE WHEN l.discount > 0 OR (p.list_price IS NOT NULL "
-        "AND l.unit_price < p.list_price) THEN 1 ELSE 0 END, "
-        f"(SELECT v.first_view FROM {_VIEWS} v WHERE v.cid = o.customer_id "
-        "AND v.category = coalesce(p.category, '') AND v.product_id = l.product_id) "
+        "AND l.unit_price < p.list_price) THEN 1 ELSE 0 END, v.first_view "
         # CROSS JOIN: SQLite then reads orders first, through their covering index in
-        # customer order (PostgreSQL plans it as the inner join it is).
+        # customer order (PostgreSQL plans it as the inner join it is); the views are
+        # probed by their primary key.
         "FROM orders o CROSS JOIN order_lines l JOIN products p ON p.product_id = l.product_id "
+        f"LEFT JOIN {_VIEWS} v ON v.cid = o.customer_id "
+        "AND v.category = coalesce(p.category, '') AND v.product_id = l.product_id "
         f"WHERE l.order_id = o.order_id AND {customers.where('o.customer_id')} "
         f"AND {d.unindexed('o.ordered_at')} < :as_of"
     )
+    _analyze(connection, _LINES)
     gap = f"{d.epoch('ordered_at')} - {d.epoch('first_view')}"
     lines = fetch(
         "SELECT cid AS customer_id, count(*) AS lines, sum(disc) AS disc_lines, "
@@ -319,38 +338,36 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         f"FROM {_LINES} GROUP BY cid"
     )
     # Interest per (customer, category): views, then purchased lines on top.
-    run(
-        f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
-        f"SELECT cid, category, sum(n), sum(weight) FROM {_VIEWS} WHERE category <> '' "
-        "GROUP BY cid, category"
-    )
-    run(
-        f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
-        f"SELECT cid, category, count(*), sum({d.decay('ordered_at', INTEREST_LAMBDA)}) "
-        f"FROM {_LINES} WHERE category <> '' GROUP BY cid, category "
-        f"ON CONFLICT (cid, category) DO UPDATE SET n = {_INTEREST}.n + excluded.n, "
-        f"weight = {_INTEREST}.weight + excluded.weight"
-    )
+    line_weight = d.decay("ordered_at", INTEREST_LAMBDA)
+    if d.name == "sqlite":
+        # Two streaming passes (both tables are keyed by customer, category): a union
+        # would have to be sorted.
+        run(
+            f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
+            f"SELECT cid, category, sum(n), sum(weight) FROM {_VIEWS} WHERE category <> '' "
+            "GROUP BY cid, category"
+        )
+        run(
+            f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
+            f"SELECT cid, category, count(*), sum({line_weight}) "
+            f"FROM {_LINES} WHERE category <> '' GROUP BY cid, category "
+            f"ON CONFLICT (cid, category) DO UPDATE SET n = {_INTEREST}.n + excluded.n, "
+            f"weight = {_INTEREST}.weight + excluded.weight"
+        )
+    else:
+        run(
+            f"INSERT INTO {_INTEREST} (cid, category, n, weight) "
+            "SELECT cid, category, sum(n), sum(weight) FROM ("
+            f"SELECT cid, category, n, weight FROM {_VIEWS} WHERE category <> '' UNION ALL "
+            f"SELECT cid, category, 1, {line_weight} FROM {_LINES} WHERE category <> ''"
+            ") u GROUP BY cid, category"
+        )
+    _analyze(connection, _INTEREST)
     interest = fetch(
         "SELECT cid AS customer_id, sum(n) AS interest_events, sum(weight) AS interest_total "
         f"FROM {_INTEREST} GROUP BY cid"
     )
-    brand_rank = (
-        f"(SELECT count(*) FROM {_LINES} b WHERE b.cid = c.customer_id AND b.brand IS NOT NULL "
-        "GROUP BY b.brand ORDER BY count(*) DESC LIMIT 1{offset})"
-    )
-    top_interest = (
-        f"(SELECT i.{{column}} FROM {_INTEREST} i WHERE i.cid = c.customer_id "
-        "ORDER BY i.weight DESC, i.category LIMIT 1)"
-    )
-    tops = fetch(
-        "SELECT c.customer_id AS customer_id, "
-        f"{top_interest.format(column='category')} AS top_category, "
-        f"{top_interest.format(column='weight')} AS top_interest, "
-        f"{brand_rank.format(offset='')} AS brand_1, "
-        f"{brand_rank.format(offset=' OFFSET 1')} AS brand_2 "
-        f"FROM customers c WHERE {customers.where('c.customer_id')}"
-    )
+    tops = fetch(_tops_sql(d, customers))
     review_weight = d.decay("reviewed_at", RATING_LAMBDA)
     reviews = fetch(
         "SELECT customer_id, count(*) AS reviews, "
@@ -363,6 +380,42 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
     tops = tops.fillna({"brand_1": 0, "brand_2": 0})
     tops["top2_lines"] = tops.pop("brand_1").astype("int64") + tops.pop("brand_2").astype("int64")
     return _combine([activity, orders, lines, interest, tops, reviews])
+
+
+def _tops_sql(d: _Dialect, customers: _Customers) -> str:
+    """Per customer: the top category and its weight (ties: alphabetical), and the
+    purchased lines of their first and second brand (``brand_1``, ``brand_2``)."""
+    if d.name == "sqlite":
+        # Small look-ups per customer into the customer-keyed tables: no global sort.
+        brand_rank = (
+            f"(SELECT count(*) FROM {_LINES} b WHERE b.cid = c.customer_id "
+            "AND b.brand IS NOT NULL GROUP BY b.brand ORDER BY count(*) DESC LIMIT 1{offset})"
+        )
+        top = (
+            f"(SELECT i.{{column}} FROM {_INTEREST} i WHERE i.cid = c.customer_id "
+            "ORDER BY i.weight DESC, i.category LIMIT 1)"
+        )
+        return (
+            "SELECT c.customer_id AS customer_id, "
+            f"{top.format(column='category')} AS top_category, "
+            f"{top.format(column='weight')} AS top_interest, "
+            f"{brand_rank.format(offset='')} AS brand_1, "
+            f"{brand_rank.format(offset=' OFFSET 1')} AS brand_2 "
+            f"FROM customers c WHERE {customers.where('c.customer_id')}"
+        )
+    # PostgreSQL: set-based (hash aggregation and one sort beat 100,000 sub-plans).
+    return (
+        "SELECT coalesce(t.cid, b.cid) AS customer_id, t.category AS top_category, "
+        "t.weight AS top_interest, "
+        "b.brand_1, b.brand_2 FROM "
+        f"(SELECT DISTINCT ON (cid) cid, category, weight FROM {_INTEREST} "
+        "ORDER BY cid, weight DESC, category) t FULL JOIN "
+        "(SELECT cid, sum(CASE WHEN r = 1 THEN n END) AS brand_1, "
+        "sum(CASE WHEN r = 2 THEN n END) AS brand_2 FROM "
+        "(SELECT cid, count(*) AS n, row_number() OVER (PARTITION BY cid "
+        f"ORDER BY count(*) DESC) AS r FROM {_LINES} WHERE brand IS NOT NULL "
+        "GROUP BY cid, brand) ranked WHERE r <= 2 GROUP BY cid) b ON b.cid = t.cid"
+    )
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -412,7 +465,15 @@ def _workers(engine: Engine) -> int:
 
 @contextmanager
 def _batch_connection(connection: Connection) -> Iterator[Connection]:
-    """``connection`` with a large SQLite page cache for the duration (restored after)."""
+    """``connection`` set up for a batch: on SQLite a large page cache for the duration
+    (restored after); on PostgreSQL sort/hash memory for the rest of the transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SET LOCAL work_mem = '{_BATCH_WORK_MEM_MIB}MB'"))
+        if not connection.info.get("used_temp_tables"):
+            # Temporary tables live in local buffers (8 MB by default), settable only
+            # before a session's first temporary table.
+            connection.execute(text(f"SET temp_buffers = '{_BATCH_WORK_MEM_MIB * 4}MB'"))
+        connection.info["used_temp_tables"] = True
     if connection.dialect.name != "sqlite":
         yield connection
         return
