@@ -80,29 +80,28 @@ def _mobile_sql() -> str:
     return f"device = 'mobile' OR channel IN ({channels})"
 
 
+def _flag_sql(flag: str, *, weekend: str, hour: str) -> str:
+    condition = {
+        "weekend": weekend,
+        "night": f"{hour} >= {NIGHT_HOURS[0]} OR {hour} < {NIGHT_HOURS[1]}",
+        "mobile": _mobile_sql(),
+    }[flag]
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
 @compiles(activity_flag, "sqlite")
 def _activity_flag_sqlite(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
     # SQLite stores DateTime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text.
-    condition = {
-        "weekend": f"strftime('%w', substr({ts}, 1, 10)) IN ('0', '6')",
-        "night": f"CAST(substr({ts}, 12, 2) AS INTEGER) >= {NIGHT_HOURS[0]} "
-                 f"OR CAST(substr({ts}, 12, 2) AS INTEGER) < {NIGHT_HOURS[1]}",
-        "mobile": _mobile_sql(),
-    }[element.flag]
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+    return _flag_sql(element.flag, weekend=f"strftime('%w', substr({ts}, 1, 10)) IN ('0', '6')",
+                     hour=f"CAST(substr({ts}, 12, 2) AS INTEGER)")
 
 
 @compiles(activity_flag)
 def _activity_flag_default(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
-    condition = {
-        "weekend": f"EXTRACT(DOW FROM {ts}) IN (0, 6)",
-        "night": f"EXTRACT(HOUR FROM {ts}) >= {NIGHT_HOURS[0]} "
-                 f"OR EXTRACT(HOUR FROM {ts}) < {NIGHT_HOURS[1]}",
-        "mobile": _mobile_sql(),
-    }[element.flag]
-    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+    return _flag_sql(element.flag, weekend=f"EXTRACT(DOW FROM {ts}) IN (0, 6)",
+                     hour=f"EXTRACT(HOUR FROM {ts})")
 
 
 def _flag_column(flag: str, timestamp: str) -> Mapped[int]:

@@ -52,3 +52,24 @@ def test_0002_moves_profile_details_and_adds_flags(tmp_path):
         # Saturday 23:30 on a phone app: all three generated flags are set for old rows too.
         assert (order.at_weekend, order.at_night, order.on_mobile) == (1, 1, 1)
     engine.dispose()
+
+
+def test_0002_downgrades_and_upgrades_again(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO customers (customer_id) VALUES ('c1')"))
+        connection.execute(text("INSERT INTO orders (order_id, customer_id, ordered_at) "
+                                "VALUES ('o1', 'c1', '2024-01-06 10:00:00.000000')"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0001")
+    with engine.connect() as connection:
+        columns = {r[1] for r in connection.execute(text("PRAGMA table_info(orders)"))}
+        assert "at_weekend" not in columns
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        assert session.get(Order, "o1").at_weekend == 1  # a Saturday
+    engine.dispose()

@@ -60,26 +60,23 @@ def upgrade() -> None:
             op.execute("PRAGMA foreign_keys = ON")
 
 
+_COVERING = {
+    "events": ("occurred_at", "ix_events_customer_time", "ix_events_customer_activity",
+               ["customer_id", "product_id", "event_type", "occurred_at", "at_weekend",
+                "at_night", "on_mobile"]),
+    "orders": ("ordered_at", "ix_orders_customer_time", "ix_orders_customer_activity",
+               ["customer_id", "ordered_at", "at_weekend", "at_night", "on_mobile", "order_id"]),
+}
+"""Per table: its timestamp, the index replaced, the covering index and its columns."""
+
+
 def _upgrade(recreate: Literal["always", "auto"]) -> None:
-    with op.batch_alter_table("events", recreate=recreate) as batch_op:
-        for column in _flag_columns("occurred_at"):
-            batch_op.add_column(column)
-        batch_op.drop_index("ix_events_customer_time")
-        batch_op.create_index(
-            "ix_events_customer_activity",
-            ["customer_id", "product_id", "event_type", "occurred_at", "at_weekend",
-             "at_night", "on_mobile"],
-            unique=False,
-        )
-    with op.batch_alter_table("orders", recreate=recreate) as batch_op:
-        for column in _flag_columns("ordered_at"):
-            batch_op.add_column(column)
-        batch_op.drop_index("ix_orders_customer_time")
-        batch_op.create_index(
-            "ix_orders_customer_activity",
-            ["customer_id", "ordered_at", "at_weekend", "at_night", "on_mobile", "order_id"],
-            unique=False,
-        )
+    for table, (timestamp, old_index, new_index, columns) in _COVERING.items():
+        with op.batch_alter_table(table, recreate=recreate) as batch_op:
+            for column in _flag_columns(timestamp):
+                batch_op.add_column(column)
+            batch_op.drop_index(old_index)
+            batch_op.create_index(new_index, columns, unique=False)
 
     op.create_table(
         "score_calibrations",
@@ -161,13 +158,10 @@ def downgrade() -> None:
     recreate: Literal["always", "auto"] = "always" if sqlite else "auto"
     if sqlite:
         op.execute("PRAGMA foreign_keys = OFF")
-    for table, index, columns in (
-        ("orders", "ix_orders_customer_time", ["customer_id", "ordered_at"]),
-        ("events", "ix_events_customer_time", ["customer_id", "occurred_at"]),
-    ):
+    for table, (timestamp, old_index, new_index, _) in _COVERING.items():
         with op.batch_alter_table(table, recreate=recreate) as batch_op:
-            batch_op.drop_index(index.replace("_time", "_activity"))
-            batch_op.create_index(index, columns, unique=False)
+            batch_op.drop_index(new_index)
+            batch_op.create_index(old_index, ["customer_id", timestamp], unique=False)
             for name, _ in _FLAGS:
                 batch_op.drop_column(name)
     if sqlite:
