@@ -154,3 +154,13 @@ def insert_frame(
         if progress is not None:
             progress(table.name, min(start + chunk_size, total), total)
     return total
+
+
+def refresh_statistics(connection: Connection, tables: list[Table]) -> None:
+    """After a bulk load, give PostgreSQL's planner the new sizes (``ANALYZE``) instead of
+    waiting for autovacuum: a query right after a large import would otherwise be planned
+    for the empty tables. SQLite plans without gathered statistics; nothing to do there."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        connection.exec_driver_sql(f'ANALYZE "{table.name}"')

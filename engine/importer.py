@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Column, Connection, Engine, Table, bindparam, select
 
-from engine.bulk import ProgressFn, frame_records, insert_frame
+from engine.bulk import ProgressFn, frame_records, insert_frame, refresh_statistics
 from engine.errors import UserError, ValidationError
 from engine.models import (
     DEVICES,
@@ -767,6 +767,10 @@ def import_files(
 
     with engine.begin() as connection:
         _write(connection, valid, parsed, report, progress)
+        refresh_statistics(connection, [
+            model.__table__  # type: ignore[misc]
+            for model in (Customer, Product, Order, OrderLine, Review, Event, IdentityLink)
+        ])
     return report
 
 

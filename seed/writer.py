@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from engine.bulk import insert_frame
+from engine.bulk import insert_frame, refresh_statistics
 from engine.errors import UserError
 from engine.models import Base, Customer, Event, Order, Product, Review
 from seed.market import Market
@@ -110,6 +110,7 @@ def write_market(
                 written["identity_links"] = insert_frame(
                     connection, Base.metadata.tables["identity_links"], links, progress=progress
                 )
+        refresh_statistics(connection, list(Base.metadata.sorted_tables))
     return written
 
 
