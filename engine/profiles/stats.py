@@ -592,17 +592,16 @@ def _typed(stats: pd.DataFrame) -> pd.DataFrame:
 # (tests compare the two on random event sequences).
 
 
-def _one_customer_views(d: _Dialect) -> str:
-    """Views of ``:cid`` before ``:as_of``, own and stitched: ``product_id, occurred_at``."""
-    return (
-        "SELECT e.product_id AS product_id, e.occurred_at AS occurred_at FROM events e "
-        "WHERE e.customer_id = :cid AND e.event_type = 'product_view' "
-        "AND e.occurred_at < :as_of "
-        "UNION ALL SELECT e.product_id, e.occurred_at FROM identity_links k "
-        "JOIN events e ON e.anonymous_id = k.anonymous_id "
-        "WHERE k.customer_id = :cid AND coalesce(e.customer_id, '') = '' "
-        "AND e.event_type = 'product_view' AND e.occurred_at < :as_of"
-    )
+_ONE_CUSTOMER_VIEWS = (
+    "SELECT e.product_id AS product_id, e.occurred_at AS occurred_at FROM events e "
+    "WHERE e.customer_id = :cid AND e.event_type = 'product_view' "
+    "AND e.occurred_at < :as_of "
+    "UNION ALL SELECT e.product_id, e.occurred_at FROM identity_links k "
+    "JOIN events e ON e.anonymous_id = k.anonymous_id "
+    "WHERE k.customer_id = :cid AND coalesce(e.customer_id, '') = '' "
+    "AND e.event_type = 'product_view' AND e.occurred_at < :as_of"
+)
+"""Views of ``:cid`` before ``:as_of``, own and stitched: ``product_id, occurred_at``."""
 
 
 def _one_customer_lines(join: str = "") -> str:
@@ -621,7 +620,7 @@ def _one(kind: str, dialect: str) -> TextClause:
     key = (kind, dialect)
     if key not in _ONE_CUSTOMER:
         d = _Dialect(dialect)
-        views = _one_customer_views(d)
+        views = _ONE_CUSTOMER_VIEWS
         sql = {
             "interest": (
                 "SELECT category, sum(n) AS n, sum(w) AS w FROM ("
