@@ -27,9 +27,9 @@ per-(customer, product) groups stream without sorting or table look-ups; the
 intermediate groups go to temporary tables keyed by customer first, so every
 later aggregate streams too; per-customer "top" values (top category, top two
 brands) are small correlated look-ups. A large store's customers are split into
-ranges scored concurrently, each range in its own process (SQLite serialises
-its memory allocator across the threads of one process, so threads would not
-run in parallel).
+ranges scored concurrently, each range in its own process (measured: two
+threads of one process ran the same ranges in 21 s each against 8 s in two
+processes, most likely SQLite's process-wide locks such as its allocator's).
 """
 
 from __future__ import annotations
