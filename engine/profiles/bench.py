@@ -44,9 +44,8 @@ from engine.models import (
     Product,
     Profile,
     Review,
-    ScoreCalibration,
 )
-from engine.profiles.profile import compute_profiles, score_store
+from engine.profiles.profile import compute_profiles, latest_calibration, score_store
 from engine.profiles.recovery import recovery
 from engine.profiles.scoring import Calibration, fit_calibration, score_columns
 from engine.profiles.stats import (
@@ -153,9 +152,8 @@ def _orm_profile(session: Any, customer_id: str, as_of: datetime,
 def _baseline_seconds(engine: Engine, n: int) -> float:
     with session_scope(engine) as session:
         as_of = resolve_as_of(session, None)
-        reference = session.scalar(
-            select(ScoreCalibration.reference).order_by(ScoreCalibration.id.desc()).limit(1))
-        calibration = Calibration.from_dict(reference)
+        latest = latest_calibration(session)
+        calibration = Calibration.from_dict(latest.reference if latest else None)
         ids = session.scalars(select(Customer.customer_id).order_by(Customer.customer_id)
                               .limit(n)).all()
     connection = engine.connect()

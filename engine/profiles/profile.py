@@ -225,6 +225,13 @@ def stats_record(row: ProfileStats | pd.Series | dict[str, Any]) -> dict[str, An
     return out
 
 
+def latest_calibration(session: Session) -> ScoreCalibration | None:
+    """The newest batch run's calibration row, if the store was ever scored."""
+    return session.scalars(
+        select(ScoreCalibration).order_by(ScoreCalibration.id.desc()).limit(1)
+    ).first()
+
+
 _CALIBRATIONS: dict[tuple[str, int], Calibration] = {}
 """Calibrations by (database, id): rows are never changed, so they can be kept."""
 
@@ -498,6 +505,6 @@ def get_profile(
 
 __all__ = [
     "CustomerProfile", "PROFILE_COLUMNS", "ScoreDetail", "ScoreRunReport", "compute_profiles",
-    "decay_factor", "get_profile", "profiles_from_stats", "score_store", "stats_record",
-    "stored_calibration",
+    "decay_factor", "get_profile", "latest_calibration", "profiles_from_stats", "score_store",
+    "stats_record", "stored_calibration",
 ]

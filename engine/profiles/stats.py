@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, DateTime, Engine, bindparam, func, select, text
+from sqlalchemy import Connection, DateTime, Engine, bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -441,19 +441,13 @@ def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the frame
 
 
-def _partitions(session: Session, workers: int) -> list[_Customers]:
-    """Up to ``workers`` customer-id ranges of about equal size (by number of customers)."""
-    total = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
-    workers = min(workers, total // MIN_PARTITION_CUSTOMERS)
+def _partitions(ids: list[str], workers: int) -> list[_Customers]:
+    """Up to ``workers`` customer-id ranges of about equal size, from the ids in the
+    database's order."""
+    workers = min(workers, len(ids) // MIN_PARTITION_CUSTOMERS)
     if workers <= 1:
         return [_Customers()]
-    bounds: list[str | None] = [None]
-    for k in range(1, workers):
-        bounds.append(session.scalar(
-            select(Customer.customer_id).order_by(Customer.customer_id)
-            .offset(total * k // workers).limit(1)
-        ))
-    bounds.append(None)
+    bounds = [None, *(ids[len(ids) * k // workers] for k in range(1, workers)), None]
     return [_Customers(lo=bounds[k], hi=bounds[k + 1]) for k in range(workers)]
 
 
@@ -551,7 +545,8 @@ def compute_stats(
         customers = _frame(connection, select(Customer.customer_id).order_by(
             Customer.customer_id), {})
         engine = connection.engine
-        partitions = _partitions(session, workers if workers is not None else _workers(engine))
+        partitions = _partitions(customers["customer_id"].tolist(),
+                                 workers if workers is not None else _workers(engine))
         url = engine.url.render_as_string(hide_password=False)
         # The other ranges run in child processes (threads here only wait for them)
         # while this one reads the first range on the session's connection.

@@ -47,7 +47,13 @@ from engine.models import (
     SegmentMembership,
 )
 from engine.profiles.emotion import state_of, weighted_mean
-from engine.profiles.profile import _batch, _now, stats_record, stored_calibration
+from engine.profiles.profile import (
+    _batch,
+    _now,
+    latest_calibration,
+    stats_record,
+    stored_calibration,
+)
 from engine.profiles.scoring import Calibration, score_columns
 from engine.profiles.segments import Rules, load_rules, normalise_rules, segments_for
 from engine.profiles.stats import (
@@ -192,9 +198,7 @@ def _stats_of(session: Session, customer_id: str, as_of: datetime) -> dict[str, 
 def _store_calibration(session: Session, as_of: datetime) -> tuple[int, Calibration]:
     """The newest batch run's calibration, else one fitted on the store as of ``as_of``
     (and recorded, so the profiles tracking creates point at it)."""
-    newest = session.scalars(
-        select(ScoreCalibration).order_by(ScoreCalibration.id.desc()).limit(1)
-    ).first()
+    newest = latest_calibration(session)
     if newest is None:
         calibration = _batch(session, as_of, None).calibration
         newest = ScoreCalibration(as_of=as_of, computed_at=_now(),
