@@ -173,6 +173,9 @@ class OrderLine(Base):
     unit_price: Mapped[float] = mapped_column(Float)
     # Amount taken off the whole line (not per unit), >= 0: what the customer saved.
     discount: Mapped[float] = mapped_column(Float, default=0.0)
+    # The line's own time when it differs from the order's (tills stamp each scan);
+    # NULL: the order's ``ordered_at``, which is always the order's earliest line.
+    ordered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Review(Base):
