@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, func, select, type_coerce, union_all
+from sqlalchemy import Select, String, and_, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
@@ -43,23 +43,31 @@ def _read(session: Session, statement: Any, time_columns: Sequence[str]) -> pd.D
     return frame
 
 
+def line_time() -> Any:
+    """A line's own time: its ``ordered_at`` when the export stamped one, else the order's."""
+    return func.coalesce(OrderLine.ordered_at, Order.ordered_at)
+
+
 def load_order_lines(
     session: Session,
     *,
     as_of: datetime | None = None,
     customer_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per order line ordered strictly before ``as_of``.
+    """One row per order line stamped strictly before ``as_of``.
 
-    Columns: ``order_id, line_no, customer_id, ordered_at, channel, device,
+    Columns: ``order_id, line_no, customer_id, ordered_at`` (the line's own time; an
+    order's earliest line is the order's time), ``channel, device,
     location, weather, product_id, quantity, unit_price, discount,
     amount`` (quantity x unit_price: what the customer paid; ``discount`` is what
     they saved on the line),
     ``list_price, category, brand`` (from the product; may be null).
     """
+    stamp = line_time()
     statement = (
         select(
-            OrderLine.order_id, OrderLine.line_no, Order.customer_id, _ts(Order.ordered_at),
+            OrderLine.order_id, OrderLine.line_no, Order.customer_id,
+            type_coerce(stamp, String).label("ordered_at"),
             Order.channel, Order.device, Order.location, Order.weather, OrderLine.product_id,
             OrderLine.quantity, OrderLine.unit_price, OrderLine.discount,
             (OrderLine.quantity * OrderLine.unit_price).label("amount"),
@@ -67,10 +75,12 @@ def load_order_lines(
         )
         .join(Order, Order.order_id == OrderLine.order_id)
         .join(Product, Product.product_id == OrderLine.product_id)
-        .order_by(Order.ordered_at, OrderLine.order_id, OrderLine.line_no)
+        .order_by(stamp, OrderLine.order_id, OrderLine.line_no)
     )
     if as_of is not None:
-        statement = statement.where(Order.ordered_at < as_of)
+        # The order's time is its earliest line's: the indexed condition is implied
+        # by the exact one and lets the planner use ``orders.ordered_at``.
+        statement = statement.where(Order.ordered_at < as_of, stamp < as_of)
     if customer_ids is not None:
         statement = statement.where(Order.customer_id.in_(list(customer_ids)))
     return _read(session, statement, ["ordered_at"])
@@ -97,6 +107,11 @@ def load_events(
             Event.channel, Event.device, Event.location, Event.weather, Event.rating,
         )
 
+    def link_on() -> Any:
+        # A link counts from its ``linked_at``: as of T, only links made before T stitch.
+        on = IdentityLink.anonymous_id == Event.anonymous_id
+        return on if as_of is None else and_(on, IdentityLink.linked_at < as_of)
+
     def filtered(statement: Select[Any]) -> Select[Any]:
         if as_of is not None:
             statement = statement.where(Event.occurred_at < as_of)
@@ -107,7 +122,7 @@ def load_events(
     if customer_ids is None:
         statement = filtered(
             select(*columns(func.coalesce(Event.customer_id, IdentityLink.customer_id)))
-            .outerjoin(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
+            .outerjoin(IdentityLink, link_on())
         ).order_by(Event.occurred_at, Event.id)
     else:
         # Filtering on the stitched (computed) id would read every event; instead,
@@ -117,7 +132,7 @@ def load_events(
         own = filtered(select(*columns(Event.customer_id)).where(Event.customer_id.in_(ids)))
         linked = filtered(
             select(*columns(IdentityLink.customer_id))
-            .join(IdentityLink, IdentityLink.anonymous_id == Event.anonymous_id)
+            .join(IdentityLink, link_on())
             .where(
                 IdentityLink.customer_id.in_(ids),
                 # Not "IS NULL": that invites the planner to walk every anonymous
@@ -155,20 +170,93 @@ def load_reviews(
     return _read(session, statement, ["reviewed_at"])
 
 
-def load_products(session: Session) -> pd.DataFrame:
-    """The catalog. Columns: ``product_id, name, category, brand, price, list_price, tags,
-    region, in_stock``. Products have no timestamp, so "as of" does not apply."""
+def load_products(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """The catalog as of ``as_of``. Columns: ``product_id, name, category, brand, price,
+    list_price, tags, region, in_stock``.
+
+    Without ``as_of``: every product in the catalog as stored. With it: only products
+    that exist by then, i.e. with an order line, an event or a review stamped before
+    it (a product first sold later does not exist yet), and a missing catalog
+    ``price`` is the last price paid for it before ``as_of``.
+    """
     statement = select(
         Product.product_id, Product.name, Product.category, Product.brand, Product.price,
         Product.list_price, Product.tags, Product.region, Product.in_stock,
     ).order_by(Product.product_id)
-    return _read(session, statement, [])
+    if as_of is None:
+        return _read(session, statement, [])
+    sold = (select(OrderLine.product_id)
+            .join(Order, Order.order_id == OrderLine.order_id)
+            .where(Order.ordered_at < as_of, line_time() < as_of))
+    seen = select(Event.product_id).where(Event.product_id.is_not(None),
+                                          Event.occurred_at < as_of)
+    reviewed = select(Review.product_id).where(Review.reviewed_at < as_of)
+    existing = union_all(sold, seen, reviewed).subquery("existing")
+    statement = statement.where(Product.product_id.in_(select(existing.c.product_id)))
+    products = _read(session, statement, [])
+    missing = products["price"].isna()
+    if missing.any():
+        products.loc[missing, "price"] = products.loc[missing, "product_id"].map(
+            _last_paid(session, as_of, products.loc[missing, "product_id"].tolist())
+        )
+    return products
 
 
-def load_customers(session: Session) -> pd.DataFrame:
-    """Customers. Columns: ``customer_id, name, email, city, region, country, signup_at``."""
+def _last_paid(session: Session, as_of: datetime, product_ids: list[str]) -> pd.Series:
+    """The unit price of each product's latest line before ``as_of`` (by product id)."""
+    stamp = line_time()
+    ranked = (
+        select(
+            OrderLine.product_id, OrderLine.unit_price,
+            func.row_number().over(
+                partition_by=OrderLine.product_id,
+                order_by=(stamp.desc(), OrderLine.order_id.desc(), OrderLine.line_no.desc()),
+            ).label("n"),
+        )
+        .join(Order, Order.order_id == OrderLine.order_id)
+        .where(Order.ordered_at < as_of, stamp < as_of, OrderLine.product_id.in_(product_ids))
+        .subquery("ranked")
+    )
+    frame = pd.read_sql(select(ranked.c.product_id, ranked.c.unit_price)
+                        .where(ranked.c.n == 1), session.connection())
+    return frame.set_index("product_id")["unit_price"]
+
+
+def existing_customers(as_of: datetime) -> Any:
+    """The condition "this customer exists as of ``as_of``" on ``customers``: signed up
+    before it, or any order, event, review or identity link of theirs stamped before it.
+
+    A customer with neither a signup date nor any data does not exist at any moment:
+    were they listed, a store holding only the rows before T (where a later buyer
+    has no rows yet) and one holding the whole history would disagree about them.
+    """
+    cid = Customer.customer_id
+    return or_(
+        Customer.signup_at < as_of,
+        exists().where(Order.customer_id == cid, Order.ordered_at < as_of),
+        exists().where(Event.customer_id == cid, Event.occurred_at < as_of),
+        exists().where(Review.customer_id == cid, Review.reviewed_at < as_of),
+        exists().where(IdentityLink.customer_id == cid, IdentityLink.linked_at < as_of),
+    )
+
+
+def customer_exists(session: Session, customer_id: str, as_of: datetime) -> bool:
+    """Whether one customer exists as of ``as_of`` (:func:`existing_customers`)."""
+    found = session.scalar(select(Customer.customer_id).where(
+        Customer.customer_id == customer_id, existing_customers(as_of)))
+    return found is not None
+
+
+def load_customers(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
+    """Customers. Columns: ``customer_id, name, email, city, region, country, signup_at``.
+
+    Without ``as_of``: everyone stored. With it: only customers that exist by then
+    (:func:`existing_customers`): a customer whose first data is later does not exist yet.
+    """
     statement = select(
         Customer.customer_id, Customer.name, Customer.email, Customer.city, Customer.region,
         Customer.country, _ts(Customer.signup_at),
     ).order_by(Customer.customer_id)
+    if as_of is not None:
+        statement = statement.where(existing_customers(as_of))
     return _read(session, statement, ["signup_at"])

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.bulk import insert_frame
 from engine.errors import UserError
-from engine.frames import load_events, load_order_lines, load_reviews
+from engine.frames import customer_exists, load_events, load_order_lines, load_reviews
 from engine.models import (
     CHANNELS,
     Customer,
@@ -390,11 +390,16 @@ def get_profile(
             batch pass.
 
     Raises:
-        UserError: unknown customer.
+        UserError: unknown customer, or one that does not exist yet as of ``as_of``.
     """
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise UserError(f"unknown customer {customer_id!r}")
+    if as_of is not None and not customer_exists(session, customer_id, as_of):
+        raise UserError(
+            f"customer {customer_id!r} has no data before {as_of:%Y-%m-%d %H:%M}: "
+            "as of then they are not a customer yet (pick a later --as-of)"
+        )
     stored = session.get(Profile, customer_id) if as_of is None else None
     stored_stats = session.get(ProfileStats, customer_id) if stored is not None else None
     stored_cal = stored_calibration(session, stored.calibration_id) if stored else None

@@ -53,6 +53,7 @@ from sqlalchemy import Connection, DateTime, Engine, bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
+from engine.frames import existing_customers
 from engine.models import MOBILE_CHANNELS, NIGHT_HOURS, Customer
 
 T0 = datetime(2000, 1, 1)
@@ -68,6 +69,8 @@ RATING_LAMBDA = math.log(2.0) / RATING_HALF_LIFE_DAYS
 
 FREQUENCY_WINDOW = timedelta(days=365)
 IMPULSE_WINDOW_SECONDS = 30 * 60.0
+# A line's own time (aliases ``l`` and ``o``): the till's stamp, else the order's.
+LINE_TIME = "coalesce(l.ordered_at, o.ordered_at)"
 
 COUNT_COLUMNS = [
     "orders", "orders_365", "lines", "disc_lines", "branded_lines", "top2_lines",
@@ -242,7 +245,9 @@ def _stitched(customers: _Customers, join: str = "") -> str:
     """
     return (
         f"FROM identity_links k JOIN events e ON e.anonymous_id = k.anonymous_id {join} "
-        f"WHERE coalesce(e.customer_id, '') = '' AND {customers.where('k.customer_id')}"
+        f"WHERE coalesce(e.customer_id, '') = '' AND {customers.where('k.customer_id')} "
+        # A link counts from its linked_at: as of T only links made before T stitch.
+        "AND k.linked_at < :as_of"
     )
 
 
@@ -315,7 +320,7 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         f"INSERT INTO {_LINES} (cid, category, order_id, line_no, product_id, ordered_at, "
         "brand, spend, disc, first_view) "
         "SELECT o.customer_id, coalesce(p.category, ''), o.order_id, l.line_no, l.product_id, "
-        "o.ordered_at, p.brand, l.quantity * l.unit_price, "
+        f"{LINE_TIME}, p.brand, l.quantity * l.unit_price, "
         "CASE WHEN l.discount > 0 OR (p.list_price IS NOT NULL "
         "AND l.unit_price < p.list_price) THEN 1 ELSE 0 END, v.first_view "
         # CROSS JOIN: SQLite then reads orders first, through their covering index in
@@ -325,7 +330,7 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
         f"LEFT JOIN {_VIEWS} v ON v.cid = o.customer_id "
         "AND v.category = coalesce(p.category, '') AND v.product_id = l.product_id "
         f"WHERE l.order_id = o.order_id AND {customers.where('o.customer_id')} "
-        f"AND {d.unindexed('o.ordered_at')} < :as_of"
+        f"AND {d.unindexed('o.ordered_at')} < :as_of AND {LINE_TIME} < :as_of"
     )
     _analyze(connection, _LINES)
     gap = f"{d.epoch('ordered_at')} - {d.epoch('first_view')}"
@@ -528,8 +533,9 @@ def compute_stats(
     Args:
         session: an open session (nothing is written but temporary tables).
         as_of: the moment; only rows stamped strictly before it are read.
-        customer_ids: restrict to these customers (default: every customer in
-            ``customers``, including those without any data).
+        customer_ids: restrict to these customers (default: every customer that
+            exists as of ``as_of``, see :func:`engine.frames.existing_customers`,
+            including those signed up without any data yet).
         workers: processes for the whole store (default: one per CPU, at most
             :data:`MAX_WORKERS`, and only for stores of at least two
             :data:`MIN_PARTITION_CUSTOMERS`). The first range is read on the
@@ -542,8 +548,9 @@ def compute_stats(
     """
     connection = session.connection()
     if customer_ids is None:
-        customers = _frame(connection, select(Customer.customer_id).order_by(
-            Customer.customer_id), {})
+        # Only customers that exist as of the moment (a later first sign does not count).
+        customers = _frame(connection, select(Customer.customer_id).where(
+            existing_customers(as_of)).order_by(Customer.customer_id), {})
         engine = connection.engine
         partitions = _partitions(customers["customer_id"].tolist(),
                                  workers if workers is not None else _workers(engine))
@@ -594,7 +601,7 @@ _ONE_CUSTOMER_VIEWS = (
     "UNION ALL SELECT e.product_id, e.occurred_at FROM identity_links k "
     "JOIN events e ON e.anonymous_id = k.anonymous_id "
     "WHERE k.customer_id = :cid AND coalesce(e.customer_id, '') = '' "
-    "AND e.event_type = 'product_view' AND e.occurred_at < :as_of"
+    "AND e.event_type = 'product_view' AND e.occurred_at < :as_of AND k.linked_at < :as_of"
 )
 """Views of ``:cid`` before ``:as_of``, own and stitched: ``product_id, occurred_at``."""
 
@@ -603,7 +610,7 @@ def _one_customer_lines(join: str = "") -> str:
     return (
         "FROM orders o JOIN order_lines l ON l.order_id = o.order_id "
         f"JOIN products p ON p.product_id = l.product_id {join} "
-        "WHERE o.customer_id = :cid AND o.ordered_at < :as_of"
+        f"WHERE o.customer_id = :cid AND o.ordered_at < :as_of AND {LINE_TIME} < :as_of"
     )
 
 
@@ -624,7 +631,7 @@ def _one(kind: str, dialect: str) -> TextClause:
                 f"FROM ({views}) v JOIN products p ON p.product_id = v.product_id "
                 "WHERE p.category IS NOT NULL GROUP BY p.category "
                 "UNION ALL SELECT p.category, count(*), "
-                f"sum({d.decay('o.ordered_at', INTEREST_LAMBDA)}) {_one_customer_lines()} "
+                f"sum({d.decay(LINE_TIME, INTEREST_LAMBDA)}) {_one_customer_lines()} "
                 "AND p.category IS NOT NULL GROUP BY p.category"
                 ") t GROUP BY category"
             ),
@@ -633,9 +640,9 @@ def _one(kind: str, dialect: str) -> TextClause:
                 "GROUP BY p.brand"
             ),
             "impulse": (
-                "SELECT sum(CASE WHEN f.first_view <= o.ordered_at THEN 1 ELSE 0 END), "
-                "sum(CASE WHEN f.first_view <= o.ordered_at AND "
-                f"{d.epoch('o.ordered_at')} - {d.epoch('f.first_view')} <= "
+                f"SELECT sum(CASE WHEN f.first_view <= {LINE_TIME} THEN 1 ELSE 0 END), "
+                f"sum(CASE WHEN f.first_view <= {LINE_TIME} AND "
+                f"{d.epoch(LINE_TIME)} - {d.epoch('f.first_view')} <= "
                 f"{IMPULSE_WINDOW_SECONDS!r} THEN 1 ELSE 0 END) "
                 + _one_customer_lines(
                     f"JOIN (SELECT product_id, min(occurred_at) AS first_view FROM ({views}) v "

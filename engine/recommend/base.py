@@ -101,8 +101,8 @@ class StoreData:
             order_lines=frames.load_order_lines(session, as_of=as_of),
             events=frames.load_events(session, as_of=as_of),
             reviews=frames.load_reviews(session, as_of=as_of),
-            products=frames.load_products(session),
-            customers=frames.load_customers(session),
+            products=frames.load_products(session, as_of=as_of),
+            customers=frames.load_customers(session, as_of=as_of),
         )
 
     @classmethod
@@ -147,12 +147,25 @@ class StoreData:
                    revs.reset_index(drop=True), prods, custs.reset_index(drop=True), as_of)
 
     def before(self, as_of: datetime) -> StoreData:
-        """The same store as of an earlier moment (frames cut at ``as_of``)."""
+        """The same store as of an earlier moment: frames cut at ``as_of``, and only the
+        products and customers that exist by then (as :mod:`engine.frames` rules: some
+        data of theirs before ``as_of``, or for a customer a signup before it)."""
         if as_of > self.as_of:
             raise ValueError(f"cannot move as_of forward ({as_of} > {self.as_of})")
+        moment = pd.Timestamp(as_of)
+        lines = self.order_lines[self.order_lines["ordered_at"] < moment]
+        evs = self.events[self.events["occurred_at"] < moment]
+        revs = self.reviews[self.reviews["reviewed_at"] < moment]
+        seen = pd.concat([lines["product_id"], evs["product_id"], revs["product_id"]])
+        products = self.products[self.products["product_id"].isin(seen.dropna().astype(str))]
+        signup = pd.to_datetime(self.customers["signup_at"])
+        active = pd.concat([lines["customer_id"], evs["customer_id"], revs["customer_id"]])
+        customers = self.customers[(signup < moment).to_numpy()
+                                   | self.customers["customer_id"].isin(
+                                       active.dropna().astype(str)).to_numpy()]
         return StoreData.from_frames(
-            as_of=as_of, products=self.products, order_lines=self.order_lines,
-            events=self.events, reviews=self.reviews, customers=self.customers,
+            as_of=as_of, products=products, order_lines=lines,
+            events=evs, reviews=revs, customers=customers,
         )
 
     # ----------------------------------------------------------------- indices

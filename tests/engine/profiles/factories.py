@@ -15,7 +15,9 @@ Customer ``c1`` (times are UTC; 2024-01-06 is a Saturday):
 * review of p2, rating 2, 2024-01-11; review of p1 rating 5, 2024-01-12.
 
 Customer ``c2``: anonymous ``a1`` (linked to c2) viewed ``p3`` on 2024-01-07 12:00
-(Sunday) and 2024-01-08 12:00 (Monday); no orders. Customer ``c3``: nothing.
+(Sunday) and 2024-01-08 12:00 (Monday); no orders. Customer ``c3``: signed up on
+2024-01-01, nothing else (a customer with neither a signup nor any data would not
+exist at any "as of").
 An unlinked anonymous ``zz`` viewed ``p3``.
 
 Hand-worked statistics as of 2024-02-01 (c1): orders 2, lines 3, disc_lines 1,
@@ -39,7 +41,7 @@ AS_OF = datetime(2024, 2, 1)
 def build(session: Session) -> None:
     session.add_all([
         Customer(customer_id="c1", name="Ada"), Customer(customer_id="c2"),
-        Customer(customer_id="c3"),
+        Customer(customer_id="c3", signup_at=datetime(2024, 1, 1)),
         Product(product_id="p1", category="Coffee", brand="Acme", price=4.0, list_price=5.0),
         Product(product_id="p2", category="Coffee", brand="Beta", price=10.0, list_price=10.0),
         Product(product_id="p3", category="Books", price=20.0),
