@@ -14,6 +14,7 @@ from engine.errors import UserError, ValidationError
 from engine.profiles import (
     SCORES,
     get_profile,
+    score_export,
     score_store,
     segment_members,
     segment_overlaps,
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "score", parents=[common], help="recompute every profile, score and segment in batch"
     )
     score.add_argument("--as-of", metavar="T", help="use only data before T (ISO 8601)")
+    score.add_argument("--format", choices=["csv"],
+                       help="print customer_id and the nine scores (empty: not enough data)")
     score.add_argument("--json", action="store_true", help="print one JSON document")
     score.set_defaults(handler=run_score)
 
@@ -70,8 +73,12 @@ def run_score(args: argparse.Namespace) -> int:
         log("score: computing every profile ...")
         with session_scope(engine) as session:
             report = score_store(session, as_of=as_of)
+            scores = score_export(session) if args.format == "csv" else None
     finally:
         engine.dispose()
+    if scores is not None:
+        scores.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.2f")
+        return 0
     if args.json:
         emit_json(report.as_dict())
         return 0

@@ -5,6 +5,7 @@ signals the synthetic market plants.
 """
 
 from engine.profiles.emotion import STATES, TONES
+from engine.profiles.export import score_export
 from engine.profiles.profile import (
     PROFILE_COLUMNS,
     CustomerProfile,
@@ -32,6 +33,6 @@ __all__ = [
     "DEFAULT_RULES", "PROFILE_COLUMNS", "SCORES", "STATES", "TONES", "Calibration",
     "CustomerProfile", "Rule", "ScoreDetail", "ScoreRunReport", "TrackResult",
     "assign_segments", "compute_profiles", "fit_calibration", "get_profile", "load_rules",
-    "preview_segment_sizes", "save_rules", "score_store", "segment_members",
+    "preview_segment_sizes", "save_rules", "score_export", "score_store", "segment_members",
     "segment_overlaps", "segment_sizes", "track", "validate_event",
 ]

@@ -44,6 +44,27 @@ def test_score_profile_segments_members(url, capsys):
     assert len(lines) - 1 == sum(s["size"] for s in doc["sizes"])
 
 
+def test_score_csv_has_the_nine_scores_and_blanks_without_evidence(url, capsys):
+    assert main(["score", "--db", url, "--as-of", "2024-02-01", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("customer_id,lifetime_value,purchase_frequency,price_sensitivity,"
+                        "brand_loyalty,impulse_buying,research_intensity,weekend_shopping,"
+                        "night_shopping,mobile_usage")
+    rows = {line.split(",")[0]: line.split(",")[1:] for line in lines[1:]}
+    assert set(rows) == {"c1", "c2", "c3"}
+    # c3 signed up and did nothing: no score has evidence, so every field is empty.
+    assert rows["c3"] == [""] * 9
+    # c2 only browsed (stitched views): activity scores, but nothing about purchases.
+    assert rows["c2"][0] == "" and rows["c2"][6] != ""
+    assert all(value != "" for value in rows["c1"][:3])
+
+
+def test_profile_before_a_customers_first_data_exits_2(url, capsys):
+    # c1's first data is on 2024-01-01: as of that moment c1 is not a customer yet.
+    assert main(["profile", "c1", "--db", url, "--as-of", "2024-01-01"]) == 2
+    assert "no data before 2024-01-01" in capsys.readouterr().err
+
+
 def test_unknown_customer_exits_2(url, capsys):
     assert main(["profile", "nobody", "--db", url]) == 2
     assert "unknown customer 'nobody'" in capsys.readouterr().err
