@@ -92,10 +92,12 @@ def fit_blend(url: str, as_of: datetime | None) -> BlendRecommender:
     with session_scope(get_engine(url)) as session:
         data = StoreData.load(session, as_of=as_of)
     when = "the newest data" if as_of is None else f"{as_of:%Y-%m-%d %H:%M} UTC"
-    if data.n_items == 0:
-        raise NotEnoughData(_needed("The store has no products."))
+    # As of T a product exists only from its first data, so "no orders or events"
+    # is checked first: it is the truer message for a catalogue nobody has touched.
     if data.order_lines.empty and data.events.empty:
         raise NotEnoughData(_needed(f"There are no orders or events before {when}."))
+    if data.n_items == 0:
+        raise NotEnoughData(_needed("The store has no products."))
     try:
         return BlendRecommender().fit(data)
     except (UserError, ValueError) as exc:  # e.g. a catalogue nobody has touched yet
