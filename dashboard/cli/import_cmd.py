@@ -6,7 +6,7 @@ import argparse
 
 from engine.db import open_store
 from engine.errors import UserError
-from engine.importer import FILE_KINDS, ImportReport, import_files
+from engine.importing import FILE_KINDS, ImportReport, import_files
 
 from .output import emit_json, log
 
@@ -32,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         parents=[common],
         help="load a real store's CSV exports; idempotent",
         description="Load CSV exports (events may also be .jsonl). Every row is validated "
-        "before anything is written; an invalid row refuses the whole import unless "
-        "--skip-invalid is given.",
+        "before anything is written; an unreadable row refuses the whole import unless "
+        "--skip-invalid is given. Returns, cancellations, guest checkouts and exact repeats "
+        "are skipped and counted, never refused (docs/importing.md).",
     )
     for kind, text in _FILE_HELP.items():
         parser.add_argument(f"--{kind}", metavar="FILE", help=text)
@@ -80,8 +81,12 @@ def _print_summary(report: ImportReport) -> None:
         f"created {report.placeholders['products']:,} placeholder products, "
         f"{report.placeholders['customers']:,} placeholder customers"
     )
+    if report.skipped:
+        print(f"skipped {report.skipped_total:,} rows that are not sales or facts to keep:")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     for warning in report.warnings:
-        print(f"warning: {warning}")
+        print(f"note: {warning}")
     if report.rejected:
         print(f"rejected {len(report.rejected):,} rows:")
         for row in report.rejected[:_SHOWN_REJECTED]:

@@ -1,4 +1,4 @@
-"""``engine.importer``: validation before writing, idempotence, placeholders, the CLI."""
+"""``engine.importing``: validation before writing, decisions on real exports, idempotence, the CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from dashboard.cli import main
 from engine.db import session_scope
 from engine.errors import UserError, ValidationError
-from engine.importer import import_files
+from engine.importing import import_files
 from engine.models import (
     Customer,
     Event,
@@ -148,13 +148,11 @@ BAD_ROWS = [
     ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
      "c1,o1,p1,abc,2,2024-01-01\n", 2, "quantity", "not a number: 'abc'"),
     ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-     "c1,o1,p1,0,2,2024-01-01\n", 2, "quantity", "> 0"),
+     "c1,o1,p1,two,2,2024-01-01\n", 2, "quantity", "not a number: 'two'"),
     ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at,discount\n"
      "c1,o1,p1,1,2,2024-01-01,-1\n", 2, "discount", ">= 0"),
     ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at,device\n"
-     "c1,o1,p1,1,2,2024-01-01,phone\n", 2, "device", "valid values: desktop, mobile, tablet"),
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-     "c1,o1,p1,1,2,2024-01-01\nc2,o1,p2,1,2,2024-01-01\n", 3, "customer_id", "line 2"),
+     "c1,o1,p1,1,2,2024-01-01,toaster\n", 2, "device", "valid values: desktop, mobile, tablet"),
     ("reviews", "customer_id,product_id,rating,reviewed_at\nc1,p1,4,2024-01-01\n"
      "c1,p2,7,2024-01-01\n", 3, "rating", "integer 1..5, got '7'"),
     ("events", "event_type,occurred_at,customer_id\nproduct_view,2024-01-01,c1\n\n"
@@ -213,7 +211,7 @@ def test_skip_invalid_imports_the_rest_and_reports_rejected_lines(store, tmp_pat
     orders = write(tmp_path, "o.csv", (
         "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
         "c1,o1,p1,1,2,2024-01-01\n"
-        "c1,o2,p1,-1,2,2024-01-02\n"   # bad quantity
+        "c1,o2,p1,one,2,2024-01-02\n"  # bad quantity
         "c1,o2,p2,1,2,2024-01-02\n"    # same order: skipped whole
         "c2,o3,p1,1,2,2024-01-03\n"
     ))
@@ -274,12 +272,22 @@ def test_quoted_multiline_values_keep_editor_line_numbers(sqlite_store, tmp_path
         import_files(sqlite_store, products=products)
 
 
-def test_lines_of_one_order_must_agree_on_its_time(sqlite_store, tmp_path):
+def test_lines_of_one_order_keep_their_own_times_and_the_order_takes_the_earliest(
+    store, tmp_path
+):
     orders = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                      "ordered_at\nc1,o1,p1,1,1,2024-01-01T10:00:00Z\n"
-                                      "c1,o1,p2,1,1,2024-01-01T11:00:00Z\n")
-    with pytest.raises(ValidationError, match=r"o\.csv:3: ordered_at: differs from line 2"):
-        import_files(sqlite_store, orders=orders)
+                                      "ordered_at\nc1,o1,p1,1,1,2024-01-01T10:03:00Z\n"
+                                      "c1,o1,p2,1,1,2024-01-01T10:00:00Z\n"
+                                      "c1,o1,p3,1,1,2024-01-01T10:00:00Z\n")
+    report = import_files(store, orders=orders)
+    assert report.skipped == [] and report.rejected == []
+    with session_scope(store) as session:
+        assert session.get(Order, "o1").ordered_at == datetime(2024, 1, 1, 10)
+        lines = session.scalars(select(OrderLine).order_by(OrderLine.line_no)).all()
+        # A line's own time is kept where it is not its order's (NULL: the order's time).
+        assert [(line.product_id, line.ordered_at) for line in lines] == [
+            ("p1", datetime(2024, 1, 1, 10, 3)), ("p2", None), ("p3", None),
+        ]
 
 
 def test_repeated_event_ids_and_customers_are_imported_once(store, tmp_path):

@@ -1,0 +1,131 @@
+"""Reading import files into frames of stripped strings, with each row's line number."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import UserError
+
+from .report import RejectedRow
+
+# Separators a spreadsheet export may use instead of the contract's comma.
+_OTHER_SEPARATORS = (";", "\t", "|")
+
+
+def check_path(path: Path, label: str) -> None:
+    if not path.exists():
+        raise UserError(f"{label}: no such file")
+    if not path.is_file():
+        raise UserError(f"{label}: not a file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{label}: the file is empty (expected a header row and data rows)")
+
+
+def _separator(path: Path, label: str) -> str:
+    """The header's separator: a comma, unless the header has none but another one."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in _OTHER_SEPARATORS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """All cells as stripped strings, and each row's line number in the file."""
+    sep = _separator(path, label)
+    try:
+        # Blank lines are kept (and dropped below) so row positions map to line numbers.
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise UserError(f"{label}: the file is empty (expected a header row)") from exc
+    except pd.errors.ParserError as exc:
+        raise UserError(f"{label}: not a valid CSV file: {str(exc).strip()}") from exc
+    # Header names are matched case-insensitively: "Customer_ID" is customer_id.
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.fillna("")
+    for name in frame.columns:
+        frame[name] = frame[name].astype(str).str.strip()
+    lines = np.arange(len(frame), dtype=np.int64) + 2
+    if any(frame[c].str.contains("\n", regex=False).any() for c in frame.columns):
+        # A quoted value spans lines: count lines the slow, exact way.
+        lines = _csv_line_numbers(path, len(frame), sep)
+    blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
+    return frame.loc[~blank].reset_index(drop=True), lines[~blank]
+
+
+def _csv_line_numbers(path: Path, rows: int, sep: str) -> np.ndarray:
+    starts: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        next(reader, None)
+        line = reader.line_num
+        for _ in reader:
+            starts.append(line + 1)
+            line = reader.line_num
+    return np.asarray(starts[:rows], dtype=np.int64)
+
+
+def _scalar_text(value: object) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    return None
+
+
+def read_jsonl(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[RejectedRow]]:
+    """One JSON object per line; unparseable lines are problems, not crashes."""
+    records: list[dict[str, str]] = []
+    lines: list[int] = []
+    problems: list[RejectedRow] = []
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    problems.append(RejectedRow(label, number, "(json)", f"not JSON: {exc.msg}"))
+                    continue
+                if not isinstance(obj, dict):
+                    problems.append(RejectedRow(label, number, "(json)", "not a JSON object"))
+                    continue
+                record = {str(k).strip().lower(): _scalar_text(v) for k, v in obj.items()}
+                nested = [k for k, v in record.items() if v is None]
+                if nested:
+                    problems.append(
+                        RejectedRow(label, number, nested[0], "not a string, number or null")
+                    )
+                    continue
+                records.append(record)  # type: ignore[arg-type]
+                lines.append(number)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not records and not problems:
+        raise UserError(f"{label}: the file has no events (expected one JSON object per line)")
+    frame = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+    for name in frame.columns:
+        frame[name] = frame[name].astype(str)
+    return frame, np.asarray(lines, dtype=np.int64), problems
