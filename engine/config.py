@@ -8,6 +8,7 @@ setting an environment variable.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
         data_dir: where the embedded store and other local files live.
         seed: seed of the synthetic market the dashboard creates on first run.
         dashboard_customers: size of that first-run market.
+        earliest_date: the earliest plausible timestamp of store data and "as of";
+            older dates are refused at every entry (import, track, ``--as-of``).
+        future_tolerance_days: how far past the wall clock a timestamp may be
+            (clock skew between a till and this machine) before it is refused.
     """
 
     model_config = SettingsConfigDict(env_prefix="PERSONALIZE_", extra="ignore")
@@ -36,6 +41,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     seed: int = 7
     dashboard_customers: int = 5000
+    earliest_date: datetime = datetime(1970, 1, 1)
+    future_tolerance_days: float = Field(default=1.0, ge=0, le=3650)
 
     @property
     def resolved_database_url(self) -> str:

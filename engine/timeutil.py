@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.config import get_settings
 from engine.errors import UserError
 from engine.models import Event, Order, Review
 
@@ -22,11 +23,32 @@ def to_utc_naive(value: datetime) -> datetime:
     return value
 
 
+def plausible_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The timestamps store data may carry: ``[earliest_date, now + future_tolerance_days]``.
+
+    An entry guard, not an answer: it reads the wall clock (``now`` overrides it)
+    only to refuse a date no real store can hold (an order in 2300 would make every
+    customer look lapsed and overflow 64-bit nanosecond time).
+    """
+    settings = get_settings()
+    if now is None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+    earliest = to_utc_naive(settings.earliest_date)
+    return earliest, now + timedelta(days=settings.future_tolerance_days)
+
+
+def window_text(window: tuple[datetime, datetime]) -> str:
+    return (
+        f"{window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d %H:%M} UTC (set "
+        "PERSONALIZE_EARLIEST_DATE or PERSONALIZE_FUTURE_TOLERANCE_DAYS to widen it)"
+    )
+
+
 def parse_as_of(text: str | None) -> datetime | None:
     """Parse an ISO 8601 date or datetime (offsets converted to UTC); ``None`` passes through.
 
     Raises:
-        UserError: the text is not ISO 8601.
+        UserError: the text is not ISO 8601, or is outside :func:`plausible_window`.
     """
     if text is None or text == "":
         return None
@@ -37,7 +59,13 @@ def parse_as_of(text: str | None) -> datetime | None:
             f"invalid --as-of {text!r}: expected an ISO 8601 date or datetime, "
             "e.g. 2024-06-01 or 2024-06-01T12:00:00"
         ) from exc
-    return to_utc_naive(value)
+    value = to_utc_naive(value)
+    window = plausible_window()
+    if not window[0] <= value <= window[1]:
+        raise UserError(
+            f"invalid --as-of {text!r}: outside the plausible window {window_text(window)}"
+        )
+    return value
 
 
 def newest_timestamp(session: Session) -> datetime | None:

@@ -43,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         action="store_true",
         help="import the valid rows and report the rejected ones",
     )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="where a stored order differs from the file, take the file's version "
+        "(without it such an import is refused)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(handler=run)
 
@@ -59,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     try:
         report = import_files(
-            engine, **files, skip_invalid=args.skip_invalid, progress=_progress
+            engine, **files, skip_invalid=args.skip_invalid, replace=args.replace,
+            progress=_progress,
         )
     finally:
         engine.dispose()

@@ -65,6 +65,7 @@ def import_files(
     reviews: str | Path | None = None,
     customers: str | Path | None = None,
     skip_invalid: bool = False,
+    replace: bool = False,
     progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Validate every row of the given files, then write them in one transaction.
@@ -75,6 +76,9 @@ def import_files(
             formats of CONTRACT.md; ``events`` may also be ``.jsonl``.
         skip_invalid: import the readable rows and report the rejected ones,
             instead of refusing the whole import.
+        replace: where an order already stored differs from the file (another
+            customer, a line with another quantity or price), take the file's
+            version instead of refusing.
         progress: ``progress(label, done, total)`` as rows are validated and written.
 
     Returns:
@@ -85,7 +89,8 @@ def import_files(
     Raises:
         UserError: a file is missing, empty or not UTF-8 CSV; no file given.
         ValidationError: a required column is missing, or (without
-            ``skip_invalid``) any row is unreadable. Nothing is written then.
+            ``skip_invalid``) any row is unreadable, or (without ``replace``) a
+            stored order differs from the file. Nothing is written then.
     """
     paths = {
         "customers": customers,
@@ -129,6 +134,6 @@ def import_files(
     report.rejected.sort(key=lambda r: (file_order.get(r.file, 0), r.line))
 
     with engine.begin() as connection:
-        write_all(connection, valid, parsed, report, progress)
+        write_all(connection, valid, parsed, report, progress, replace=replace)
         refresh_statistics(connection, list(WRITTEN_TABLES))
     return report

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,8 @@ from .report import RejectedRow
 
 # Separators a spreadsheet export may use instead of the contract's comma.
 _OTHER_SEPARATORS = (";", "\t", "|")
+# pandas' message for a row wider than the first one (the header, with header=None).
+_WIDER_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 def check_path(path: Path, label: str) -> None:
@@ -41,13 +45,24 @@ def _separator(path: Path, label: str) -> str:
 
 
 def read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """All cells as stripped strings, and each row's line number in the file."""
+    """All cells as stripped strings, and each row's line number in the file.
+
+    The header is read as a row like any other (``header=None``), so a row with more
+    fields than the header is an error naming its line instead of silently shifting
+    every column (pandas would otherwise take the first column as an index).
+
+    Raises:
+        UserError: not UTF-8, not CSV, a row wider than the header, a repeated or
+            empty column name, or a header with no rows.
+    """
     sep = _separator(path, label)
     try:
         # Blank lines are kept (and dropped below) so row positions map to line numbers.
-        frame = pd.read_csv(
+        table = pd.read_csv(
             path,
             sep=sep,
+            header=None,
+            index_col=False,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -58,10 +73,25 @@ def read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray]:
     except pd.errors.EmptyDataError as exc:
         raise UserError(f"{label}: the file is empty (expected a header row)") from exc
     except pd.errors.ParserError as exc:
+        wider = _WIDER_ROW.search(str(exc))
+        if wider:
+            width, line, fields = (int(g) for g in wider.groups())
+            raise UserError(
+                f"{label}:{line}: has {fields} fields but the header has {width} "
+                "(an unquoted separator inside a value, or a trailing one?)"
+            ) from exc
         raise UserError(f"{label}: not a valid CSV file: {str(exc).strip()}") from exc
+    table = table.fillna("")
     # Header names are matched case-insensitively: "Customer_ID" is customer_id.
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.fillna("")
+    names = [str(c).strip().lower() for c in table.iloc[0]]
+    repeated = sorted({n for n in names if names.count(n) > 1 and n})
+    if repeated:
+        raise UserError(f"{label}:1: column {repeated[0]!r} appears more than once in the header")
+    if "" in names and any(table.iloc[1:, names.index("")].astype(str).str.strip() != ""):
+        raise UserError(f"{label}:1: a column with values has no name in the header")
+    frame = table.iloc[1:].reset_index(drop=True)
+    frame.columns = names
+    frame = frame.loc[:, [n for n in names if n]]
     for name in frame.columns:
         frame[name] = frame[name].astype(str).str.strip()
     lines = np.arange(len(frame), dtype=np.int64) + 2
@@ -69,6 +99,8 @@ def read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray]:
         # A quoted value spans lines: count lines the slow, exact way.
         lines = _csv_line_numbers(path, len(frame), sep)
     blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
+    if blank.all():
+        raise UserError(f"{label}: has a header but no rows (nothing to import)")
     return frame.loc[~blank].reset_index(drop=True), lines[~blank]
 
 
@@ -89,6 +121,8 @@ def _scalar_text(value: object) -> str | None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""  # JSON NaN or Infinity: no value (an id "nan" would be a new customer)
     if isinstance(value, str | int | float):
         return str(value).strip()
     return None

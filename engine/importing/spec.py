@@ -55,6 +55,11 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 KNOWN_CHANNELS = CHANNELS
 
+# Plausible magnitudes: beyond them a number is a typo or an overflow (1e308 would make
+# revenue infinite), never a sale.
+MAX_QUANTITY = 1_000_000.0
+MAX_AMOUNT = 1_000_000_000.0
+
 
 @dataclass(frozen=True)
 class Col:
@@ -71,6 +76,7 @@ class Col:
     nonempty: bool | None = None
     choices: tuple[str, ...] = ()
     max_length: int | None = None
+    max_value: float | None = None  # largest plausible magnitude of a number
 
     @property
     def must_have_value(self) -> bool:
@@ -88,10 +94,10 @@ SPECS: dict[str, tuple[Col, ...]] = {
         Col("customer_id", "id", True, nonempty=False, max_length=_length(Customer.customer_id)),
         Col("order_id", "id", True, max_length=_length(Order.order_id)),
         Col("product_id", "id", True, max_length=_length(Product.product_id)),
-        Col("quantity", "number", True),
-        Col("unit_price", "number", True),
+        Col("quantity", "number", True, max_value=MAX_QUANTITY),
+        Col("unit_price", "number", True, max_value=MAX_AMOUNT),
         Col("ordered_at", "timestamp", True),
-        Col("discount", "nonnegative"),
+        Col("discount", "nonnegative", max_value=MAX_AMOUNT),
         Col("channel", "label", max_length=_length(Order.channel)),
         Col("device", "choice", choices=DEVICES),
         Col("location", "text", max_length=_length(Order.location)),
@@ -101,8 +107,8 @@ SPECS: dict[str, tuple[Col, ...]] = {
         Col("name", "text", max_length=_length(Product.name)),
         Col("category", "text", max_length=_length(Product.category)),
         Col("brand", "text", max_length=_length(Product.brand)),
-        Col("price", "nonnegative"),
-        Col("list_price", "nonnegative"),
+        Col("price", "nonnegative", max_value=MAX_AMOUNT),
+        Col("list_price", "nonnegative", max_value=MAX_AMOUNT),
         Col("tags", "tags", max_length=_length(Product.tags)),
         Col("region", "text", max_length=_length(Product.region)),
         Col("in_stock", "bool"),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ValidationError
+from engine.timeutil import plausible_window, window_text
 
 from .report import SAMPLE_LINES, RejectedRow, SkippedRows
 from .spec import ALIASES, FALSE_WORDS, SPECS, TRUE_WORDS, Col
@@ -27,6 +28,10 @@ from .spec import ALIASES, FALSE_WORDS, SPECS, TRUE_WORDS, Col
 _SHOWN_CHARS = 40
 # An order id like "C536379" is a cancellation in retail exports (UCI Online Retail).
 _CANCELLATION_ID = r"[Cc]\d+"
+# Years a 64-bit nanosecond timestamp can hold; a valid date beyond them is out of the window.
+_PANDAS_YEARS = (pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1)
+_ID_CONTROL = r"[\x00-\x1f\x7f]"
+_TEXT_CONTROL = r"\x00"
 _OFFSET = r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|z|[+-]\d\d(?::?\d\d)?)$"
 
 
@@ -87,6 +92,11 @@ def _check_column(
     keep = pd.Series(present, index=raw.index)
     kind = spec.kind
     if kind in ("id", "text", "tags", "choice", "label"):
+        # A NUL byte cannot be stored by PostgreSQL; other control characters in an id
+        # make it print as something it is not.
+        control = _ID_CONTROL if kind == "id" else _TEXT_CONTROL
+        hidden = present & raw.str.contains(control, regex=True).to_numpy()
+        flag(hidden, "contains a control character (e.g. a NUL byte)")
         values = raw
         if kind == "tags":
             values = (
@@ -124,6 +134,12 @@ def _check_column(
         not_number = present & ~np.isfinite(numeric)
         flag(not_number, raw[not_number].map(lambda v: f"not a number: {show(v)}"))
         ok = present & ~not_number
+        if spec.max_value is not None:
+            huge = ok & (np.abs(np.nan_to_num(numeric)) > spec.max_value)
+            flag(huge, raw[huge].map(
+                lambda v: f"implausibly large: {show(v)} (at most {spec.max_value:,.0f})"
+            ))
+            ok &= ~huge
         if kind == "nonnegative":
             bad = ok & ~(numeric >= 0)
             flag(bad, raw[bad].map(lambda v: f"must be a number >= 0, got {show(v)}"))
@@ -134,12 +150,27 @@ def _check_column(
     if kind == "timestamp":
         parsed = pd.to_datetime(raw.where(keep), format="ISO8601", utc=True, errors="coerce")
         bad = present & parsed.isna().to_numpy()
+        # A well-formed date pandas cannot hold (year 1600, 2300, 9999) is out of the window.
+        year = pd.to_numeric(
+            raw.str.extract(r"^(\d{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")[0],
+            errors="coerce",
+        )
+        dated = ((year < _PANDAS_YEARS[0]) | (year > _PANDAS_YEARS[1])).to_numpy()
         flag(
-            bad,
-            raw[bad].map(
+            bad & ~dated,
+            raw[bad & ~dated].map(
                 lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"
             ),
         )
+        window = plausible_window()
+        naive = parsed.dt.tz_localize(None)
+        outside = bad & dated | (
+            ~bad & present & ((naive < window[0]) | (naive > window[1])).to_numpy()
+        )
+        flag(outside, raw[outside].map(
+            lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"
+        ))
+        bad |= outside
         shifted = present & ~bad & raw.str.contains(_OFFSET, regex=True).to_numpy()
         if shifted.any():
             notes.append(

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, Connection, Table, bindparam, select, update
+from sqlalchemy import Column, Connection, Table, bindparam, delete, select, update
 
 from engine.bulk import ProgressFn, frame_records, insert_frame
+from engine.errors import ValidationError
 from engine.models import (
     Customer,
     Event,
@@ -28,7 +29,7 @@ from engine.models import (
     Review,
 )
 
-from .report import SAMPLE_LINES, ImportReport, SkippedRows, TableCounts
+from .report import ImportReport, TableCounts
 from .validate import Parsed
 
 # Ids per IN (...) query: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -269,12 +270,23 @@ def write_orders(
     frame: pd.DataFrame,
     report: ImportReport,
     label: str,
+    *,
+    replace: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any, Any]]]:
     """New orders, new lines (of new and stored orders), and stored orders' time changes.
 
+    A stored order gains the file's lines it lacks. A file line that contradicts a
+    stored one (another customer; the same product at the same time with another
+    quantity, price or discount) is a conflict: refused, or with ``replace`` the
+    stored order is deleted here and the file's version written as a new order.
+
     Returns ``(order_rows, line_rows, moves)``; ``moves`` are ``(order_id, old time,
-    new time)`` for stored orders that gained an earlier line. Nothing is written here:
-    placeholders for the ids these rows reference must go in first.
+    new time)`` for stored orders that gained an earlier line. New rows are not
+    written here: placeholders for the ids they reference must go in first.
+
+    Raises:
+        ValidationError: conflicts, without ``replace`` (the caller's transaction
+            then rolls back, so nothing is written).
     """
     orders_counts = report.table("orders")
     lines_counts = report.table("order_lines")
@@ -287,36 +299,43 @@ def write_orders(
 
     known = _existing_ids(connection, _ORDERS.c.order_id, lines["order_id"].unique())
     in_store = lines["order_id"].isin(known).to_numpy()
-    fresh = lines.loc[~in_store]
-    header = _order_header(fresh)
-    order_time = fresh.groupby("order_id", sort=False)["line_time"].transform("min")
-    new_lines = [_line_rows(fresh, order_time, pd.Series(1, index=fresh.index))]
+    new_lines: list[pd.DataFrame] = []
     moves: list[tuple[str, Any, Any]] = []
-
     old = lines.loc[in_store].copy()
     if not old.empty:
         stored = _stored_lines(connection, sorted(known))
+        keys = [*_LINE_KEY, "_n"]
         old["_n"] = _occurrence(old).to_numpy()
         stored["_n"] = _occurrence(stored).to_numpy()
-        matched = old.merge(stored[[*_LINE_KEY, "_n"]], on=[*_LINE_KEY, "_n"], how="left",
-                            indicator=True)["_merge"].eq("both").to_numpy()
-        lines_counts.skipped_existing += int(matched.sum())
+        matched = pd.Series(
+            old.merge(stored[keys], on=keys, how="left", indicator=True)["_merge"]
+            .eq("both").to_numpy(),
+            index=old.index,
+        )
+        kept = stored.merge(old[keys], on=keys, how="left", indicator=True)["_merge"].eq("both")
+        loose = stored.loc[~kept.to_numpy()]
+        by_id = stored.drop_duplicates("order_id").set_index("order_id")
+        owner = old["order_id"].map(by_id["order_customer"])
+        foreign = (old["customer_id"] != owner).to_numpy()
+        place = ["order_id", "product_id", "line_time"]
+        clash = ~matched.to_numpy() & pd.MultiIndex.from_frame(old[place]).isin(
+            pd.MultiIndex.from_frame(loose[place])
+        )
+        conflict = foreign | clash
+        if conflict.any():
+            replaced = _conflicts(old, owner, foreign, conflict, label, replace)
+            delete_orders(connection, replaced)
+            orders_counts.updated += len(replaced)
+            in_store = in_store & ~lines["order_id"].isin(replaced).to_numpy()
+            keep = ~old["order_id"].isin(replaced)
+            old, matched = old.loc[keep], matched.loc[keep]
         extra = old.loc[~matched]
-        orders_by_id = stored.drop_duplicates("order_id").set_index("order_id")
-        foreign = (extra["customer_id"].to_numpy()
-                   != extra["order_id"].map(orders_by_id["order_customer"]).to_numpy())
-        if foreign.any():
-            numbers = sorted(int(n) for n in extra.loc[foreign, "_line"])
-            report.skipped.append(SkippedRows(
-                label, "its order is already stored for another customer",
-                len(numbers), numbers[:SAMPLE_LINES],
-            ))
-        extra = extra.loc[~foreign]
+        lines_counts.skipped_existing += int(matched.sum())
         grown = set(extra["order_id"])
         orders_counts.skipped_existing += len(set(old["order_id"]) - grown)
         orders_counts.updated += len(grown)
         if grown:
-            was = extra["order_id"].map(orders_by_id["order_time"])
+            was = extra["order_id"].map(by_id["order_time"])
             earliest = extra.groupby("order_id")["line_time"].transform("min")
             now = earliest.where(earliest < was, was)
             for order_id, before, after in (
@@ -327,7 +346,53 @@ def write_orders(
                     moves.append((order_id, before.to_pydatetime(), after.to_pydatetime()))
             last_no = stored.groupby("order_id")["line_no"].max()
             new_lines.append(_line_rows(extra, now, extra["order_id"].map(last_no) + 1))
+
+    fresh = lines.loc[~in_store]
+    header = _order_header(fresh)
+    order_time = fresh.groupby("order_id", sort=False)["line_time"].transform("min")
+    new_lines.insert(0, _line_rows(fresh, order_time, pd.Series(1, index=fresh.index)))
     return header, pd.concat(new_lines, ignore_index=True), moves
+
+
+def _conflicts(
+    old: pd.DataFrame,
+    owner: pd.Series,
+    foreign: np.ndarray,
+    conflict: np.ndarray,
+    label: str,
+    replace: bool,
+) -> set[Any]:
+    """The orders to replace; without ``replace``, a refusal naming each conflicting line."""
+    if replace:
+        return set(old.loc[conflict, "order_id"])
+    problems: list[str] = []
+    for position in np.flatnonzero(conflict):
+        row = old.iloc[position]
+        if foreign[position]:
+            why = f"stored for customer {owner.iloc[position]!r}, here {row['customer_id']!r}"
+        else:
+            why = (f"its line of product {row['product_id']!r} at {row['line_time']} has another "
+                   "quantity, price or discount")
+        problems.append(
+            f"{label}:{int(row['_line'])}: order_id: order {row['order_id']!r} is already "
+            f"stored with different content ({why})"
+        )
+    shown = "; ".join(problems[:5])
+    more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+    raise ValidationError(
+        f"orders already stored differ from this file, nothing imported: {shown}{more} "
+        "(use --replace to take this file's version of those orders)",
+        problems=problems,
+    )
+
+
+def delete_orders(connection: Connection, order_ids: Iterable[Any]) -> None:
+    """Remove orders and their lines (for ``replace``: the file's version goes in anew)."""
+    ids = sorted(order_ids)
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        connection.execute(delete(_ORDER_LINES).where(_ORDER_LINES.c.order_id.in_(chunk)))
+        connection.execute(delete(_ORDERS).where(_ORDERS.c.order_id.in_(chunk)))
 
 
 def move_orders(connection: Connection, moves: list[tuple[str, Any, Any]]) -> None:
@@ -353,6 +418,8 @@ def write_all(
     parsed: dict[str, Parsed],
     report: ImportReport,
     progress: ProgressFn | None,
+    *,
+    replace: bool = False,
 ) -> None:
     """Write the valid rows, parents before children (foreign keys hold at every step)."""
     # --- customers and products: upserts of the columns the file gives.
@@ -380,7 +447,7 @@ def write_all(
     moves: list[tuple[str, Any, Any]] = []
     if "orders" in valid:
         order_rows, line_rows, moves = write_orders(
-            connection, valid["orders"], report, parsed["orders"].label
+            connection, valid["orders"], report, parsed["orders"].label, replace=replace
         )
 
     events = valid.get("events", pd.DataFrame())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from dashboard.cli import main
 from engine.db import session_scope
+from engine.errors import UserError, ValidationError
 from engine.importing import import_files
 from engine.models import Customer, Event, Order, OrderLine, Product
 
@@ -121,15 +122,31 @@ def test_an_earlier_line_arriving_later_moves_the_order_time_and_keeps_the_other
         ]
 
 
-def test_a_line_for_an_order_stored_under_another_customer_is_skipped(store, tmp_path):
-    import_files(store, orders=write(tmp_path, "a.csv", HEADER + "c1,o1,p1,1,2,2024-03-01,\n"))
-    report = import_files(
-        store, orders=write(tmp_path, "b.csv", HEADER + "c2,o1,p2,1,2,2024-03-01,\n")
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        ("c2,o1,p1,1,2,2024-03-01,\n", "stored for customer 'c1', here 'c2'"),
+        ("c1,o1,p1,5,2,2024-03-01,\n", "its line of product 'p1' at 2024-03-01 00:00:00 has"),
+    ],
+)
+def test_an_order_stored_with_other_content_is_a_conflict_unless_replaced(
+    store, tmp_path, second, why
+):
+    first = write(tmp_path, "a.csv", HEADER + "c1,o1,p1,1,2,2024-03-01,\nc1,o1,p2,1,3,2024-03-01,\n")
+    import_files(store, orders=first)
+    changed = write(tmp_path, "b.csv", HEADER + second)
+    with pytest.raises(ValidationError) as caught:
+        import_files(store, orders=changed)
+    assert f"b.csv:2: order_id: order 'o1' is already stored with different content ({why}" in (
+        str(caught.value)
     )
-    assert [(s.reason, s.lines) for s in report.skipped] == [
-        ("its order is already stored for another customer", [2]),
-    ]
-    assert report.inserted_total == 0
+    assert "--replace" in str(caught.value)
+    report = import_files(store, orders=changed, replace=True)
+    assert report.table("orders").updated == 1
+    with session_scope(store) as session:
+        got = session.scalars(select(OrderLine)).all()
+        assert [(x.product_id, x.quantity) for x in got] == [("p1", float(second.split(",")[3]))]
+        assert session.get(Order, "o1").customer_id == second.split(",")[0]
 
 
 def test_event_spellings_separators_and_header_case_of_other_tools(store, tmp_path):
@@ -165,3 +182,56 @@ def test_the_real_samples_import_as_they_are(sqlite_store, shared_data, store_na
     )
     assert report.rejected == []
     assert report.table("order_lines").inserted > 60_000
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("product_id,name\nP1,Foo,\n", "o.csv:2: has 3 fields but the header has 2"),
+        ("product_id,name\nP1,Foo, Bar,Baz\n", "o.csv:2: has 4 fields"),
+        ("product_id,name\n", "has a header but no rows"),
+        ("product_id,name,Name\nP1,a,b\n", "column 'name' appears more than once"),
+    ],
+)
+def test_a_csv_that_would_shift_columns_is_refused_naming_the_line(
+    sqlite_store, tmp_path, text, words
+):
+    with pytest.raises(UserError, match=words):
+        import_files(sqlite_store, products=write(tmp_path, "o.csv", text))
+    with session_scope(sqlite_store) as session:
+        assert session.scalar(select(Product.product_id)) is None
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        ("c1,o1,p1,1,2,2300-01-01", "ordered_at", "'2300-01-01' is outside the plausible window"),
+        ("c1,o1,p1,1,2,1600-01-01", "ordered_at", "outside the plausible window 1970-01-01"),
+        ("c1,o1,p1,1,2,1969-12-31T23:59:59", "ordered_at", "outside the plausible window"),
+        ("c1,o1,p1,1e308,2,2024-01-01", "quantity", "implausibly large: '1e308'"),
+        ("c1,o1,p1,1,inf,2024-01-01", "unit_price", "not a number: 'inf'"),
+        ("c\x01,o1,p1,1,2,2024-01-01", "customer_id", "contains a control character"),
+    ],
+)
+def test_implausible_values_are_refused_with_line_and_window(
+    sqlite_store, tmp_path, row, column, words
+):
+    orders = write(tmp_path, "o.csv", HEADER.replace(",channel", "") + row + "\n")
+    with pytest.raises(ValidationError) as caught:
+        import_files(sqlite_store, orders=orders)
+    assert f"o.csv:2: {column}: " in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_a_json_nan_id_is_no_id(store, tmp_path):
+    events = write(tmp_path, "e.jsonl", (
+        '{"event_type": "search", "occurred_at": "2024-01-01", "customer_id": NaN,'
+        ' "anonymous_id": "a1", "query": "tea"}\n'
+    ))
+    import_files(store, events=events)
+    with session_scope(store) as session:
+        assert session.scalar(select(Customer.customer_id)) is None
+        assert session.scalar(select(Event.anonymous_id)) == "a1"
