@@ -1,4 +1,5 @@
-"""Cached access to the recommenders for the "Recommendations" and "Evaluation" pages.
+"""Cached access to the recommenders for the "Recommendations" page (the "Evaluation"
+page has :mod:`dashboard.evaluation`).
 
 The fitted :class:`engine.recommend.BlendRecommender` is a resource (``st.cache_resource``,
 one per ``(url, as_of)``, a few kept). Asking it for a list takes milliseconds and the
@@ -10,8 +11,7 @@ with a message saying what is needed, so the pages show advice, never a tracebac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,6 @@ from engine.recommend import (
     compare_contexts,
     parse_context,
 )
-from engine.recommend.evaluation import DEFAULT_HOLDOUT_DAYS, evaluate, metrics_frame
 
 BLEND_CACHE_ENTRIES = 4
 """Fitted blends kept per server: a few "As of" dates back and forth, not every one."""
@@ -44,8 +43,6 @@ PICKER_LIMIT = 1_000
 ANONYMOUS = "anonymous"
 ANY = "any"
 """The context pickers' "not set" choice."""
-
-PREDICTION_HORIZON_DAYS = 90
 
 LABELS: dict[str, str] = {
     "contextual": "Contextual",
@@ -69,8 +66,6 @@ COLORS: dict[str, str] = {
 }
 UP, DOWN, SAME = "#2E8B57", "#C0392B", "#7F7F7F"
 LIST_COLUMNS = ["rank", "product_id", "name", "category", "brand", "price", "score", "reason"]
-METRICS = {"ndcg": "NDCG", "precision": "Precision", "recall": "Recall",
-           "hit_rate": "Hit rate", "coverage": "Coverage"}  # fmt: skip
 
 
 class NotEnoughData(Exception):
@@ -336,102 +331,3 @@ def movement_chart(comparison: pd.DataFrame, first: str, second: str) -> go.Figu
         hovermode="closest",
     )
     return figure
-
-
-# ----------------------------------------------------------------- evaluation
-@dataclass(frozen=True)
-class EvaluationView:
-    """The recommenders' offline evaluation, ready to show.
-
-    ``metrics``: one row per model (``model, label, precision, recall, ndcg, hit_rate,
-    coverage, customers``), popularity first, blend last. ``split_at``: train strictly
-    before it, test on ``[split_at, split_at + holdout_days)``.
-    """
-
-    metrics: pd.DataFrame
-    split_at: datetime
-    holdout_days: float
-    k: int
-    customers: int
-    products: int
-    blend_vs_popularity: float | None
-
-
-def split_for(as_of: datetime | None, days: float) -> datetime | None:
-    """The split moment whose ``days``-long test window ends at ``as_of`` (None: the
-    engine's default, the newest data minus the window)."""
-    return None if as_of is None else as_of - timedelta(days=days)
-
-
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Evaluating every recommender...")
-def run_evaluation(
-    url: str, as_of: datetime | None, k: int = 10, holdout_days: float = DEFAULT_HOLDOUT_DAYS
-) -> EvaluationView:
-    """Fit before ``as_of - holdout_days``, test on the purchases of the window up to ``as_of``.
-
-    Raises:
-        UserError: empty store, bad k, or no purchases in the window.
-    """
-    with session_scope(get_engine(url)) as session:
-        report = evaluate(session, as_of=split_for(as_of, holdout_days), k=k,
-                          holdout_days=holdout_days)["recommendations"]  # fmt: skip
-    metrics = metrics_frame(report)
-    metrics.insert(1, "label", metrics["model"].map(LABELS).fillna(metrics["model"]))
-    metrics["customers"] = metrics["customers"].astype(int)
-    return EvaluationView(
-        metrics=metrics, split_at=report["split_at"], holdout_days=float(holdout_days),
-        k=int(report["k"]), customers=int(report["customers"]),
-        products=int(report["products"]), blend_vs_popularity=report["blend_vs_popularity_ndcg"],
-    )  # fmt: skip
-
-
-def evaluation_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """``label``, each metric in percent (0..100) and ``customers``, for a table."""
-    table = metrics[["label", *METRICS, "customers"]].copy()
-    table[list(METRICS)] = table[list(METRICS)] * 100
-    return table
-
-
-def evaluation_chart(metrics: pd.DataFrame, k: int) -> go.Figure | None:
-    """Grouped bars: each metric at k (x) per model (popularity grey, blend dark)."""
-    if metrics.empty:
-        return None
-    figure = go.Figure()
-    for row in metrics.itertuples(index=False):  # one trace per model (a handful)
-        values = [getattr(row, m) for m in METRICS]
-        figure.add_trace(go.Bar(
-            x=list(METRICS.values()), y=values, name=row.label,
-            marker_color=COLORS.get(row.model), text=[f"{v:.2f}" for v in values],
-            textposition="outside", textfont={"size": 9},
-            hovertemplate=f"{row.label}<br>%{{x}}@{k}: %{{y:.3f}}<extra></extra>",
-        ))  # fmt: skip
-    figure.update_yaxes(title_text=f"metric at k={k}", rangemode="tozero")
-    figure.update_layout(
-        barmode="group",
-        title={"text": f"Offline metrics at k={k}, per recommender", "x": 0, "xanchor": "left"},
-        height=420,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "xanchor": "left", "x": 0},
-    )
-    return figure
-
-
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Evaluating the purchase predictions...")
-def run_prediction_evaluation(
-    url: str, as_of: datetime | None, horizon_days: int = PREDICTION_HORIZON_DAYS
-) -> pd.DataFrame:
-    """The purchase predictions' evaluation, with the window ending at ``as_of``.
-
-    Returns:
-        ``metric, model, naive`` (see :func:`engine.predict.service.evaluation_rows`).
-
-    Raises:
-        UserError: no order before the split.
-    """
-    from engine.predict.service import evaluate_store, evaluation_rows
-
-    with session_scope(get_engine(url)) as session:
-        result = evaluate_store(
-            session, as_of=split_for(as_of, horizon_days), horizon_days=horizon_days
-        )
-    return pd.DataFrame(evaluation_rows(result), columns=["metric", "model", "naive"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
-from dashboard import recommendations as rec
+from dashboard import evaluation as ev
 from dashboard import ui
 from dashboard.sidebar import current_as_of
 from engine.errors import UserError
@@ -16,50 +14,62 @@ RUN_KEY = "evaluation_requested"
 K_KEY = "evaluation_k"
 DAYS_KEY = "evaluation_holdout_days"
 
+FMT = "%Y-%m-%d %H:%M"
+
+
+def protocol_table(view: ev.EvaluationView, protocol: str, label: str) -> None:
+    st.markdown(f"**{label.capitalize()}** ({view.customers[protocol]:,} customers)")
+    table = view.tables[protocol]
+    if table.empty:
+        st.caption("Nobody to score here: no customer bought a product new to them in the "
+                   "window. Try a longer test window.")
+        return
+    columns = {m: st.column_config.NumberColumn(f"{name}@{view.k}", format="%.2f%%")
+               for m, name in ev.METRICS.items()}
+    st.dataframe(
+        table.drop(columns="model"), hide_index=True,
+        column_config={
+            "label": "Model", **columns,
+            "coverage": st.column_config.NumberColumn("Coverage", format="%.1f%%"),
+            "fit_seconds": st.column_config.NumberColumn("Fit (s)", format="%.2f"),
+            "rank_seconds": st.column_config.NumberColumn("Rank (s)", format="%.2f"),
+            "settings": "Settings (chosen on validation)",
+        },
+    )
+
 
 def recommender_section(url: str, as_of) -> None:
     st.subheader("Recommenders")
     try:
-        view = rec.run_evaluation(
+        view = ev.run_evaluation(
             url, as_of, int(st.session_state[K_KEY]), float(st.session_state[DAYS_KEY])
         )
     except UserError as exc:
         st.info(f"Cannot evaluate: {exc}", icon=":material/info:")
         return
-    end = view.split_at + timedelta(days=view.holdout_days)
+    tuned = (f"Baselines were tuned on [{view.validation_from:{FMT}}, {view.test_from:{FMT}}), "
+             "inside the training period." if view.validation_from is not None
+             else "Too little history to tune: baselines use their defaults.")
     st.caption(
-        f"Trained before {view.split_at:%Y-%m-%d %H:%M}, tested on what {view.customers:,} "
-        f"customers bought until {end:%Y-%m-%d %H:%M} UTC, ranking all {view.products:,} "
-        "products (out-of-stock ones excluded)."
+        f"Trained before {view.test_from:{FMT}}, tested on what customers bought in "
+        f"[{view.test_from:{FMT}}, {view.as_of:{FMT}}) UTC, ranking all {view.products:,} "
+        f"products (out-of-stock ones excluded). {tuned}"
     )
-    if view.blend_vs_popularity is not None:
-        st.metric(
-            f"Blend NDCG@{view.k} vs popularity",
-            f"{view.blend_vs_popularity:.2f}x",
-            help="The blend's NDCG divided by the popularity baseline's: above 1 is better.",
-        )
-    ui.show_chart(rec.evaluation_chart(view.metrics, view.k), empty="No model evaluated.")
-    percent = {
-        m: st.column_config.NumberColumn(f"{label}@{view.k}", format="%.1f%%")
-        for m, label in rec.METRICS.items()
-    }
-    percent["coverage"] = st.column_config.NumberColumn("Coverage", format="%.1f%%")
-    st.dataframe(
-        rec.evaluation_table(view.metrics),
-        hide_index=True,
-        column_config={"label": "Model", **percent, "customers": "Customers"},
-    )
+    ui.show_chart(ev.ndcg_chart(view), empty="No model evaluated.")
+    for protocol, label in (("repeat", "repeats allowed"), ("new", "new items only: the "
+                                                           "customer's past products removed")):
+        protocol_table(view, protocol, label)
 
 
 def prediction_section(url: str, as_of) -> None:
     st.subheader("Purchase predictions")
     try:
-        rows = rec.run_prediction_evaluation(url, as_of)
+        rows = ev.run_prediction_evaluation(url, as_of)
     except (UserError, ValueError) as exc:
         st.info(f"Cannot evaluate the predictions: {exc}", icon=":material/info:")
         return
     st.caption(
-        f"Fitted before the last {rec.PREDICTION_HORIZON_DAYS} days up to the **As of** date, "
+        f"Fitted before the last {ev.PREDICTION_HORIZON_DAYS} days up to the **As of** date, "
         "compared with what happened, against a naive baseline."
     )
     st.dataframe(
@@ -81,7 +91,7 @@ def evaluation() -> None:
     st.caption(
         "A temporal split: every model learns from the data before the test window and is "
         "scored on what customers really bought in it. The window ends at the sidebar's "
-        "**As of** date. Runs take a few seconds, so they start on request."
+        "**As of** date; nothing after it is read. Runs take a while, so they start on request."
     )
     k, days, run = st.columns([1, 1, 2], vertical_alignment="bottom")
     k.number_input("k (list length)", min_value=1, max_value=100, value=10, key=K_KEY)
@@ -89,7 +99,7 @@ def evaluation() -> None:
     if run.button("Run the evaluation", type="primary", icon=":material/play_arrow:"):
         st.session_state[RUN_KEY] = True
     if not st.session_state.get(RUN_KEY):
-        st.caption("Press **Run the evaluation** to score every recommender.")
+        st.caption("Press **Run the evaluation** to score every recommender and baseline.")
         return
     recommender_section(url, as_of)
     prediction_section(url, as_of)

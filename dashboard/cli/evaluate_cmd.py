@@ -1,9 +1,8 @@
 """``personalize evaluate``: temporal-holdout quality of recommendations and predictions.
 
-``--as-of T`` is the split: every model is fitted on data stamped strictly
-before T (as if it were T now) and scored against what customers did after it.
-Without it, each section picks the latest split whose whole test window is
-observed (newest data minus the window).
+``--as-of T`` reads only data stamped strictly before T (as if it were T now).
+Recommendations are tested on ``[T - holdout, T)`` and trained before it (see
+:mod:`engine.recommend.evaluation`); without ``--as-of``, T is just after the newest data.
 """
 
 from __future__ import annotations
@@ -28,11 +27,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "evaluate", parents=[common],
         help="temporal-holdout quality of recommenders and predictions vs baselines",
     )
-    parser.add_argument("--as-of", help="the split moment T (ISO date or datetime)")
+    parser.add_argument("--as-of", help="evaluate as of T: only data before T is read "
+                        "(ISO date or datetime)")
     parser.add_argument("--k", type=int, default=10, help="list length, 1..100 (default 10)")
     parser.add_argument(
         "--holdout-days", type=float, default=DEFAULT_HOLDOUT_DAYS,
-        help=f"recommendations: test window after T in days (default {DEFAULT_HOLDOUT_DAYS:g})",
+        help=f"recommendations: test window before T in days (default {DEFAULT_HOLDOUT_DAYS:g})",
     )
     parser.add_argument(
         "--horizon-days", type=int, default=90,
@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--only", choices=SECTIONS, help="evaluate only recommendations or only predictions"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--format", choices=["markdown"],
+                        help="markdown: print the tables as Markdown (for the README)")
     parser.set_defaults(handler=run)
 
 
@@ -73,25 +75,52 @@ def run(args: argparse.Namespace) -> int:
         emit_json(document)
         return 0
     if "recommendations" in document:
-        _print_recommendations(document["recommendations"])
+        _print_recommendations(document["recommendations"], markdown=args.format == "markdown")
     if "predictions" in document:
         _print_predictions(document["predictions"])
     return 0
 
 
-def _print_recommendations(report: dict[str, Any]) -> None:
+COLUMNS = (("ndcg", "NDCG"), ("recall", "recall"), ("precision", "precision"),
+           ("hit_rate", "hit rate"), ("past_share", "past share"), ("coverage", "coverage"))
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items() if not isinstance(v, dict)) or "-"
+
+
+def _print_recommendations(report: dict[str, Any], markdown: bool = False) -> None:
     k = report["k"]
-    print(f"recommendations: trained before {report['split_at']:%Y-%m-%d %H:%M}, tested on "
-          f"the next {report['holdout_days']:g} days; {report['customers']:,} customers, "
-          f"{report['products']:,} products, full ranking, k={k}")
-    print(f"  {'model':<14}{'precision':>11}{'recall':>9}{'ndcg':>9}{'hit rate':>10}"
-          f"{'coverage':>10}")
-    for name, m in report["models"].items():
-        print(f"  {name:<14}{m['precision']:>11.4f}{m['recall']:>9.4f}{m['ndcg']:>9.4f}"
-              f"{m['hit_rate']:>10.4f}{m['coverage']:>10.4f}")
-    ratio = report["blend_vs_popularity_ndcg"]
-    if ratio is not None:
-        print(f"  blend NDCG@{k} / popularity NDCG@{k} = {ratio:.2f}")
+    validation = report["validation_from"]
+    fmt = "%Y-%m-%d %H:%M"
+    tuned = (f"baselines tuned on [{validation:{fmt}}, {report['test_from']:{fmt}})"
+             if validation is not None else "baselines at their defaults (no validation window)")
+    print(f"recommendations: trained before {report['test_from']:%Y-%m-%d %H:%M}, tested on "
+          f"[{report['test_from']:%Y-%m-%d %H:%M}, {report['as_of']:%Y-%m-%d %H:%M}); "
+          f"{report['products']:,} products, full ranking, k={k}; {tuned}")
+    for protocol in report["protocols"].values():
+        print()
+        print(f"{protocol['label']} ({protocol['customers']:,} customers)")
+        heads = ["model", *(f"{h}@{k}" if n != "coverage" else h for n, h in COLUMNS),
+                 "fit s", "rank s", "settings"]
+        rows = [[name, *(f"{m[n]:.4f}" for n, _ in COLUMNS), f"{m['fit_seconds']:.2f}",
+                 f"{m['rank_seconds']:.2f}", _settings(m["settings"])]
+                for name, m in protocol["models"].items()]
+        if markdown:
+            print("| " + " | ".join(heads) + " |")
+            print("|" + "|".join("---" if i in (0, len(heads) - 1) else "---:"
+                                 for i in range(len(heads))) + "|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+            continue
+        widths = [max(len(str(r[i])) for r in [heads, *rows]) for i in range(len(heads) - 1)]
+        print("  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                               for i, (h, w) in enumerate(zip(heads, widths, strict=False)))
+              + "  " + heads[-1])
+        for row in rows:
+            print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                   for i, (c, w) in enumerate(zip(row, widths, strict=False)))
+                  + "  " + row[-1])
 
 
 def _fmt(value: float | None) -> str:

@@ -1,5 +1,6 @@
 """Recommendations: collaborative, content-based, contextual, trending and buy-it-again,
-blended, explained and evaluated.
+blended, explained, and evaluated against tuned baselines (popularity, personal
+frequency, item-kNN, ALS, EASE, TIFU-KNN) in two protocols.
 
 Typical use::
 
@@ -9,19 +10,26 @@ Typical use::
     blend.recommend("C00042", ctx, k=20)             # -> list[Scored]
 """
 
+from .als import ALSRecommender
 from .base import NotFittedError, Recommender, Scored, StoreData
 from .blend import DEFAULT_WEIGHTS, BlendRecommender, compare_contexts, default_recommenders
 from .collaborative import CollaborativeRecommender
 from .content import ContentRecommender
 from .context import DEVICES, TIMES_OF_DAY, WEATHERS, Context, parse_context, validate_k
 from .contextual import ContextualRecommender
+from .ease import EASERecommender
 from .emotion import Mood, customer_moods
-from .evaluation import evaluate, evaluate_store, ranking_metrics
+from .evaluation import BASELINES, PROTOCOLS, evaluate, evaluate_store, ranking_metrics
+from .frequency import PersonalFrequencyRecommender
+from .itemknn import ItemKNNRecommender
 from .popularity import PopularityRecommender
 from .rebuy import RebuyRecommender
+from .tifu import TIFUKNNRecommender
 from .trending import TrendingRecommender
 
 __all__ = [
+    "ALSRecommender", "BASELINES", "EASERecommender", "ItemKNNRecommender", "PROTOCOLS",
+    "PersonalFrequencyRecommender", "TIFUKNNRecommender",
     "DEFAULT_WEIGHTS", "DEVICES", "TIMES_OF_DAY", "WEATHERS", "BlendRecommender",
     "CollaborativeRecommender", "ContentRecommender", "Context", "ContextualRecommender",
     "Mood", "NotFittedError", "PopularityRecommender", "RebuyRecommender", "Recommender",

@@ -1,23 +1,31 @@
-"""Offline evaluation: a temporal split, full ranking over the catalog, standard metrics.
+"""Offline evaluation: a temporal holdout before ``as_of``, two protocols, tuned baselines.
 
-Every recommender is fitted on the store strictly before the split moment ``T``
-and asked for its top ``k`` among all in-stock products for each customer who
-bought something in the holdout window ``[T, T + holdout_days)``; the products
-they bought there are the right answers (rebuys included: in grocery they are
-most of what people buy). Each customer is asked in the context of their first
-holdout order (weather, time of day, device, place, where the store records
-them), as a live request would be. Metrics, averaged over customers:
+As of ``T`` (nothing at or after ``T`` is read), the test window is
+``[T - holdout, T)``: every model is fitted on the store strictly before
+``T - holdout`` and ranks the whole in-stock catalog for each customer who bought
+something in the window; the products they bought there are the right answers.
+Each customer is asked in the context of their first order in the window
+(weather, time of day, device, place, where the store records them).
 
-* precision@k = hits / k; recall@k = hits / number of right answers;
-* NDCG@k = DCG / ideal DCG with binary gains, ``DCG = sum hit_i / log2(i + 1)``
-  (``i`` the 1-based rank), ideal DCG over ``min(k, right answers)`` hits;
-* hit rate@k = share of customers with at least one hit;
-* coverage = share of the catalog that appears in anyone's top k.
+Two protocols (see :data:`PROTOCOLS`):
+
+* ``repeat``: repeats allowed, every product they bought in the window counts;
+* ``new``: new items only, the customer's past products are removed from both the
+  ranking and the right answers (customers left with none are not scored).
+
+Baselines are tuned first, on an inner validation split inside the training
+period: fitted before ``T - 2 * holdout``, scored on ``[T - 2 * holdout, T - holdout)``;
+each protocol keeps the setting with the best NDCG there, which is then refitted
+on the whole training period. The evaluated window is never used to choose anything.
+Metrics: see :func:`~engine.recommend.metrics.ranking_metrics`; with them each
+model's fit seconds and rank seconds (scoring and sorting every test customer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,75 +34,81 @@ import pandas as pd
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
-from engine import frames
 from engine.errors import UserError
-from engine.timeutil import newest_timestamp
 
+from .als import ALSRecommender
 from .base import Recommender, StoreData, top_k
 from .blend import BlendRecommender, default_recommenders
 from .context import Context, hour_buckets, validate_k
+from .ease import EASERecommender
+from .frequency import PersonalFrequencyRecommender
+from .itemknn import ItemKNNRecommender
+from .metrics import ranking_metrics
 from .popularity import PopularityRecommender
+from .tifu import TIFUKNNRecommender
+
+__all__ = ["BASELINES", "DEFAULT_HOLDOUT_DAYS", "PROTOCOLS", "Holdout", "evaluate",
+           "evaluate_store", "holdout", "ranking_metrics"]
 
 DEFAULT_HOLDOUT_DAYS = 30.0
+PROTOCOLS: dict[str, str] = {"repeat": "repeats allowed", "new": "new items only"}
 
 
-def ranking_metrics(ranked: np.ndarray, relevant: sp.csr_matrix, n_items: int) -> dict[str, float]:
-    """Metrics of ranked lists against right answers.
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline and the small grid it is tuned over (the first setting is the default)."""
 
-    Args:
-        ranked: ``customers x k`` product positions, best first (-1: empty slot).
-        relevant: ``customers x products`` sparse 0/1 matrix of right answers.
-        n_items: catalog size, for coverage.
+    make: Callable[..., Recommender]
+    grid: Sequence[Mapping[str, Any]]
 
-    Returns:
-        ``precision, recall, ndcg, hit_rate, coverage`` (0..1), ``customers``.
+
+BASELINES: dict[str, Baseline] = {
+    "popularity": Baseline(PopularityRecommender, [{}]),
+    "frequency": Baseline(PersonalFrequencyRecommender,
+                          [{"half_life_days": h} for h in (90.0, 30.0, 365.0, None)]),
+    "item_knn": Baseline(ItemKNNRecommender, [{"neighbours": n} for n in (100, 20, 500)]),
+    "als": Baseline(ALSRecommender, [{"factors": f, "regularization": r}
+                                     for f in (64, 32) for r in (0.05, 0.5)]),
+    "ease": Baseline(EASERecommender, [{"l2": v} for v in (200.0, 50.0, 1000.0)]),
+    "tifu_knn": Baseline(TIFUKNNRecommender, [
+        {"group_size": g, "group_decay": d, "alpha": a}
+        for g, d, a in ((7, 0.7, 0.7), (3, 0.7, 0.7), (7, 0.9, 0.9), (7, 0.7, 0.4))
+    ]),
+}
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """The test customers of a window and what they bought.
+
+    ``rows``: customer rows in the training data; ``relevant`` / ``past``: ``rows x
+    products`` 0/1, bought in the window / before it; ``contexts``: one request per row.
     """
-    n, k = ranked.shape
-    if n == 0:
-        return {"precision": 0.0, "recall": 0.0, "ndcg": 0.0, "hit_rate": 0.0,
-                "coverage": 0.0, "customers": 0}
-    rows = np.repeat(np.arange(n), k)
-    safe = np.where(ranked >= 0, ranked, 0).ravel()
-    hits = np.asarray(relevant[rows, safe]).reshape(n, k) > 0
-    hits &= ranked >= 0
-    n_rel = np.asarray(relevant.sum(axis=1)).ravel().astype(np.int64)
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hits * discount).sum(axis=1)
-    ideal = np.cumsum(discount)[np.clip(np.minimum(n_rel, k) - 1, 0, k - 1)]
-    ndcg = np.where(n_rel > 0, dcg / ideal, 0.0)
-    n_hits = hits.sum(axis=1)
-    shown = np.unique(ranked[ranked >= 0])
-    return {
-        "precision": float((n_hits / k).mean()),
-        "recall": float(np.where(n_rel > 0, n_hits / np.maximum(n_rel, 1), 0.0).mean()),
-        "ndcg": float(ndcg.mean()),
-        "hit_rate": float((n_hits > 0).mean()),
-        "coverage": float(len(shown) / n_items) if n_items else 0.0,
-        "customers": int(n),
-    }
+
+    rows: np.ndarray
+    relevant: sp.csr_matrix
+    past: sp.csr_matrix
+    contexts: list[Context]
+
+    def protocol(self, name: str) -> Holdout:
+        """The holdout under a protocol (``new``: past products are not right answers,
+        customers left with none are dropped)."""
+        if name == "repeat":
+            return self
+        if name != "new":
+            raise ValueError(f"unknown protocol {name!r}")
+        relevant = (self.relevant - self.relevant.multiply(self.past > 0)).tocsr()
+        relevant.eliminate_zeros()
+        keep = np.flatnonzero(np.diff(relevant.indptr) > 0)
+        return Holdout(self.rows[keep], relevant[keep], self.past[keep],
+                       [self.contexts[i] for i in keep])
 
 
-def _holdout(data: StoreData, train: StoreData, split_at: datetime, holdout_days: float
-             ) -> tuple[np.ndarray, sp.csr_matrix, list[Context]]:
-    """Test customer rows (in ``train``), their right answers and their request contexts."""
-    end = split_at + timedelta(days=holdout_days)
-    lines = data.order_lines
-    test = lines[(lines["ordered_at"] >= split_at) & (lines["ordered_at"] < end)]
-    test = test.assign(row=train.customer_index.get_indexer(test["customer_id"].astype(str)),
-                       item=train.product_index.get_indexer(test["product_id"].astype(str)))
-    test = test[(test["row"] >= 0) & (test["item"] >= 0)]
-    if test.empty:
-        return np.zeros(0, np.int64), sp.csr_matrix((0, train.n_items)), []
-    rows, inverse = np.unique(test["row"].to_numpy(), return_inverse=True)
-    relevant = sp.csr_matrix((np.ones(len(test)), (inverse, test["item"].to_numpy())),
-                             shape=(len(rows), train.n_items))
-    relevant.data[:] = 1.0  # duplicates summed: back to 0/1
-    first = test.sort_values("ordered_at").drop_duplicates("row").set_index("row").loc[rows]
+def _contexts(first: pd.DataFrame, known: set[str]) -> list[Context]:
     buckets = hour_buckets(first["ordered_at"].dt.hour)
     weather = first["weather"].astype(object).str.lower()
     device = first["device"].astype(object).str.lower()
-    known = set(train.known_locations)
-    contexts = [
+    return [
         Context(weather=w if isinstance(w, str) and w in
                 ("sunny", "cloudy", "rainy", "snowy", "hot", "cold") else None,
                 time_of_day=str(b),
@@ -103,76 +117,178 @@ def _holdout(data: StoreData, train: StoreData, split_at: datetime, holdout_days
                 else None)
         for w, b, loc, d in zip(weather, buckets, first["location"], device, strict=True)
     ]
-    return rows.astype(np.int64), relevant, contexts
+
+
+def holdout(data: StoreData, train: StoreData) -> Holdout:
+    """What the customers of ``train`` bought from ``train.as_of`` to ``data.as_of``, among
+    the products that existed in ``train`` (a product first sold later cannot be asked for)."""
+    lines = data.order_lines
+    test = lines[lines["ordered_at"] >= pd.Timestamp(train.as_of)]
+    test = test.assign(row=train.customer_index.get_indexer(test["customer_id"].astype(str)),
+                       item=train.product_index.get_indexer(test["product_id"].astype(str)))
+    test = test[(test["row"] >= 0) & (test["item"] >= 0)]
+    if test.empty:
+        empty = sp.csr_matrix((0, train.n_items))
+        return Holdout(np.zeros(0, np.int64), empty, empty, [])
+    rows, inverse = np.unique(test["row"].to_numpy(), return_inverse=True)
+    relevant = sp.csr_matrix((np.ones(len(test)), (inverse, test["item"].to_numpy())),
+                             shape=(len(rows), train.n_items))
+    relevant.data[:] = 1.0  # duplicates summed: back to 0/1
+    past = train.purchase_counts[rows].tocsr()
+    past.data[:] = 1.0
+    first = test.sort_values("ordered_at", kind="stable").drop_duplicates("row") \
+        .set_index("row").loc[rows]
+    return Holdout(rows.astype(np.int64), relevant, past,
+                   _contexts(first, set(train.known_locations)))
+
+
+def rank(model: Recommender, test: Holdout, k: int, *, exclude_past: bool,
+         batch_size: int = 256) -> np.ndarray:
+    """Each test customer's top ``k`` of the in-stock catalog (past products excluded
+    when ``exclude_past``), as ``customers x k`` product positions."""
+    data = model.data_
+    hidden = ~data.in_stock
+    out = np.zeros((len(test.rows), min(k, data.n_items)), dtype=np.int64)
+    for start in range(0, len(test.rows), batch_size):
+        stop = start + batch_size
+        scores = model.score_rows(test.rows[start:stop], test.contexts[start:stop])
+        scores = np.where(hidden[None, :], -np.inf, scores)
+        if exclude_past:
+            scores[test.past[start:stop].toarray() > 0] = -np.inf
+        out[start:start + len(scores)] = top_k(scores, k)
+    return out
+
+
+def _score(model: Recommender, test: Holdout, protocol: str, k: int
+           ) -> tuple[dict[str, float], float]:
+    view = test.protocol(protocol)
+    started = time.perf_counter()
+    ranked = rank(model, view, k, exclude_past=protocol == "new")
+    seconds = time.perf_counter() - started
+    return ranking_metrics(ranked, view.relevant, model.data_.n_items, view.past), seconds
+
+
+def tune(baseline: Baseline, inner: StoreData | None, test: Holdout | None, k: int
+         ) -> dict[str, dict[str, Any]]:
+    """Per protocol, the grid setting with the best NDCG@k on the inner validation split
+    (the first setting when there is nothing to validate on)."""
+    grid = list(baseline.grid)
+    best = {p: (-1.0, dict(grid[0])) for p in PROTOCOLS}
+    if inner is None or test is None or len(grid) == 1:
+        return {p: settings for p, (_, settings) in best.items()}
+    for settings in grid:
+        model = baseline.make(**settings).fit(inner)
+        for protocol in PROTOCOLS:
+            if len(test.protocol(protocol).rows) == 0:
+                continue
+            ndcg = _score(model, test, protocol, k)[0]["ndcg"]
+            if ndcg > best[protocol][0]:
+                best[protocol] = (ndcg, dict(settings))
+    return {p: settings for p, (_, settings) in best.items()}
+
+
+def _inner_split(train: StoreData, holdout_days: float) -> tuple[StoreData, Holdout] | None:
+    start = train.as_of - timedelta(days=holdout_days)
+    inner = train.before(start)
+    if inner.n_items == 0 or inner.interactions.nnz == 0:
+        return None
+    test = holdout(train, inner)
+    return (inner, test) if len(test.rows) else None
 
 
 def evaluate_store(
     data: StoreData,
-    split_at: datetime,
     *,
     holdout_days: float = DEFAULT_HOLDOUT_DAYS,
     k: int = 10,
-    recommenders: Mapping[str, Recommender] | None = None,
-    batch_size: int = 256,
+    baselines: Mapping[str, Baseline] | None = None,
+    ours: bool = True,
 ) -> dict[str, Any]:
-    """Fit on ``data`` before ``split_at``, test on the following ``holdout_days``.
+    """Evaluate every baseline (tuned), every recommender of ours and the blend on the
+    last ``holdout_days`` before ``data.as_of``.
 
     Args:
-        data: the store including the holdout window (``data.as_of`` after the window,
-            or the window is cut short).
-        split_at: the moment T of the split.
-        holdout_days: length of the test window.
+        data: the store as of T (nothing at or after T in it).
+        holdout_days: length of the test window (and of the inner validation window).
         k: list length, 1..100.
-        recommenders: name -> unfitted recommender (default: every recommender, the
-            blend and the popularity baseline).
-        batch_size: customers scored at once.
+        baselines: name -> :class:`Baseline` (default :data:`BASELINES`).
+        ours: also evaluate our recommenders and the blend.
 
     Returns:
-        ``{"split_at", "holdout_days", "k", "customers", "products", "models":
-        {name: metrics}, "blend_vs_popularity_ndcg"}``.
+        ``{"as_of", "test_from", "validation_from", "holdout_days", "k", "products",
+        "protocols": {protocol: {"label", "customers", "models": {name: {metrics...,
+        "fit_seconds", "rank_seconds", "settings"}}}}}``; models in order, the blend last.
+
+    Raises:
+        UserError: k outside 1..100, or no purchases by known customers in the window.
     """
     validate_k(k)
-    train = data.before(split_at)
-    rows, relevant, contexts = _holdout(data, train, split_at, holdout_days)
-    if recommenders is None:
-        parts = default_recommenders()
+    test_from = data.as_of - timedelta(days=holdout_days)
+    train = data.before(test_from)
+    test = holdout(data, train)
+    if len(test.rows) == 0:
+        raise UserError(
+            f"no purchases by known customers of known products between "
+            f"{test_from:%Y-%m-%d %H:%M} and {data.as_of:%Y-%m-%d %H:%M}: choose a later "
+            "--as-of or a longer --holdout-days"
+        )
+    inner = _inner_split(train, holdout_days)
+    results: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in PROTOCOLS}
+
+    def record(name: str, model: Recommender, fit_s: float, protocols: Sequence[str],
+               settings: Mapping[str, Any]) -> None:
+        for protocol in protocols:
+            if len(test.protocol(protocol).rows) == 0:
+                continue
+            metrics, rank_s = _score(model, test, protocol, k)
+            results[protocol][name] = {**metrics, "fit_seconds": fit_s,
+                                       "rank_seconds": rank_s, "settings": dict(settings)}
+
+    for name, baseline in (BASELINES if baselines is None else baselines).items():
+        chosen = tune(baseline, inner[0] if inner else None, inner[1] if inner else None, k)
+        fitted: dict[str, tuple[Recommender, float]] = {}
+        for protocol, settings in chosen.items():
+            key = repr(sorted(settings.items(), key=lambda kv: kv[0]))
+            if key not in fitted:
+                started = time.perf_counter()
+                model = baseline.make(**settings).fit(train)
+                fitted[key] = (model, time.perf_counter() - started)
+            model, fit_s = fitted[key]
+            record(name, model, fit_s, [protocol], settings)
+    if ours:
+        parts: dict[str, Recommender] = {}
+        fit_total = 0.0
+        for name, model in default_recommenders().items():
+            started = time.perf_counter()
+            parts[name] = model.fit(train)
+            fit_s = time.perf_counter() - started
+            fit_total += fit_s
+            record(name, parts[name], fit_s, list(PROTOCOLS), parts[name].get_params())
+        started = time.perf_counter()
         blend = BlendRecommender(recommenders=parts)
-        models: dict[str, Recommender] = {"popularity": PopularityRecommender(), **parts,
-                                          "blend": blend}
-    else:
-        models = dict(recommenders)
-    results: dict[str, dict[str, float]] = {}
-    for name, model in models.items():
-        if getattr(model, "data_", None) is not train:
-            model.fit(train)
-        ranked = np.zeros((len(rows), min(k, train.n_items)), dtype=np.int64)
-        hidden = ~train.in_stock
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start:start + batch_size]
-            scores = model.score_rows(batch, contexts[start:start + batch_size])
-            scores = np.where(hidden[None, :], -1.0, scores)
-            ranked[start:start + len(batch)] = top_k(scores, k)
-        results[name] = ranking_metrics(ranked, relevant, train.n_items)
-    pop = results.get("popularity", {}).get("ndcg")
-    blend_ndcg = results.get("blend", {}).get("ndcg")
+        blend.fit(train)
+        fit_s = fit_total + time.perf_counter() - started
+        record("blend", blend, fit_s, list(PROTOCOLS), _blend_settings(blend))
     return {
-        "split_at": split_at,
+        "as_of": data.as_of,
+        "test_from": test_from,
+        "validation_from": test_from - timedelta(days=holdout_days) if inner else None,
         "holdout_days": holdout_days,
         "k": k,
-        "customers": int(len(rows)),
         "products": int(train.n_items),
-        "models": results,
-        "blend_vs_popularity_ndcg": (blend_ndcg / pop) if pop and blend_ndcg is not None
-        else None,
+        "protocols": {
+            p: {"label": PROTOCOLS[p], "customers": int(len(test.protocol(p).rows)),
+                "models": results[p]}
+            for p in PROTOCOLS
+        },
     }
 
 
-def default_split(session: Session, holdout_days: float = DEFAULT_HOLDOUT_DAYS) -> datetime:
-    """T = the newest data minus the holdout window (so the window is full)."""
-    newest = newest_timestamp(session)
-    if newest is None:
-        raise UserError("the store is empty: run `personalize seed` or `personalize import` first")
-    return newest - timedelta(days=holdout_days)
+def _blend_settings(blend: BlendRecommender) -> dict[str, Any]:
+    settings = getattr(blend, "settings_", None)
+    if settings is not None:
+        return dict(settings)
+    return {"weights": dict(blend.weights_), "rebuy_threshold": blend.rebuy_threshold_}
 
 
 def evaluate(
@@ -184,32 +300,24 @@ def evaluate(
 ) -> dict[str, Any]:
     """The ``evaluate`` command's document, in sections (``{"recommendations": ...}``).
 
-    ``as_of`` is the split moment T (train strictly before T, test on
-    ``[T, T + holdout_days)``); default: the newest data minus the holdout.
+    As of T (default: just after the newest data) the test window is
+    ``[T - holdout_days, T)``; only data stamped before T is read.
 
     Raises:
-        UserError: empty store, k outside 1..100, or no purchases in the holdout window.
+        UserError: empty store, k outside 1..100, or no purchases in the window.
     """
     validate_k(k)
-    split_at = as_of if as_of is not None else default_split(session, holdout_days)
-    end = split_at + timedelta(days=holdout_days)
-    data = StoreData.from_frames(
-        as_of=end,
-        order_lines=frames.load_order_lines(session, as_of=end),
-        events=frames.load_events(session, as_of=split_at),
-        reviews=frames.load_reviews(session, as_of=split_at),
-        products=frames.load_products(session),
-        customers=frames.load_customers(session),
-    )
-    report = evaluate_store(data, split_at, holdout_days=holdout_days, k=k)
-    if report["customers"] == 0:
-        raise UserError(
-            f"no purchases by known customers between {split_at:%Y-%m-%d %H:%M} and "
-            f"{end:%Y-%m-%d %H:%M}: choose an earlier --as-of"
-        )
-    return {"recommendations": report}
+    data = StoreData.load(session, as_of=as_of)
+    if data.n_items == 0 or data.order_lines.empty:
+        raise UserError("the store has no orders before the as-of moment: run "
+                        "`personalize seed` or `personalize import` first, or pick a later --as-of")
+    return {"recommendations": evaluate_store(data, holdout_days=holdout_days, k=k)}
 
 
-def metrics_frame(report: Mapping[str, Any]) -> pd.DataFrame:
-    """The ``models`` part of a report as a frame (one row per model), for display."""
-    return pd.DataFrame(report["models"]).T.rename_axis("model").reset_index()
+def metrics_frame(report: Mapping[str, Any], protocol: str = "repeat") -> pd.DataFrame:
+    """One protocol of a report as a frame (one row per model: ``model``, the metrics,
+    ``fit_seconds, rank_seconds, settings``), for display."""
+    models = report["protocols"][protocol]["models"]
+    frame = pd.DataFrame(list(models.values()))
+    frame.insert(0, "model", list(models))
+    return frame

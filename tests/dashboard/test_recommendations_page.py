@@ -1,4 +1,4 @@
-"""The Recommendations and Evaluation pages under AppTest, checked against the engine."""
+"""The Recommendations page under AppTest, checked against the engine."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from dashboard.sidebar import AS_OF_KEY, as_of_for
 from engine.db import open_store, session_scope
 from engine.models import Product
 from engine.recommend import BlendRecommender, Context, StoreData, compare_contexts
-from engine.recommend.evaluation import evaluate
 
 from .factories import build_small_store
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 PAGE = str(Path("..") / "pages" / "recommendations.py")
-EVALUATION = str(Path("..") / "pages" / "evaluation.py")
 
 
 def _open(url: str, monkeypatch: pytest.MonkeyPatch, page: str = PAGE) -> AppTest:
@@ -154,41 +152,9 @@ def test_a_tiny_store_renders(tmp_path, monkeypatch):
     assert not at.error
 
 
-def test_evaluation_runs_on_request_and_shows_blend_and_popularity(seeded_db_url, monkeypatch):
-    at = _open(seeded_db_url, monkeypatch, EVALUATION)
-    assert not at.dataframe  # nothing runs before the button
-    at.button[0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    metrics = at.dataframe[0].value.set_index("label")
-    assert {"Blend", "Popularity (baseline)"} <= set(metrics.index)
-    as_of = as_of_for(at.session_state[AS_OF_KEY])
-    engine = open_store(seeded_db_url)
-    try:
-        with session_scope(engine) as session:
-            report = evaluate(session, as_of=as_of - timedelta(days=30), k=10)["recommendations"]
-    finally:
-        engine.dispose()
-    # The table shows percentages.
-    assert metrics.loc["Blend", "ndcg"] == pytest.approx(100 * report["models"]["blend"]["ndcg"])
-    assert metrics.loc["Popularity (baseline)", "ndcg"] == pytest.approx(
-        100 * report["models"]["popularity"]["ndcg"]
-    )
-    assert len(at.get("plotly_chart")) == 1
-    assert len(at.dataframe) == 2  # and the purchase predictions' figures
-
-
 def test_k_sets_the_list_length(seeded_db_url, monkeypatch):
     at = _open(seeded_db_url, monkeypatch)
     at.number_input(key="recommendations_k").set_value(5).run()
     assert not at.exception
     assert _shown(at)["rank"].tolist() == [1, 2, 3, 4, 5]
     assert len(at.dataframe[2].value) == 5  # the comparison follows k too
-
-
-def test_evaluation_too_early_says_why(seeded_db_url, monkeypatch):
-    at = _open(seeded_db_url, monkeypatch, EVALUATION)
-    first_day = at.sidebar.date_input[0].min
-    at.sidebar.date_input[0].set_value(first_day).run()
-    at.button[0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert any("Cannot evaluate" in info.value for info in at.info)
