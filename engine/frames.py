@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, String, and_, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
+from engine.timeutil import plausible_window
 
 ORDER_LINE_COLUMNS = [
     "order_id", "line_no", "customer_id", "ordered_at", "channel", "device", "location",
@@ -36,10 +38,35 @@ def _ts(column: Any) -> Any:
     return type_coerce(column, String).label(column.key)
 
 
+def _parse_times(values: pd.Series) -> pd.Series:
+    """ISO strings (SQLite) or datetimes (PostgreSQL) as timestamps; NaT where they cannot be."""
+    try:
+        return pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        # PostgreSQL hands back datetime objects, and one in year 1 defeats "coerce".
+        low, high = pd.Timestamp.min.to_pydatetime(), pd.Timestamp.max.to_pydatetime()
+        kept = values.map(
+            lambda v: v if not isinstance(v, datetime) or low <= v <= high else None
+        )
+        return pd.to_datetime(kept, format="ISO8601", errors="coerce")
+
+
 def _read(session: Session, statement: Any, time_columns: Sequence[str]) -> pd.DataFrame:
+    """The statement's rows, time columns parsed; rows stamped outside the plausible
+    window (an old store may hold an order in 2300 or year 1: see ``personalize
+    repair``) are left out rather than breaking every answer."""
     frame = pd.read_sql(statement, session.connection())
+    earliest, latest = plausible_window()
+    outside = np.zeros(len(frame), dtype=bool)
     for name in time_columns:
-        frame[name] = pd.to_datetime(frame[name], format="ISO8601").astype("datetime64[ns]")
+        given = frame[name].notna().to_numpy()
+        parsed = _parse_times(frame[name])
+        bad = given & (parsed.isna() | (parsed < earliest) | (parsed > latest)).to_numpy()
+        outside |= bad
+        # (PostgreSQL's datetimes parse at microseconds, where year 1 fits; ns is the rule.)
+        frame[name] = parsed.where(~bad).astype("datetime64[ns]")
+    if outside.any():
+        frame = frame.loc[~outside].reset_index(drop=True)
     return frame
 
 

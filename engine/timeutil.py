@@ -69,11 +69,16 @@ def parse_as_of(text: str | None) -> datetime | None:
 
 
 def newest_timestamp(session: Session) -> datetime | None:
-    """The newest timestamp of any order, event or review in the store."""
+    """The newest plausible timestamp of any order, event or review in the store.
+
+    Rows outside :func:`plausible_window` (an old store's order in 2300) are not
+    "now": they would make every customer look lapsed. ``personalize repair``
+    removes them.
+    """
+    earliest, latest = plausible_window()
     candidates = [
-        session.scalar(select(func.max(Order.ordered_at))),
-        session.scalar(select(func.max(Event.occurred_at))),
-        session.scalar(select(func.max(Review.reviewed_at))),
+        session.scalar(select(func.max(column)).where(column >= earliest, column <= latest))
+        for column in (Order.ordered_at, Event.occurred_at, Review.reviewed_at)
     ]
     present = [pd.Timestamp(c).to_pydatetime() for c in candidates if c is not None]
     return max(present) if present else None

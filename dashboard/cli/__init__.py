@@ -23,12 +23,13 @@ from . import (
     predict_cmd,
     profile_cmds,
     recommend_cmds,
+    repair_cmd,
     seed_cmd,
 )
 
 COMMAND_MODULES = [
     info_cmd, seed_cmd, import_cmd, profile_cmds, recommend_cmds, predict_cmd, evaluate_cmd,
-    bench_cmd, dashboard_cmd,
+    bench_cmd, dashboard_cmd, repair_cmd,
 ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from engine.db import mask_url, open_store, session_scope
+from engine.repair import find_implausible
 from engine.store import store_summary
+from engine.timeutil import window_text
 
 from .output import emit_json
 
@@ -22,9 +24,11 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     with session_scope(engine) as session:
         summary = store_summary(session)
+        implausible = find_implausible(session)
     database = mask_url(engine.url.render_as_string(hide_password=False))
     if args.json:
-        emit_json({"database": database, "backend": engine.dialect.name, **summary.as_dict()})
+        emit_json({"database": database, "backend": engine.dialect.name, **summary.as_dict(),
+                   "implausible_rows": implausible.rows})
         return 0
     print(f"database      {database} ({engine.dialect.name})")
     if summary.is_empty:
@@ -43,4 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if summary.first_activity is not None:
         print(f"{'activity':<13} {summary.first_activity:%Y-%m-%d %H:%M} .. "
               f"{summary.last_activity:%Y-%m-%d %H:%M}")
+    if implausible.total:
+        parts = ", ".join(f"{table} {count:,}" for table, count in implausible.rows.items())
+        print(f"{'implausible':<13} {implausible.total:,} rows stamped outside "
+              f"{window_text(implausible.window)}, left out of every answer: {parts} "
+              "(`personalize repair` removes them)")
     return 0
