@@ -15,11 +15,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import get_settings
-from engine.errors import UserError
+from engine.errors import UserError, describe_store_fault
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,8 +37,15 @@ def mask_url(url: str) -> str:
     """The URL with any password replaced by ``***``, safe to print."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+    except (ArgumentError, ValueError):
+        return _unreadable(url)
+
+
+def _unreadable(url: str) -> str:
+    """What may be said of a URL that cannot be parsed: its scheme, never the rest
+    (a mistyped URL still holds its password)."""
+    scheme = url.split(":", 1)[0].split("/", 1)[0][:30]
+    return f"<unreadable URL starting {scheme!r}>" if scheme else "<unreadable URL>"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -58,11 +67,17 @@ def make_engine(url: str | None = None) -> Engine:
     url = resolve_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+        parsed.port  # noqa: B018 - a port like "abc" only fails when read
+    except (ArgumentError, ValueError) as exc:
         raise UserError(
-            f"invalid database URL {url!r}: expected e.g. sqlite:///path/store.db "
-            "or postgresql+psycopg://user:password@host/dbname"
+            f"invalid database URL {_unreadable(url)}: expected e.g. sqlite:///path/store.db "
+            "or postgresql+psycopg://user:password@host:5432/dbname"
         ) from exc
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise UserError(
+            f"unsupported database {parsed.get_backend_name()!r} in {mask_url(url)}: "
+            f"supported: {', '.join(SUPPORTED_BACKENDS)}"
+        )
     if parsed.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -103,11 +118,27 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Engine:
             pass
         if upgrade:
             upgrade_schema(engine)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        known = describe_store_fault(exc)
+        if known is not None:
+            raise UserError(f"cannot open the store {where}: {known}") from exc
+        if not isinstance(exc, OperationalError):
+            raise
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open database {mask_url(str(engine.url))}: {reason}") from exc
+        raise UserError(f"cannot open database {where}: {_without_secrets(reason, engine)}") from exc
+    except (ValueError, UnicodeError) as exc:
+        # psycopg refuses some host spellings (a malformed IPv6 address) with ValueError.
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        raise UserError(f"cannot open database {where}: the host or port cannot be read") from exc
     return engine
+
+
+def _without_secrets(reason: str, engine: Engine) -> str:
+    password = engine.url.password
+    return reason.replace(str(password), "***") if password else reason
 
 
 def schema_is_current(engine: Engine) -> bool:

@@ -12,7 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from engine.errors import UserError
+from sqlalchemy.exc import DBAPIError
+
+from engine.errors import UserError, describe_store_fault
 
 from . import (
     bench_cmd,
@@ -74,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into e.g. `head`, which stopped reading: end quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (DBAPIError, OSError) as exc:
+        # A fault of the environment (read-only or full disk, a file that is not a store):
+        # one sentence with a hint; anything else is a bug and keeps its traceback.
+        sentence = describe_store_fault(exc)
+        if sentence is None:
+            raise
+        print(f"personalize {args.command}: error: {sentence}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,9 +18,13 @@ files twice adds nothing.
 
 from __future__ import annotations
 
+import random
+import time
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.bulk import ProgressFn, refresh_statistics
 from engine.errors import UserError, ValidationError
@@ -42,6 +46,9 @@ __all__ = [
 
 # How many problems a refusal quotes before "and N more".
 _QUOTED_PROBLEMS = 5
+# Two imports at once: the loser of a race retries its whole transaction.
+_WRITE_ATTEMPTS = 6
+_BACKOFF_SECONDS = 0.2
 
 
 def _parse_file(kind: str, path: str | Path) -> tuple[Parsed, list[RejectedRow]]:
@@ -122,18 +129,49 @@ def import_files(
     if progress is not None:
         for kind, one in parsed.items():
             progress(f"validated {kind}", one.rows, one.rows)
-    report = ImportReport(rejected=list(rejected))
-    valid = {}
+    valid: dict[str, pd.DataFrame] = {}
+    extra_rejected: list[RejectedRow] = []
     for kind, one in parsed.items():
         frame, extra = drop_invalid(one)
-        report.rejected.extend(extra)
-        report.skipped.extend(skipped_rows(one))
-        report.warnings.extend(one.notes)
+        extra_rejected.extend(extra)
         valid[kind] = frame
     file_order = {one.label: i for i, one in enumerate(parsed.values())}
-    report.rejected.sort(key=lambda r: (file_order.get(r.file, 0), r.line))
 
-    with engine.begin() as connection:
-        write_all(connection, valid, parsed, report, progress, replace=replace)
-        refresh_statistics(connection, list(WRITTEN_TABLES))
-    return report
+    for attempt in range(_WRITE_ATTEMPTS):
+        report = ImportReport(rejected=list(rejected) + extra_rejected)
+        report.rejected.sort(key=lambda r: (file_order.get(r.file, 0), r.line))
+        for one in parsed.values():
+            report.skipped.extend(skipped_rows(one))
+            report.warnings.extend(one.notes)
+        try:
+            with engine.begin() as connection:
+                write_all(connection, valid, parsed, report, progress, replace=replace)
+                refresh_statistics(connection, list(WRITTEN_TABLES))
+            return report
+        except Exception as exc:  # noqa: BLE001 - only races are retried, the rest re-raised
+            # Another import wrote the same ids meanwhile (or held the write lock): this
+            # transaction rolled back whole; run it again, and it sees their rows as stored.
+            if attempt == _WRITE_ATTEMPTS - 1 or not _is_a_race(exc):
+                raise
+            time.sleep(_BACKOFF_SECONDS * (2 ** attempt) * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_RACE_WORDS = (
+    "database is locked", "deadlock", "could not serialize", "duplicate key",
+    "unique constraint", "uniqueviolation",
+)
+
+
+def _is_a_race(exc: Exception) -> bool:
+    """A unique-key clash or a lock: what two writers of the same rows run into.
+
+    (PostgreSQL's COPY path raises the driver's own ``UniqueViolation``, which
+    SQLAlchemy does not wrap, hence the words as well as the class.)
+    """
+    if isinstance(exc, IntegrityError | OperationalError) or type(exc).__name__ in (
+        "UniqueViolation", "DeadlockDetected", "SerializationFailure", "IntegrityError",
+    ):
+        text = f"{type(exc).__name__} {getattr(exc, 'orig', None) or exc}".lower()
+        return isinstance(exc, IntegrityError) or any(word in text for word in _RACE_WORDS)
+    return False
