@@ -20,6 +20,7 @@ does not import the seed package), with ``--truth`` for recovery.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -68,13 +69,15 @@ RECOVERY_CUSTOMERS = 5_000
 def _seed(url: str, customers: int, truth: Path | None = None) -> None:
     """Build a store with ``personalize seed`` in a child process (its memory is its own)."""
     command = [
-        sys.executable, "-m", "dashboard.cli", "seed", "--db", url,
+        sys.executable, "-m", "dashboard.cli", "seed",
         "--customers", str(customers), "--products", "1000", "--days", "365", "--seed", "7",
         "--reset",
     ]
     if truth is not None:
         command += ["--truth", str(truth)]
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    # The URL goes by environment, never argv: a password on a command line shows in `ps`.
+    env = {**os.environ, "PERSONALIZE_DATABASE_URL": url}
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"seeding failed: {proc.stderr.strip().splitlines()[-1:]}")
 
