@@ -7,6 +7,8 @@ to draw, so pages stay a list of "build, then show".
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -24,6 +26,22 @@ SEED_COMMANDS = """\
 personalize seed                      # a synthetic market with planted personas
 personalize import --orders orders.csv --products products.csv --events events.csv
 """
+
+
+# Characters Markdown (and Streamlit's directives: :color[...], :material/icon:, $math$)
+# gives a meaning to inside a line; a backslash before each makes it literal. (Line-start
+# markers such as "#", "-" or "1." cannot occur: md() output is always mid-sentence.)
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()!|<>~:$&])")
+
+
+def md(text: object) -> str:
+    """``text`` from the store (a brand, a category, a customer id) made literal in Markdown.
+
+    Every store-supplied string shown through ``st.markdown``, ``st.caption``,
+    ``st.info`` and the like goes through here: a brand named ``![x](http://host/x.png)``
+    must read as that text, not make every viewer's browser fetch the address.
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
 def fmt_count(value: int) -> str:

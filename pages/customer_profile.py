@@ -30,7 +30,7 @@ def emotion(profile: prof.CustomerProfile) -> None:
     unhappy = [*profile.unhappy_brands, *profile.unhappy_categories]
     st.markdown(
         "**Unhappy with:** "
-        + (", ".join(unhappy) if unhappy else "nothing they reviewed")
+        + (", ".join(ui.md(u) for u in unhappy) if unhappy else "nothing they reviewed")
         + "  \n**Best time to reach them:** "
         + (", ".join(profile.active_weekdays) or "-")
         + " around "
@@ -67,7 +67,7 @@ def customer_profile() -> None:
     text = search.text_input("Search by id or name", key=SEARCH_KEY, placeholder="e.g. c00042")
     choices = prof.find_customers(profiles, text)
     if not choices:
-        st.warning(f"No customer id or name contains {text!r}.")
+        st.warning(f"No customer id or name contains '{ui.md(text)}'.")
         return
     labels = prof.customer_label(profiles)
     customer_id = pick.selectbox(
@@ -76,7 +76,7 @@ def customer_profile() -> None:
     )  # fmt: skip
     profile = prof.load_profile(url, as_of, str(customer_id))
     if profile is None:
-        st.warning(f"No customer {customer_id!r} in this store.")
+        st.warning(f"No customer '{ui.md(customer_id)}' in this store.")
         return
     points = profile.data_points
     st.caption(
@@ -91,7 +91,7 @@ def customer_profile() -> None:
     st.markdown(
         "**Segments:** "
         + (
-            " ".join(f":blue-badge[{s}]" for s in profile.segments)
+            " ".join(f":blue-badge[{ui.md(s)}]" for s in profile.segments)
             or "none at the saved thresholds"
         )
     )

@@ -34,7 +34,7 @@ def one_customer(url: str, as_of: datetime | None, choices: list[str]) -> None:
     customer_id = other or customer_id
     view = pred.load_customer(url, as_of, str(customer_id)) if customer_id else None
     if view is None:
-        st.warning(f"No customer {customer_id!r} in this store before the **As of** date.")
+        st.warning(f"No customer '{ui.md(customer_id)}' in this store before the **As of** date.")
         return
     if not view.has_purchases:
         st.caption(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from dashboard.profiles import (
     overlap_matrix,
     size_comparison,
 )
+from dashboard import ui
 from dashboard.sidebar import AS_OF_KEY, as_of_for
 from engine.db import open_store, session_scope
 from engine.models import Product
@@ -99,7 +101,7 @@ def test_the_profile_page_shows_the_engines_scores_for_the_most_active_customer(
     assert table["explanation"].tolist() == [expected.scores[s].explanation for s in SCORES]
     page_text = " ".join(m.value for m in at.markdown)
     for segment in expected.segments:
-        assert f":blue-badge[{segment}]" in page_text
+        assert f":blue-badge[{ui.md(segment)}]" in page_text
     assert expected.tone in page_text
     assert _metric(at, "Emotional state") == expected.emotional_state.replace("_", " ")
     # scores, weekday x hour, channels, and at least one interest chart
@@ -290,3 +292,12 @@ def test_overlap_matrix_and_member_csv():
         ["a", "night_owl", "95.0"],
         ["c", "night_owl", "75.0"],
     ]
+
+
+def test_store_strings_are_literal_in_markdown():
+    hostile = "![x](http://evil.example/x.png) :red[big] $x$ <img src=x>"
+    shown = ui.md(hostile)
+    # Every character Markdown or Streamlit would act on is escaped.
+    assert re.findall(r"(?<!\\)[!\[\]()<>:$]", shown) == []
+    # Backslash escapes only: the reader still sees every character.
+    assert shown.replace("\\", "") == hostile
