@@ -7,6 +7,8 @@ own their sessions and transactions (:func:`session_scope`).
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -114,9 +116,9 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Engine:
     """
     engine = make_engine(url)
     try:
-        with engine.connect():
-            pass
-        if upgrade:
+        with engine.connect() as connection:
+            current = _current_revision(connection)
+        if upgrade and current != head_revision():
             upgrade_schema(engine)
     except DBAPIError as exc:
         engine.dispose()
@@ -139,6 +141,32 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Engine:
 def _without_secrets(reason: str, engine: Engine) -> str:
     password = engine.url.password
     return reason.replace(str(password), "***") if password else reason
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision id, read from the files (importing Alembic costs
+    most of a second, and a store already at head does not need it)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in MIGRATIONS_DIR.joinpath("versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r'^revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        parent = re.search(r'^down_revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        if found:
+            revisions.add(found.group(1))
+        if parent:
+            parents.add(parent.group(1))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def schema_is_current(engine: Engine) -> bool:

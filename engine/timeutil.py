@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -80,8 +79,15 @@ def newest_timestamp(session: Session) -> datetime | None:
         session.scalar(select(func.max(column)).where(column >= earliest, column <= latest))
         for column in (Order.ordered_at, Event.occurred_at, Review.reviewed_at)
     ]
-    present = [pd.Timestamp(c).to_pydatetime() for c in candidates if c is not None]
+    present = [_as_datetime(c) for c in candidates if c is not None]
     return max(present) if present else None
+
+
+def _as_datetime(value: object) -> datetime:
+    # (pandas is not imported here: `personalize info` must answer at once.)
+    if isinstance(value, datetime):
+        return to_utc_naive(value)
+    return to_utc_naive(datetime.fromisoformat(str(value)))
 
 
 def resolve_as_of(session: Session, as_of: datetime | None) -> datetime:

@@ -47,3 +47,43 @@ def test_default_store_follows_the_environment(tmp_path, monkeypatch, capsys):
     assert main(["info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["database"].endswith("env.db")
     assert (tmp_path / "env.db").exists()
+
+
+def test_every_command_s_help_line_is_the_one_its_module_registers():
+    import argparse
+
+    from dashboard.cli import COMMANDS, build_parser
+
+    parser = build_parser()  # every module registered
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    registered = {choice.dest: choice.help for choice in sub._choices_actions}
+    assert registered == {name: text for name, (_, text) in COMMANDS.items()}
+
+
+def test_help_and_info_load_no_model_libraries(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom dashboard.cli import main\ntry:\n    code = main(sys.argv[1:])\n"
+        "finally:\n    print([m for m in ('sklearn', 'scipy', 'lightgbm', 'implicit', "
+        "'streamlit', 'pandas', 'alembic') if m in sys.modules])\n"
+    )
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    subprocess.run([sys.executable, "-m", "dashboard.cli", "info", "--db", url], check=True,
+                   capture_output=True)  # creates the store (runs the migrations once)
+    for argv in (["info", "--db", url], ["--db", url, "info"]):
+        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True,
+                              text=True, check=True)
+        assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True,
+                          text=True)
+    assert "COMMAND" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_global_options_may_come_before_the_command(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert main(["--db", url, "--json", "info"]) == 0
+    assert json.loads(capsys.readouterr().out)["database"] == url
+    assert main(["--db", url, "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["database"] == url

@@ -49,3 +49,14 @@ def test_mask_url_hides_password():
 def test_bad_url_is_a_user_error(url):
     with pytest.raises(UserError):
         open_store(url)
+
+
+def test_the_head_revision_read_from_files_is_alembics():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from engine.db import MIGRATIONS_DIR, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
