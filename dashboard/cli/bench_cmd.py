@@ -16,6 +16,7 @@ SECTIONS: dict[str, str] = {
     "profiles": "engine.profiles.bench:run",
     "recommend": "engine.recommend.bench:run",
     "predict": "engine.predict.bench:run",
+    "cli": "benchmarks.cli:run",
 }
 
 

@@ -7,12 +7,14 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    # numpy only when a value needs it: `personalize info` must not pay for importing it.
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
