@@ -1,4 +1,19 @@
-"""The blend: every recommender's candidates, normalised, weighted, filtered and explained.
+"""The blend: every recommender's candidates, ranked by a learned model, filtered and explained.
+
+By default (``ranker="learned"``) the order is learned (see :mod:`.rerank`): a
+LightGBM LambdaRank model over candidates from every recommender, trained inside
+the fitted period only (components fitted before ``as_of - horizon_days``, labels
+what customers bought in the last ``horizon_days``), with its number of trees chosen
+on held-out customers of that window. A product already bought competes with new
+ones inside the model, so the rebuy gate is learned the same way. For "new products
+only" (:meth:`BlendRecommender.score_new_rows`) a small popularity-anchored scorer
+tuned on the same window is used, or a model of its own when it is clearly better
+on the held-out customers. Each shown product's score (0..100) is split among the
+recommenders in proportion to their evidence for it, and its reason is that of the
+recommender with the largest share. With too little history to learn from, or with
+per-call weight overrides (the dashboard's sliders), the weighted rules below apply.
+
+The weighted rules (``ranker="weights"``):
 
 Per customer row, each recommender's scores are put on 0..100 (relative to its
 own best for that row, or ``score * scale`` for a recommender that declares an
@@ -34,6 +49,7 @@ from .context import Context, validate_k
 from .contextual import ContextualRecommender
 from .emotion import Mood, customer_moods, item_quality, mood_from_row
 from .rebuy import RebuyRecommender
+from .rerank import NEEDED, CandidateFeatures, Ranker, fit_ranker
 from .trending import TrendingRecommender
 
 # The seed's figures (contextual 0.75-0.80, collaborative 0.70, content 0.60, trending
@@ -87,8 +103,12 @@ class BlendRecommender(Recommender):
         unhappy_penalty: factor applied to unhappy brands/categories of a dissatisfied customer.
         quality_weight: weight of "best rated" for a dissatisfied customer.
         recommenders: the components (default :func:`default_recommenders`); fitted by ``fit``.
+        ranker: ``"learned"`` (default) or ``"weights"`` (the weighted rules only).
+        horizon_days: the learned ranking's label window at the end of the fitted period.
+        random_state: seed of the ranker's sampling and trees.
 
-    Learned state: ``recommenders_`` (fitted), ``moods_`` (per customer, see
+    Learned state: ``recommenders_`` (fitted), ``ranker_`` (None: weighted rules),
+    ``settings_`` (what was chosen on the label window, for reports), ``moods_`` (per customer, see
     :func:`~engine.recommend.emotion.customer_moods`), ``quality_`` (0..100 per product).
     """
 
@@ -99,15 +119,22 @@ class BlendRecommender(Recommender):
                  rebuy_threshold: float | str = "auto",
                  cold_start_events: int = 5, unhappy_penalty: float = 0.3,
                  quality_weight: float = 0.6,
-                 recommenders: Mapping[str, Recommender] | None = None) -> None:
+                 recommenders: Mapping[str, Recommender] | None = None,
+                 ranker: str = "learned", horizon_days: float = 30.0,
+                 random_state: int | None = 0) -> None:
         self.weights = weights
         self.rebuy_threshold = rebuy_threshold
         self.cold_start_events = cold_start_events
         self.unhappy_penalty = unhappy_penalty
         self.quality_weight = quality_weight
         self.recommenders = recommenders
+        self.ranker = ranker
+        self.horizon_days = horizon_days
+        self.random_state = random_state
 
     def _fit(self, data: StoreData) -> None:
+        if self.ranker not in ("learned", "weights"):
+            raise UserError(f"invalid ranker {self.ranker!r}; valid values: learned, weights")
         components = dict(self.recommenders) if self.recommenders else default_recommenders()
         # A component already fitted on this very data (e.g. by the evaluation) is reused.
         self.recommenders_ = {name: r if getattr(r, "data_", None) is data else r.fit(data)
@@ -126,6 +153,33 @@ class BlendRecommender(Recommender):
             np.float32)
         self.category_codes_, self.category_labels_ = data.codes("category")
         self.brand_codes_, self.brand_labels_ = data.codes("brand")
+        self.ranker_: Ranker | None = None
+        self.features_: CandidateFeatures | None = None
+        self.settings_: dict[str, Any] = {"ranker": "weights"}
+        if self.ranker == "learned" and all(n in self.recommenders_ for n in NEEDED):
+            self._fit_ranker(data)
+        if self.ranker_ is None:
+            self.settings_.update(weights=dict(self.weights_),
+                                  rebuy_threshold=round(self.rebuy_threshold_, 4))
+
+    def _fit_ranker(self, data: StoreData) -> None:
+        """The learned ranking (see :mod:`.rerank`): trained inside ``data``'s period on a
+        label window of ``horizon_days`` at its end; the rebuy gate is part of it (a bought
+        product ranks where the model puts it among the new ones)."""
+        # The inner fit needs only what the features read (affinities come from the data).
+        parts = {n: self.recommenders_[n] for n in NEEDED}
+
+        def fresh() -> dict[str, Recommender]:
+            return {n: type(r)(**r.get_params()) for n, r in parts.items()}
+
+        ranker = fit_ranker(data, fresh, horizon_days=self.horizon_days,
+                            random_state=self.random_state)
+        if isinstance(ranker, str):
+            self.settings_ = {"ranker": f"weights (too little to learn a ranking: {ranker})"}
+            return
+        self.settings_ = dict(ranker.settings)
+        self.ranker_ = ranker
+        self.features_ = CandidateFeatures(data, self.recommenders_)
 
     def _threshold(self) -> float:
         if self.rebuy_threshold != "auto":
@@ -196,6 +250,10 @@ class BlendRecommender(Recommender):
         """
         self._check_fitted()
         rows = np.asarray(rows, dtype=np.int64)
+        overridden = weights is not None and check_weights(weights, self.recommenders_) != {
+            n: w for n, w in self.weights_.items() if n in weights}
+        if self.ranker_ is not None and not overridden:
+            return self._learned_rows(rows, context, moods)
         row_w = self.row_weights(rows, weights)
         points: dict[str, np.ndarray] = {}
         active_weight = np.zeros(len(rows))
@@ -246,8 +304,59 @@ class BlendRecommender(Recommender):
             points[name] = np.where(hide, 0.0, points[name]).astype(np.float32)
         return total, points
 
+    def _learned_rows(self, rows: np.ndarray, context: Contexts, moods: list[Mood] | None,
+                      variant: str = "all") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The learned ranking's 0..100 scores at each row's candidates (0 elsewhere), and
+        each component's share of them by the strength of its evidence at that product."""
+        assert self.features_ is not None and self.ranker_ is not None
+        cand = self.features_.batch(rows, context)
+        score = self.ranker_.score(cand.features, variant)
+        if variant == "new":
+            score[cand.past] = 0.0
+        if moods is None:
+            upset = np.flatnonzero((rows >= 0) & self.dissatisfied_[np.maximum(rows, 0)])
+            adapt = [(int(i), self.mood_of(int(rows[i]))) for i in upset]
+        else:
+            adapt = [(i, m) for i, m in enumerate(moods) if m.dissatisfied]
+        for i, mood in adapt:
+            on = cand.which == i
+            unhappy = self._unhappy_mask(mood)[cand.items[on]]
+            score[np.flatnonzero(on)[unhappy]] *= self.unhappy_penalty
+        shape = (len(rows), self.data_.n_items)
+        total = np.zeros(shape, np.float32)
+        total[cand.which, cand.items] = score
+        names = [n for n in cand.signals if n in self.recommenders_]
+        signal = np.stack([cand.signals[n] for n in names]).astype(np.float64)
+        weight = np.array([self.weights_.get(n, 0.5) for n in names])[:, None]
+        signal = signal * weight
+        norm = signal.sum(axis=0)
+        fallback = names.index("trending") if "trending" in names else 0
+        signal[fallback, norm == 0] = 1.0
+        share = signal / np.where(norm > 0, norm, 1.0)
+        points: dict[str, np.ndarray] = {}
+        for j, name in enumerate(names):
+            p = np.zeros(shape, np.float32)
+            p[cand.which, cand.items] = score * share[j]
+            points[name] = p
+        return total, points
+
     def score_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
         return self.blend_rows(rows, context)[0]
+
+    def score_new_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
+        """Like :meth:`score_rows` for products new to each customer only (what they bought
+        scores 0), ranked by the model learned for that question."""
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.ranker_ is None:
+            scores = self.score_rows(rows, context)
+        else:
+            scores = self._learned_rows(rows, context, None, "new")[0]
+        known = rows >= 0
+        if known.any():
+            scores[known] = np.where(self.data_.purchase_counts[rows[known]].toarray() > 0, 0.0,
+                                     scores[known])
+        return scores
 
     # ----------------------------------------------------------------- explaining
     def explain(self, row: int, items: np.ndarray, context: Context | None = None) -> list[str]:

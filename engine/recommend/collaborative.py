@@ -41,15 +41,29 @@ def bm25_weight(matrix: sp.csr_matrix, k1: float = 100.0, b: float = 0.8) -> sp.
 
 def top_per_row(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
     """Keep the ``n`` largest entries of each row (vectorised: one sort of all entries)."""
-    m = matrix.tocoo()
+    m = matrix.tocsr()
+    m.sort_indices()
     if m.nnz == 0:
-        return matrix.tocsr()
-    order = np.lexsort((-m.data, m.row))
-    rows, cols, vals = m.row[order], m.col[order], m.data[order]
-    starts = np.searchsorted(rows, rows, side="left")
-    rank = np.arange(len(rows)) - starts
-    keep = rank < n
-    return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=matrix.shape)
+        return m
+    lengths = np.diff(m.indptr)
+    if lengths.max() <= n:
+        return m
+    rows = np.repeat(np.arange(m.shape[0]), lengths)
+    # Only the rows longer than n need sorting; one argsort over them, by row then value
+    # (rows as the integer part of the key, values squashed into [0, 1) below it).
+    long = lengths[rows] > n
+    vals = m.data[long].astype(np.float64)
+    lo, hi = vals.min(), vals.max()
+    squashed = (hi - vals) / (hi - lo + 1e-12) * 0.999
+    order = np.argsort(rows[long] + squashed, kind="stable")
+    long_rows = rows[long][order]
+    starts = np.searchsorted(long_rows, long_rows, side="left")
+    keep_long = np.zeros(int(long.sum()), dtype=bool)
+    keep_long[order[(np.arange(len(order)) - starts) < n]] = True
+    keep = ~long
+    keep[np.flatnonzero(long)[keep_long]] = True
+    return sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(
+        [[0], np.cumsum(np.minimum(lengths, n))])), shape=m.shape)
 
 
 class CollaborativeRecommender(Recommender):

@@ -31,7 +31,7 @@ class EASERecommender(Recommender):
         l2: the ridge penalty ``lambda``.
         max_items: products kept (by distinct buyers), bounding memory and time.
 
-    Learned state: ``items_`` (product positions kept), ``weights_`` (kept x kept ``B``).
+    Learned state: ``items_`` (product positions kept), ``b_`` (kept x kept ``B``).
     """
 
     name = "ease"
@@ -53,7 +53,7 @@ class EASERecommender(Recommender):
         b = -p / np.diag(p)[None, :]
         b[np.diag_indices_from(b)] = 0.0
         self.items_ = keep
-        self.weights_ = b.astype(np.float32)
+        self.b_ = b.astype(np.float32)
         self.history_ = x.astype(np.float32)
         self.active_ = np.zeros(data.n_items, dtype=bool)
         self.active_[keep] = True
@@ -61,7 +61,7 @@ class EASERecommender(Recommender):
     def score_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
         self._check_fitted()
         raw = np.zeros((len(rows), self.data_.n_items), dtype=np.float32)
-        raw[:, self.items_] = sparse_rows(self.history_, rows) @ self.weights_
+        raw[:, self.items_] = sparse_rows(self.history_, rows) @ self.b_
         return positive_rows(raw, self.active_)
 
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]

@@ -151,7 +151,10 @@ def rank(model: Recommender, test: Holdout, k: int, *, exclude_past: bool,
     out = np.zeros((len(test.rows), min(k, data.n_items)), dtype=np.int64)
     for start in range(0, len(test.rows), batch_size):
         stop = start + batch_size
-        scores = model.score_rows(test.rows[start:stop], test.contexts[start:stop])
+        # A model with its own answer to "new products only" gives it (see the blend).
+        score = getattr(model, "score_new_rows", None) if exclude_past else None
+        score = score if callable(score) else model.score_rows
+        scores = score(test.rows[start:stop], test.contexts[start:stop])
         scores = np.where(hidden[None, :], -np.inf, scores)
         if exclude_past:
             scores[test.past[start:stop].toarray() > 0] = -np.inf
@@ -285,10 +288,7 @@ def evaluate_store(
 
 
 def _blend_settings(blend: BlendRecommender) -> dict[str, Any]:
-    settings = getattr(blend, "settings_", None)
-    if settings is not None:
-        return dict(settings)
-    return {"weights": dict(blend.weights_), "rebuy_threshold": blend.rebuy_threshold_}
+    return dict(blend.settings_)
 
 
 def evaluate(
