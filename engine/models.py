@@ -359,3 +359,25 @@ class Recommendation(Base):
     contributions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column(DateTime)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+API_SCOPES = ("track", "read", "admin")
+"""What an API key may do: ``track`` posts events, ``read`` reads profiles, segments,
+recommendations and predictions, ``admin`` does both and refits the served models."""
+
+
+class ApiKey(Base):
+    """A key of the storefront HTTP API (``personalize apikey``); only a hash is kept.
+
+    A token reads ``psk_<key_id>_<secret>``: ``key_id`` finds the row, and the SHA-256
+    of the random 32-byte ``secret`` is compared in constant time with ``secret_hash``.
+    """
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

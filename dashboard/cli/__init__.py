@@ -39,6 +39,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard_cmd",
                   "start the Streamlit dashboard (seeds the embedded store first if it is empty)"),
     "repair": ("repair_cmd", "remove rows stamped outside the plausible window (see `info`)"),
+    "serve": ("serve_cmd",
+              "the storefront HTTP API: tracking, recommendations, profiles, predictions"),
+    "apikey": ("apikey_cmd", "create, list or revoke API keys of `personalize serve`"),
 }
 
 

@@ -1,0 +1,148 @@
+"""Errors as RFC 9457 ``application/problem+json``, in the command line's words.
+
+A :class:`~engine.errors.UserError` from the engine keeps its message as ``detail``
+(the CLI prints the same sentence after ``error:``); request validation errors are
+rewritten into the same form (``invalid k 0; valid values: ...``) by asking the
+engine's own validators for the sentence where there is one.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import UserError, describe_store_fault
+from engine.recommend.context import validate_k
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiProblem(Exception):
+    """An error with an HTTP status; ``detail`` is shown to the client as is."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None,
+                 errors: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers, self.errors = status, detail, headers, errors
+
+
+def not_found(detail: str) -> ApiProblem:
+    return ApiProblem(404, detail)
+
+
+def problem_response(request: Request | None, status: int, detail: str, *,
+                     headers: dict[str, str] | None = None,
+                     errors: list[str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    if errors and len(errors) > 1:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _branch(part: Any) -> bool:
+    """A union's branch name in a pydantic location (one event, or a list of them)."""
+    return isinstance(part, str) and part.startswith(("list[", "EventIn"))
+
+
+def _where(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """(prefix naming the event of a batch, the field's name) of a pydantic location."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header") and not _branch(p)]
+    prefix = ""
+    if parts and isinstance(parts[0], int):
+        prefix = f"events[{parts[0]}]: "
+        parts = parts[1:]
+    names = [str(p) for p in parts if isinstance(p, str)]
+    return prefix, names[-1] if names else "body"
+
+
+def _same_shape(error: dict[str, Any], body: Any) -> bool:
+    """Whether an error is about the union branch the body has the shape of (a list is
+    a batch, anything else one event), so a bad batch is not also called a bad event."""
+    loc = tuple(error.get("loc", ()))
+    branch = next((p for p in loc if _branch(p)), None)
+    if branch is None:
+        return True
+    return str(branch).startswith("list[") == isinstance(body, list)
+
+
+def _sentence(error: dict[str, Any]) -> str:
+    prefix, field = _where(tuple(error.get("loc", ())))
+    kind = str(error.get("type", ""))
+    value = error.get("input")
+    if kind == "missing":
+        return f"{prefix}missing {field}"
+    if field == "k":
+        try:
+            # the engine's words for any k it refuses
+            given: Any = int(str(value)) if str(value).lstrip("-").isdigit() else value
+            validate_k(given)
+        except UserError as exc:
+            return f"{prefix}{exc}"
+        return f"{prefix}invalid k {value!r}; valid values: an integer from 1 to 100"
+    if field == "rating":
+        return f"{prefix}invalid rating {value!r}; valid values: 1, 2, 3, 4, 5"
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return f"{prefix}invalid {field}: longer than {limit} characters"
+    if kind in ("model_type", "model_attributes_type", "dict_type", "list_type") or \
+            field == "body":
+        return (f"{prefix}invalid request body: expected one event (a JSON object) or a "
+                "list of 1 to 1000 events")
+    if kind == "too_long" or kind == "too_short":
+        return f"{prefix}invalid {field}: {error.get('msg', 'wrong length')}"
+    shown = repr(value) if not isinstance(value, dict | list) else f"({type(value).__name__})"
+    return f"{prefix}invalid {field} {shown[:80]}: {error.get('msg', 'invalid value')}"
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+
+    @app.exception_handler(ApiProblem)
+    async def _problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(request, exc.status, exc.detail, headers=exc.headers,
+                                errors=exc.errors)
+
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> JSONResponse:
+        problems = getattr(exc, "problems", None)
+        return problem_response(request, 422, str(exc), errors=problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = [e for e in exc.errors() if _same_shape(e, exc.body)] or list(exc.errors())
+        sentences = list(dict.fromkeys(_sentence(e) for e in found))
+        if not sentences:
+            sentences = ["invalid request"]
+        return problem_response(request, 422, sentences[0], errors=sentences)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such route {request.url.path[:100]!r}: see /docs"
+        elif exc.status_code == 413:
+            limit = getattr(request.app, "max_body_size", None)
+            detail = (f"request body too large: at most {limit:,} bytes (send at most "
+                      f"1000 events per request)" if limit else "request body too large")
+        return problem_response(request, exc.status_code, detail,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A fault of the environment (disk full, store busy) says so; anything else is a
+        # bug: logged by the server with its traceback, never shown to the client.
+        sentence = describe_store_fault(exc)
+        if sentence is not None:
+            return problem_response(request, 503, sentence, headers={"Retry-After": "5"})
+        return problem_response(request, 500, "internal error: the server's log has the "
+                                "details")

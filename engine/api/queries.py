@@ -1,0 +1,83 @@
+"""The few reads the API needs that the engine's packages do not offer as functions.
+
+Each takes the session from the caller and never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from engine.models import Customer, IdentityLink, Profile, SegmentMembership
+from engine.profiles.scoring import SCORES
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A customer's stored profile at one moment: raw scores, segments, emotional state."""
+
+    scores: dict[str, float]
+    segments: list[str]
+    emotional_state: str | None
+
+
+_SCORE_COLUMNS = [getattr(Profile, name) for name in SCORES]
+
+
+def snapshot(session: Session, customer_id: str) -> Snapshot | None:
+    """The stored profile of ``customer_id``, or None when there is none yet."""
+    conn = session.connection()
+    row = conn.execute(
+        select(Profile.emotional_state, *_SCORE_COLUMNS).where(Profile.customer_id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    segments = sorted(conn.execute(
+        select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
+    ).scalars())
+    return Snapshot({name: float(row[i + 1]) for i, name in enumerate(SCORES)}, segments,
+                    row[0])
+
+
+def linked_customer(session: Session, anonymous_id: str) -> str | None:
+    """The customer an anonymous visitor id is linked to, if any."""
+    return session.connection().execute(
+        select(IdentityLink.customer_id).where(IdentityLink.anonymous_id == anonymous_id)
+    ).scalar()
+
+
+def customer_exists(session: Session, customer_id: str) -> bool:
+    return session.connection().execute(
+        select(Customer.customer_id).where(Customer.customer_id == customer_id)
+    ).first() is not None
+
+
+def segment_page(session: Session, segment: str, *, offset: int, limit: int
+                 ) -> tuple[int, list[str]]:
+    """(members in all, one page of their ids in id order) of a stored segment."""
+    conn = session.connection()
+    size = int(conn.execute(
+        select(func.count()).select_from(SegmentMembership)
+        .where(SegmentMembership.segment == segment)
+    ).scalar_one())
+    ids = list(conn.execute(
+        select(SegmentMembership.customer_id).where(SegmentMembership.segment == segment)
+        .order_by(SegmentMembership.customer_id).offset(offset).limit(limit)
+    ).scalars())
+    return size, ids
+
+
+def stored_segments(session: Session) -> list[str]:
+    """Every segment with at least one stored member, sorted."""
+    return sorted(session.connection().execute(
+        select(SegmentMembership.segment).distinct()).scalars())
+
+
+def schema_revision(session: Session) -> str | None:
+    """The store's Alembic revision (None for a store without one)."""
+    conn = session.connection()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()

@@ -1,0 +1,229 @@
+"""Request and response models of the storefront API (what ``/docs`` shows).
+
+Closed lists (event types, weather, device, time of day) are plain strings here and
+checked by the engine itself, so the API refuses exactly what the CLI refuses, in
+the same words, and accepts what it accepts (``RAINY`` as well as ``rainy``). The
+valid values are listed in each field's description.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models import DEVICES, EVENT_TYPES, WEATHERS
+
+MAX_BATCH = 1000
+"""Most events in one ``POST /events``."""
+ID_MAX = 64
+"""Longest id (customer, anonymous visitor, product, event), as ``track`` allows."""
+
+
+def _values(values: tuple[str, ...]) -> str:
+    return "|".join(values)
+
+
+class EventIn(BaseModel):
+    """One behavioral event, in the import format of the contract (unknown fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, json_schema_extra={
+        "examples": [{"event_id": "web-1842", "event_type": "product_view",
+                      "customer_id": "C00042", "product_id": "P0007",
+                      "occurred_at": "2026-11-01T08:30:00Z", "device": "mobile",
+                      "weather": "rainy"}],
+    })
+
+    event_type: str = Field(max_length=32, description=_values(EVENT_TYPES))
+    occurred_at: str = Field(max_length=64, description="ISO 8601 datetime (UTC without offset)")
+    event_id: str | None = Field(None, max_length=ID_MAX,
+                                 description="makes the event idempotent: sent twice, "
+                                 "recorded once")
+    customer_id: str | None = Field(None, max_length=ID_MAX)
+    anonymous_id: str | None = Field(
+        None, max_length=ID_MAX,
+        description="a visitor's id; with customer_id on the same event it links the two")
+    product_id: str | None = Field(None, max_length=ID_MAX)
+    query: str | None = Field(None, max_length=200, description="what a search asked for")
+    channel: str | None = Field(None, max_length=32, description="web|mobile_web|ios|android|"
+                                "store|email|...")
+    device: str | None = Field(None, max_length=16, description=_values(DEVICES))
+    location: str | None = Field(None, max_length=100)
+    weather: str | None = Field(None, max_length=16, description=_values(WEATHERS))
+    rating: int | None = Field(None, ge=1, le=5, description="1..5, for a review")
+
+
+class EventResult(BaseModel):
+    """What one event changed."""
+
+    index: int = Field(description="position of the event in the request, from 0")
+    status: str = Field(description="recorded (profile updated) | duplicate (event_id seen "
+                        "before: nothing written) | anonymous (stored; no customer yet)")
+    customer_id: str | None
+    event_id: str | None
+    new_profile: bool = Field(False, description="the customer had no profile before")
+    scores: dict[str, float | None] = Field(
+        default_factory=dict, description="the nine scores now (null: not enough data)")
+    score_changes: dict[str, float] = Field(
+        default_factory=dict, description="scores that moved, by how many points")
+    segments: list[str] = Field(default_factory=list, description="segments now")
+    joined: list[str] = Field(default_factory=list, description="segments entered")
+    left: list[str] = Field(default_factory=list, description="segments left")
+    emotional_state: str | None = None
+    emotional_state_before: str | None = None
+
+
+class TrackResponse(BaseModel):
+    recorded: int
+    duplicates: int
+    anonymous: int
+    results: list[EventResult]
+    recommendations_as_of: datetime | None = Field(
+        description="the served recommendations learned from data before this moment; "
+        "these events reach them at the next refit")
+
+
+class Recommendation(BaseModel):
+    rank: int
+    product_id: str
+    name: str | None
+    category: str | None
+    brand: str | None
+    score: float = Field(description="0..100")
+    reason: str
+    contributions: dict[str, float] = Field(description="points per recommender; they add "
+                                            "up to score")
+
+
+class ContextOut(BaseModel):
+    weather: str | None
+    time_of_day: str | None
+    location: str | None
+    device: str | None
+
+
+class Recommendations(BaseModel):
+    customer_id: str | None
+    anonymous_id: str | None = None
+    basis: str = Field(description="personal (the customer's history) | cold_start (a new "
+                       "customer or an anonymous visitor: context and trends, until a refit "
+                       "learns from their events)")
+    as_of: datetime = Field(description="the served models learned from data before this")
+    fitted_at: datetime
+    context: ContextOut
+    k: int
+    recommendations: list[Recommendation]
+
+
+class ScoreOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    value: float | None
+    explanation: str
+
+
+class Profile(BaseModel):
+    """One unified profile (as ``personalize profile --json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    customer_id: str
+    name: str | None
+    as_of: datetime
+    source: str
+    computed_at: datetime | None
+    scores: dict[str, ScoreOut]
+    segments: list[str]
+    emotional_state: dict[str, Any]
+    channels: dict[str, dict[str, int]]
+    histories: dict[str, list[dict[str, Any]]]
+    interests: dict[str, list[dict[str, Any]]]
+    stitched: dict[str, int]
+    data_points: dict[str, int]
+
+
+class Prediction(BaseModel):
+    """Next-purchase prediction (as ``personalize predict --json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    customer_id: str
+    as_of: datetime
+    predicted_date: str | None
+    predicted_date_low: str | None
+    predicted_date_high: str | None
+    confidence: float = Field(description="0..100")
+    p_active: float
+    expected_purchases_90d: float
+    p_buy_90d: float
+    likely_categories: list[str]
+    category_probabilities: dict[str, float]
+    price_low: float
+    price_high: float
+    clv_12m: float
+
+
+class SegmentSize(BaseModel):
+    segment: str
+    size: int
+
+
+class SegmentOverlap(BaseModel):
+    segment_a: str
+    segment_b: str
+    customers: int
+
+
+class Segments(BaseModel):
+    sizes: list[SegmentSize]
+    overlaps: list[SegmentOverlap]
+
+
+class SegmentMembers(BaseModel):
+    segment: str
+    size: int
+    offset: int
+    limit: int
+    customer_ids: list[str]
+    next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
+class StoreHealth(BaseModel):
+    reachable: bool
+    schema_revision: str | None
+    schema_current: bool
+
+
+class ModelHealth(BaseModel):
+    fitted: bool
+    as_of: datetime | None = Field(description="learned from data strictly before this")
+    fitted_at: datetime | None
+    fit_seconds: float | None
+    refitting: bool
+    last_error: str | None
+    refit_every_seconds: float | None
+    customers: int | None
+    products: int | None
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok | starting (models not fitted yet) | degraded")
+    store: StoreHealth
+    models: ModelHealth
+
+
+class RefitResponse(BaseModel):
+    started: bool = Field(description="false when a refit was already running")
+    models: ModelHealth
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 ``application/problem+json``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="the same words as the command line's error")
+    instance: str | None = None
+    errors: list[str] | None = Field(None, description="every problem, when there are several")
