@@ -86,7 +86,11 @@ COLUMNS = (("ndcg", "NDCG"), ("recall", "recall"), ("precision", "precision"),
 
 
 def _settings(settings: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in settings.items() if not isinstance(v, dict)) or "-"
+    # Scales are bookkeeping of the blend's new-items scorer, not choices: left out here.
+    shown = {k: v for k, v in settings.items()
+             if not isinstance(v, dict) and not k.endswith("_scale")}
+    return ", ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}"
+                     for k, v in shown.items()) or "-"
 
 
 def _print_recommendations(report: dict[str, Any], markdown: bool = False) -> None:
@@ -101,6 +105,9 @@ def _print_recommendations(report: dict[str, Any], markdown: bool = False) -> No
     for protocol in report["protocols"].values():
         print()
         print(f"{protocol['label']} ({protocol['customers']:,} customers)")
+        if not protocol["models"]:
+            print("  nobody to score: no customer bought a product new to them in the window")
+            continue
         heads = ["model", *(f"{h}@{k}" if n != "coverage" else h for n, h in COLUMNS),
                  "fit s", "rank s", "settings"]
         rows = [[name, *(f"{m[n]:.4f}" for n, _ in COLUMNS), f"{m['fit_seconds']:.2f}",

@@ -435,6 +435,22 @@ class Recommender(ABC):
     def explain(self, row: int, items: np.ndarray, context: Context | None = None) -> list[str]:
         """Plain-words reasons for recommending ``items`` (product positions) to ``row``."""
 
+    def explain_many(self, rows: np.ndarray, items: np.ndarray,
+                     contexts: Sequence[Context | None] | None = None) -> list[str]:
+        """:meth:`explain` for many (row, product) pairs (parallel arrays; ``contexts`` one
+        per pair). This default explains each row's pairs in one call; recommenders whose
+        reasons vectorise override it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        out = np.empty(len(items), dtype=object)
+        order = np.argsort(rows, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, rows[order][1:] != rows[order][:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            pos = order[a:b]
+            ctx = contexts[pos[0]] if contexts is not None else None
+            out[pos] = self.explain(int(rows[pos[0]]), items[pos], ctx)
+        return [str(r) for r in out]
+
     # ----------------------------------------------------------------- shared
     def customer_row(self, customer_id: str | None, *, allow_unknown: bool = False) -> int:
         """The row of ``customer_id``; None is anonymous (-1).

@@ -380,6 +380,28 @@ class BlendRecommender(Recommender):
                 reasons[pos] = self.recommenders_[name].explain(row, items[pos], context)
         return [str(r) for r in reasons]
 
+    def _pair_reasons(self, rows: np.ndarray, which: np.ndarray, items: np.ndarray,
+                      contexts: Contexts, points: dict[str, np.ndarray]) -> list[str]:
+        """:meth:`_reasons` for many (row, product) pairs at once: each pair's leading
+        recommender explains all its pairs in one call (``which``: position in ``points``)."""
+        names = list(points)
+        if not names or len(items) == 0:
+            return ["Recommended for you"] * len(items)
+        stacked = np.stack([points[n][which, items] for n in names])
+        leader = np.argmax(stacked, axis=0)
+        reasons = np.empty(len(items), dtype=object)
+        per_pair = context_list(contexts, len(items))
+        for j, name in enumerate(names):
+            pos = np.flatnonzero(leader == j)
+            if not len(pos):
+                continue
+            if name == QUALITY:
+                reasons[pos] = [self._quality_reason(self.mood_of(int(rows[i]))) for i in pos]
+            else:
+                reasons[pos] = self.recommenders_[name].explain_many(
+                    rows[pos], items[pos], [per_pair[i] for i in pos])
+        return [str(r) for r in reasons]
+
     @staticmethod
     def _quality_reason(mood: Mood) -> str:
         bad = sorted(mood.unhappy_brands | mood.unhappy_categories)
@@ -462,17 +484,13 @@ class BlendRecommender(Recommender):
             total, points = self.blend_rows(batch, ctx)
             items = top_k(total, k)
             picked = np.take_along_axis(total, items, axis=1)
-            upset = self.dissatisfied_[batch]
-            for j, row in enumerate(batch):  # reasons are words: one row at a time
-                keep = picked[j] > 0
-                its = items[j][keep]
-                one_ctx = ctx[j] if isinstance(ctx, list) else ctx
-                mood = self.mood_of(int(row)) if upset[j] else Mood()
-                out_reasons += self._reasons(int(row), its, one_ctx,
-                                             {n: p[j] for n, p in points.items()}, mood)
-                out_rows.append(np.full(len(its), row))
-                out_items.append(its)
-                out_scores.append(picked[j][keep])
+            which, col = np.nonzero(picked > 0)  # row-major: each row's ranks in order
+            its = items[which, col]
+            pair_ctx = [ctx[j] for j in which] if isinstance(ctx, list) else ctx
+            out_reasons += self._pair_reasons(batch[which], which, its, pair_ctx, points)
+            out_rows.append(batch[which])
+            out_items.append(its)
+            out_scores.append(picked[which, col])
         if not out_rows:
             return pd.DataFrame(columns=["customer_id", "rank", "product_id", "score", "reason"])
         row_all = np.concatenate(out_rows)

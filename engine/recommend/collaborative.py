@@ -14,11 +14,14 @@ are as fast at our sizes (a 5,000 x 5,000 similarity matrix).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from .base import Contexts, Recommender, StoreData, row_entries, rows_entries, sparse_rows
+from .context import Context
 
 
 def bm25_weight(matrix: sp.csr_matrix, k1: float = 100.0, b: float = 0.8) -> sp.csr_matrix:
@@ -114,6 +117,29 @@ class CollaborativeRecommender(Recommender):
     def score_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
         self._check_fitted()
         return (sparse_rows(self.history_, rows) @ self.similarity_).toarray().astype(np.float32)
+
+    def explain_many(self, rows: np.ndarray, items: np.ndarray,
+                     contexts: Sequence[Context | None] | None = None) -> list[str]:
+        """:meth:`explain` for many pairs in a few sparse operations (same wording and ties)."""
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        out = np.where(rows < 0, "Customers who bought what you viewed also bought this",
+                       "Customers who bought what you bought also bought this").astype(object)
+        known = np.flatnonzero(rows >= 0)
+        if len(known):
+            # Per pair: similarity of each source product to the item x the customer's weight.
+            weight = sparse_rows(self.history_, rows[known]).multiply(
+                sparse_rows(self.similarity_t_, items[known])).tocsr()
+            has = np.diff(weight.indptr) > 0
+            best = np.asarray(weight.argmax(axis=1)).ravel()
+            bought = np.asarray(sparse_rows(self.bought_, rows[known])[
+                np.arange(len(known)), best]).ravel() > 0
+            names = self.data_.product_names
+            for i in np.flatnonzero(has):
+                verb = "bought" if bought[i] else "looked at"
+                out[known[i]] = f"Customers who {verb} {names[best[i]]} also bought this"
+        return [str(r) for r in out]
 
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]
         self._check_fitted()

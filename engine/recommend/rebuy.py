@@ -193,10 +193,23 @@ class RebuyRecommender(Recommender):
         self._check_fitted()
         return sparse_rows(self.prob_, rows).toarray().astype(np.float32)
 
+    def explain_many(self, rows: np.ndarray, items: np.ndarray,
+                     contexts: object = None) -> list[str]:
+        """:meth:`explain` for many pairs at once (two sparse look-ups)."""
+        self._check_fitted()
+        rows = np.asarray(rows, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        safe, known = np.maximum(rows, 0), rows >= 0
+        orders = np.where(known, np.asarray(self.orders_[safe, items]).ravel(), 0)
+        interval = np.where(known, np.asarray(self.interval_[safe, items]).ravel(), 0)
+        return self._wording(orders, interval)
+
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]
         self._check_fitted()
-        orders = lookup(self.orders_, row, items)
-        interval = lookup(self.interval_, row, items)
+        return self._wording(lookup(self.orders_, row, items), lookup(self.interval_, row, items))
+
+    @staticmethod
+    def _wording(orders: np.ndarray, interval: np.ndarray) -> list[str]:
         out = []
         for n, days in zip(orders, interval, strict=True):
             if n >= 2:

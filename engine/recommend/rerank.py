@@ -293,8 +293,8 @@ def new_item_score(features: np.ndarray, weights: Mapping[str, float | str]) -> 
 
 def _scales(x: np.ndarray) -> dict[str, float]:
     col = {f: i for i, f in enumerate(FEATURES)}
-    return {f"{name}_scale": max(float(np.quantile(np.clip(x[:, col[name]], 0, None), 0.99))
-                                 if len(x) else 1.0, 1e-9)
+    return {f"{name}_scale": round(max(float(np.quantile(np.clip(x[:, col[name]], 0, None),
+                                                       0.99)) if len(x) else 1.0, 1e-6), 6)
             for name in ("popularity", "recent_popularity", "cf_relative", "ease",
                          "category_affinity")}
 
@@ -324,6 +324,11 @@ def tune_new_items(x: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: 
     names = list(NEW_ITEM_GRID)
     scales = _scales(x)
     n_relevant = np.asarray(n_relevant, dtype=np.int64)
+    # Customers with no right answer among their candidates score 0 whatever the weights:
+    # their pairs need no sorting (they still count in the mean, through n_relevant).
+    found = np.bincount(query, weights=y, minlength=len(n_relevant)) > 0
+    keep = found[query]
+    x, y, query = x[keep], y[keep], query[keep]
     for values in itertools.product(*NEW_ITEM_GRID.values()):
         weights: dict[str, float | str] = {**dict(zip(names, values, strict=True)), **scales}
         ndcg = _ndcg(new_item_score(x, weights), y, query, n_relevant)
@@ -352,8 +357,8 @@ def _train(x: np.ndarray, y: np.ndarray, query: np.ndarray, valid_q: np.ndarray,
                         feature_name=FEATURES)
     check = lgb.Dataset(x[valid], y[valid], group=check_group if ranking else None,
                         reference=train)
-    booster = lgb.train(dict(params), train, num_boost_round=300, valid_sets=[check],
-                        callbacks=[lgb.early_stopping(30, verbose=False)])
+    booster = lgb.train(dict(params), train, num_boost_round=150, valid_sets=[check],
+                        callbacks=[lgb.early_stopping(20, verbose=False)])
     trees = int(booster.best_iteration or booster.current_iteration())
     metric = next(iter(booster.best_score["valid_0"]))
     return booster, trees, {"trees": trees, "customers": int(len(group) + len(check_group)),
@@ -362,7 +367,7 @@ def _train(x: np.ndarray, y: np.ndarray, query: np.ndarray, valid_q: np.ndarray,
 
 
 def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
-               max_queries: int = 4000, random_state: int | None = 0,
+               max_queries: int = 2500, random_state: int | None = 0,
                params: Mapping[str, Any] | None = None) -> Ranker | str:
     """Learn the rankings inside ``data``'s period (see the module docstring).
 
@@ -404,7 +409,7 @@ def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
     extra: dict[str, Any] = ({"lambdarank_truncation_level": 10, "metric": "ndcg",
                               "eval_at": [10]} if objective != "binary"
                              else {"metric": "binary_logloss"})
-    settings = {"objective": objective, "learning_rate": 0.05, "num_leaves": 15,
+    settings = {"objective": objective, "learning_rate": 0.1, "num_leaves": 15,
                 "min_data_in_leaf": 50, "feature_fraction": 0.9, "bagging_fraction": 0.8,
                 "bagging_freq": 1, **extra, "max_bin": 63, "verbose": -1,
                 "seed": 0 if random_state is None else int(random_state),

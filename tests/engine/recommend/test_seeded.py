@@ -62,3 +62,22 @@ def test_blend_beats_popularity_by_a_fifth(seeded_db_url):
         engine.dispose()
     models = report["protocols"]["repeat"]["models"]
     assert models["blend"]["ndcg"] >= 1.2 * models["popularity"]["ndcg"]
+
+
+def test_learned_ranker_is_fitted_inside_the_period(blend):
+    settings = blend.settings_
+    assert settings["ranker"] == "lambdarank" and settings["all_trees"] >= 1
+    assert settings["label_window_days"] == 30.0
+    assert settings["new_ranker"] in {"linear", "model"}
+
+
+def test_batch_export_equals_one_request_at_a_time(blend, seeded_data):
+    frame = blend.recommend_all(k=5)
+    for cid in frame["customer_id"].drop_duplicates().iloc[::97][:6]:
+        one = blend.recommend(cid, k=5)
+        rows = frame[frame["customer_id"] == cid]
+        assert rows["product_id"].tolist() == [s.product_id for s in one]
+        assert rows["reason"].tolist() == [s.reason for s in one]
+        assert rows["score"].tolist() == pytest.approx([s.score for s in one], abs=0.011)
+        for s in one:
+            assert sum(s.contributions.values()) == pytest.approx(s.score, abs=0.05)
