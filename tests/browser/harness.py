@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +94,9 @@ def chromium_page(*, width: int = 1400, height: int = 900) -> Iterator[Page]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(require_chromium()), args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.add_init_script(_RUN_COUNTER)
+            yield page
         finally:
             browser.close()
 
@@ -107,22 +109,62 @@ def wait_for_charts(page: Page, count: int, timeout_ms: int) -> None:
     )  # fmt: skip
 
 
-def capture(page: Page, path: Path, *, full_page: bool = True) -> tuple[int, str]:
+# Counts the Streamlit runs that have finished: the app's root carries
+# data-test-script-state = running / notRunning, and every change is observed (a run too
+# quick to be seen by polling still leaves its two attribute changes).
+_RUN_COUNTER = """
+window.__runsDone = 0;
+new MutationObserver((records) => {
+  for (const r of records) if (r.oldValue === 'running') window.__runsDone += 1;
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+_IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stSkeleton"]');
+}"""
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .every((plot) => plot.querySelector('.main-svg'))"""
+
+
+def wait_until_idle(page: Page, timeout_ms: int) -> None:
+    """Until no script run is in progress and nothing on the page is stale or a skeleton."""
+    page.wait_for_function(_IDLE, timeout=timeout_ms, polling="raf")
+
+
+def after_rerun(page: Page, action: Callable[[], None], timeout_ms: int) -> None:
+    """Do ``action`` (a widget change) and wait until the rerun it starts has finished."""
+    done = page.evaluate("() => window.__runsDone")
+    action()
+    page.wait_for_function("n => window.__runsDone > n", arg=done, timeout=timeout_ms)
+    wait_until_idle(page, timeout_ms)
+
+
+def settle(page: Page, timeout_ms: int) -> None:
+    """Idle, every chart drawn, and two animation frames for their first layout pass."""
+    wait_until_idle(page, timeout_ms)
+    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout_ms, polling="raf")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def capture(page: Page, path: Path, *, full_page: bool = True,
+            timeout_ms: int = 60_000) -> tuple[int, str]:
     """Save a PNG of the page and return (plotly charts drawn, the main section's text).
 
     Raises on a Streamlit exception box. Streamlit scrolls inside its main section,
     so a "full page" picture means first growing the window to the content's height.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Let the last charts finish their first layout pass before the picture.
-    page.wait_for_timeout(1500)
+    settle(page, timeout_ms)
     if full_page:
         size = page.viewport_size or {"width": 1400, "height": 900}
         content = page.evaluate(
             "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
         )
         page.set_viewport_size({"width": size["width"], "height": max(size["height"], content)})
-        page.wait_for_timeout(1500)
+        settle(page, timeout_ms)
     if page.locator("[data-testid='stException']").count():
         raise AssertionError(page.locator("[data-testid='stException']").first.inner_text())
     page.screenshot(path=str(path), full_page=full_page)

@@ -13,6 +13,7 @@ from .harness import (
     chromium_page,
     require_chromium,
     running_app,
+    settle,
     wait_for_charts,
 )
 
@@ -30,8 +31,7 @@ SIZE_CHANGED = """([old]) => {
 def _wait_idle(page: Any, *, charts: int) -> None:
     """Wait until ``charts`` plotly charts are drawn and the app has stopped running."""
     wait_for_charts(page, charts, TIMEOUT_MS)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1000)
+    settle(page, TIMEOUT_MS)
 
 
 def test_moving_a_threshold_slider_changes_a_previewed_segment_size(seeded_db_url):
