@@ -132,3 +132,22 @@ def test_thin_stores_are_refused_with_what_is_missing():
     empty = StoreData.from_frames(as_of=data.as_of, products=data.products.iloc[0:0])
     with pytest.raises(UserError, match="no products"):
         BlendRecommender().fit(empty)
+
+
+def test_too_little_history_falls_back_to_the_weighted_rules_and_says_why(blend):
+    # The toy store has a handful of customers: nothing to learn a ranking from.
+    assert blend.ranker_ is None
+    assert blend.settings_["ranker"].startswith("weights")
+
+
+def test_new_items_only_never_scores_what_was_bought(blend, data):
+    rows = np.array([data.row_of(c) for c in ("c1", "c4", "c5", "c6")])
+    scores = blend.score_new_rows(rows)
+    bought = data.purchase_counts[rows].toarray() > 0
+    assert (scores[bought] == 0).all()
+    assert (scores[~bought] > 0).any()
+
+
+def test_unknown_ranker_refused(data):
+    with pytest.raises(UserError, match="invalid ranker 'magic'"):
+        BlendRecommender(ranker="magic").fit(data)

@@ -81,3 +81,11 @@ def test_batch_export_equals_one_request_at_a_time(blend, seeded_data):
         assert rows["score"].tolist() == pytest.approx([s.score for s in one], abs=0.011)
         for s in one:
             assert sum(s.contributions.values()) == pytest.approx(s.score, abs=0.05)
+
+
+def test_new_items_only_on_the_seeded_store(blend, seeded_data):
+    rows = _active_rows(seeded_data, 40)
+    scores = blend.score_new_rows(rows)
+    bought = seeded_data.purchase_counts[rows].toarray() > 0
+    assert (scores[bought] == 0).all()
+    assert ((scores > 0).sum(axis=1) >= 10).all()  # a full list of new products for everyone
