@@ -134,8 +134,9 @@ def create_app(
 
     app = FastAPI(
         title="personalize storefront API", version="1", description=DESCRIPTION,
-        lifespan=lifespan, max_body_size=chosen.max_body_bytes,
+        lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(errors.BodyLimit, max_bytes=chosen.max_body_bytes)
     app.include_router(router)
     return app

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import UserError, describe_store_fault
 from engine.recommend.context import validate_k
@@ -130,10 +131,6 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such route {request.url.path[:100]!r}: see /docs"
-        elif exc.status_code == 413:
-            limit = getattr(request.app, "max_body_size", None)
-            detail = (f"request body too large: at most {limit:,} bytes (send at most "
-                      f"1000 events per request)" if limit else "request body too large")
         return problem_response(request, exc.status_code, detail,
                                 headers=getattr(exc, "headers", None))
 
@@ -146,3 +143,59 @@ def install(app: FastAPI) -> None:
             return problem_response(request, 503, sentence, headers={"Retry-After": "5"})
         return problem_response(request, 500, "internal error: the server's log has the "
                                 "details")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a 413 problem, before any route reads them.
+
+    A declared ``Content-Length`` is checked up front; a body without one (chunked) is
+    read up to the limit here and handed on only if it fits, so nothing downstream ever
+    holds more than ``max_bytes``.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = True
+            if too_big:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            None, 413, f"request body too large: at most {self.max_bytes:,} bytes "
+            "(send at most 1000 events per request)")
+        await response(scope, receive, send)
