@@ -9,7 +9,7 @@ predictions. Both are ``st.cache_data``: an evaluation fits every model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -115,18 +115,20 @@ def ndcg_chart(view: EvaluationView) -> go.Figure | None:
 @st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Evaluating the purchase predictions...")
 def run_prediction_evaluation(
     url: str, as_of: datetime | None, horizon_days: int = PREDICTION_HORIZON_DAYS
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The purchase predictions' evaluation, with the window ending at ``as_of``.
 
     Returns:
-        ``metric, model, naive`` (see :func:`engine.predict.service.evaluation_rows`).
+        Three tables: one row per method (:func:`engine.predict.service.method_rows`),
+        the calibration of our P(buy) (``bin, customers, stated, observed``), and the
+        other figures as ``metric, model, naive``.
 
     Raises:
         UserError: no order before the split.
     """
-    from engine.predict.service import evaluate_store, evaluation_rows
+    from engine.predict.service import evaluate_store, evaluation_rows, method_rows
 
-    split = None if as_of is None else as_of - timedelta(days=horizon_days)
     with session_scope(get_engine(url)) as session:
-        result = evaluate_store(session, as_of=split, horizon_days=horizon_days)
-    return pd.DataFrame(evaluation_rows(result), columns=["metric", "model", "naive"])
+        result = evaluate_store(session, as_of=as_of, horizon_days=horizon_days)
+    return (pd.DataFrame(method_rows(result)), pd.DataFrame(result["p_buy_calibration"]),
+            pd.DataFrame(evaluation_rows(result), columns=["metric", "model", "naive"]))

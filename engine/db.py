@@ -129,7 +129,8 @@ def open_store(url: str | None = None, *, upgrade: bool = True) -> Engine:
         if not isinstance(exc, OperationalError):
             raise
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise UserError(f"cannot open database {where}: {_without_secrets(reason, engine)}") from exc
+        detail = _without_secrets(reason, engine)
+        raise UserError(f"cannot open database {where}: {detail}") from exc
     except (ValueError, UnicodeError) as exc:
         # psycopg refuses some host spellings (a malformed IPv6 address) with ValueError.
         engine.dispose()

@@ -64,23 +64,40 @@ def recommender_section(url: str, as_of) -> None:
 def prediction_section(url: str, as_of) -> None:
     st.subheader("Purchase predictions")
     try:
-        rows = ev.run_prediction_evaluation(url, as_of)
+        methods, calibration, other = ev.run_prediction_evaluation(url, as_of)
     except (UserError, ValueError) as exc:
         st.info(f"Cannot evaluate the predictions: {exc}", icon=":material/info:")
         return
+    days = ev.PREDICTION_HORIZON_DAYS
     st.caption(
-        f"Fitted before the last {ev.PREDICTION_HORIZON_DAYS} days up to the **As of** date, "
-        "compared with what happened, against a naive baseline."
+        f"Fitted before the last {days} days up to the **As of** date and scored on what "
+        f"happened in them. Brier (lower is better) and AUC of P(buy within {days} days); "
+        "date errors over the customers who bought and over **everyone** (a customer who did "
+        "not buy counts with the window's end as a lower bound)."
     )
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={
-            "metric": "Metric",
-            "model": st.column_config.NumberColumn("Model", format="%.3f"),
-            "naive": st.column_config.NumberColumn("Naive baseline", format="%.3f"),
-        },
-    )
+    number = st.column_config.NumberColumn
+    st.dataframe(methods, hide_index=True, column_config={
+        "method": "Method", "brier": number("Brier", format="%.4f"),
+        "auc": number("AUC", format="%.3f"),
+        "buyers_median_days": number("Buyers: median days off", format="%.1f"),
+        "buyers_mean_days": number("Buyers: mean days off", format="%.1f"),
+        "everyone_median_days": number("Everyone: median days off", format="%.1f"),
+        "everyone_mean_days": number("Everyone: mean days off", format="%.1f"),
+        "fit_seconds": number("Fit s", format="%.2f"),
+        "predict_seconds": number("Predict s", format="%.2f"),
+    })  # fmt: skip
+    left, right = st.columns(2)
+    left.caption(f"Is our P(buy within {days} days) calibrated? Stated vs observed per bin.")
+    left.dataframe(calibration, hide_index=True, column_config={
+        "bin": "P(buy) bin", "customers": number("Customers", format="%d"),
+        "stated": number("Stated", format="%.3f"),
+        "observed": number("Observed", format="%.3f"),
+    })  # fmt: skip
+    right.caption("Other figures, ours against last purchase + mean gap.")
+    right.dataframe(other, hide_index=True, column_config={
+        "metric": "Metric", "model": number("Ours", format="%.3f"),
+        "naive": number("Naive", format="%.3f"),
+    })  # fmt: skip
 
 
 def evaluation() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.db import open_store, session_scope
 from engine.errors import UserError
-from engine.predict.service import evaluate_store, evaluation_rows
+from engine.predict.service import evaluate_store, evaluation_rows, method_rows
 from engine.recommend.context import validate_k
 from engine.recommend.evaluation import DEFAULT_HOLDOUT_DAYS, evaluate
 from engine.timeutil import parse_as_of
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if "recommendations" in document:
         _print_recommendations(document["recommendations"], markdown=args.format == "markdown")
     if "predictions" in document:
-        _print_predictions(document["predictions"])
+        _print_predictions(document["predictions"], markdown=args.format == "markdown")
     return 0
 
 
@@ -130,12 +130,46 @@ def _print_recommendations(report: dict[str, Any], markdown: bool = False) -> No
                   + "  " + row[-1])
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.3f}"
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_predictions(result: dict[str, Any]) -> None:
-    print(f"predictions: fitted before {result['as_of']}, horizon {result['horizon_days']} days")
-    print(f"  {'metric':<48}{'model':>12}{'naive':>12}")
-    for metric, model, naive in evaluation_rows(result):
-        print(f"  {metric:<48}{_fmt(model):>12}{_fmt(naive):>12}")
+PREDICTION_HEADS = ("method", "Brier", "AUC", "buyers: median d", "buyers: mean d",
+                    "everyone: median d", "everyone: mean d", "fit s", "predict s")
+
+
+def _table(heads: tuple[str, ...] | list[str], rows: list[list[str]], markdown: bool) -> None:
+    if markdown:
+        print("| " + " | ".join(heads) + " |")
+        print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(heads))) + "|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(str(r[i])) for r in [list(heads), *rows]) for i in range(len(heads))]
+    for row in [list(heads), *rows]:
+        print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+def _print_predictions(result: dict[str, Any], markdown: bool = False) -> None:
+    horizon = result["horizon_days"]
+    print(f"predictions: fitted before {result['as_of']:%Y-%m-%d %H:%M}, scored on the next "
+          f"{horizon} days; {result['customers']:,} customers, {result['buyers']:,} bought "
+          f"in the window (base rate {result['buy_within_horizon']['base_rate']:.3f})")
+    print(f"P(buy within {horizon} d): Brier (lower is better) and AUC; date errors in days "
+          "over the buyers and over everyone (a customer who did not buy counts with the "
+          "window's end as a lower bound)")
+    rows = [[r["method"], _fmt(r["brier"], 4), _fmt(r["auc"]), _fmt(r["buyers_median_days"], 1),
+             _fmt(r["buyers_mean_days"], 1), _fmt(r["everyone_median_days"], 1),
+             _fmt(r["everyone_mean_days"], 1), _fmt(r["fit_seconds"], 2),
+             _fmt(r["predict_seconds"], 2)] for r in method_rows(result)]
+    _table(PREDICTION_HEADS, rows, markdown)
+    print()
+    print(f"calibration of our P(buy within {horizon} d): stated vs observed share per bin")
+    _table(("P(buy) bin", "customers", "stated", "observed"),
+           [[r["bin"], f"{r['customers']:,}", f"{r['stated']:.3f}", f"{r['observed']:.3f}"]
+            for r in result["p_buy_calibration"]], markdown)
+    print()
+    print("other figures (ours vs last purchase + mean gap)")
+    _table(("metric", "ours", "naive"),
+           [[m, _fmt(a), _fmt(b)] for m, a, b in evaluation_rows(result)], markdown)

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     with session_scope(engine) as session:
         if args.customer:
-            check_customer(session, args.customer)
+            check_customer(session, args.customer, as_of)
         else:
             log("predict: fitting the repeat-buying models ...")
         predictor = fit_store_predictor(session, as_of=as_of)

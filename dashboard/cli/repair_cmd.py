@@ -50,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
     parts = ", ".join(f"{table} {count:,}" for table, count in found.rows.items())
     print(f"{verb} {found.total:,} rows stamped outside {window_text(found.window)}: {parts}")
     if not args.dry_run:
-        print("(signup dates are cleared, not removed; run `personalize score` to refresh profiles)")
+        print("(signup dates are cleared, not removed; "
+              "run `personalize score` to refresh profiles)")
     return 0

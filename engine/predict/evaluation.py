@@ -1,12 +1,20 @@
-"""Temporal-holdout evaluation of next-purchase predictions against the naive rule.
+"""Temporal-holdout evaluation of next-purchase predictions against the baselines.
 
 Fit on order lines strictly before ``as_of``; compare with what the customers did
-in ``[as_of, as_of + horizon_days)``. Every figure is reported for the model and for
-the naive "last purchase + mean gap" rule side by side.
+in ``[as_of, as_of + horizon_days)``. Four methods, each fitted only on data before
+``as_of``: ours (:class:`PurchasePredictor`), plain BG/NBD, the naive "last purchase +
+mean gap" rule, and a constant base rate (the share of customers who bought in the
+``horizon_days`` before ``as_of`` among those known before that window).
+
+Date errors are reported over the customers who bought within the window and over
+**everyone**: a customer who did not buy within the window counts with its end as a
+lower bound on their next purchase, so their error is ``max(0, window_end - predicted)``
+(a date inside the window was wrong by at least that much; a date past it may be right).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +22,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from .next_purchase import PurchasePredictor
-from .summary import DAY, purchase_days
+from .bgnbd import BetaGeoFitter
+from .next_purchase import MAX_OFFSET_DAYS, PurchasePredictor
+from .summary import DAY, purchase_days, summary_from_purchase_days
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float | None:
@@ -30,6 +39,48 @@ def _errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None
         "mean_abs_error_days": float(error.mean()),
         "median_abs_error_days": float(np.median(error)),
     }
+
+
+def everyone_errors(
+    predicted: np.ndarray, first_after: np.ndarray, horizon: float
+) -> dict[str, float | None]:
+    """Absolute date errors over every customer: exact for those whose first purchase
+    fell within ``[0, horizon)`` days, and ``max(0, horizon - predicted)`` (the window's
+    end as a lower bound on their purchase) for everyone else."""
+    if len(predicted) == 0:
+        return {"mean_abs_error_days": None, "median_abs_error_days": None}
+    bought = np.isfinite(first_after) & (first_after < horizon)
+    error = np.where(
+        bought,
+        np.abs(predicted - np.where(bought, first_after, 0.0)),
+        np.maximum(horizon - predicted, 0.0),
+    )
+    return {
+        "mean_abs_error_days": float(error.mean()),
+        "median_abs_error_days": float(np.median(error)),
+    }
+
+
+def probability_calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
+    """P(buy) in ``bins`` equal-width bins: customers, mean stated and observed share (0..1)."""
+    which = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            rows.append(
+                {
+                    "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                    "customers": int(mask.sum()),
+                    "stated": float(np.mean(p[mask])),
+                    "observed": float(np.mean(y[mask])),
+                }
+            )
+    return rows
+
+
+def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
+    return {"brier": float(np.mean((p - y) ** 2)) if len(y) else None, "auc": _auc(y, p)}
 
 
 def calibration_table(confidence: np.ndarray, hit: np.ndarray) -> list[dict[str, Any]]:
@@ -69,7 +120,13 @@ def evaluate_predictions(
         predictor: an unfitted predictor to use (default: ``PurchasePredictor(horizon_days=...)``).
 
     Returns:
-        A JSON-ready dict: ``as_of``, ``horizon_days``, ``holdout_days_observed``,
+        A JSON-ready dict. ``methods`` holds, per method (``ours``, ``bgnbd``, ``naive``,
+        ``base_rate``): ``brier``, ``auc`` of P(buy within the horizon),
+        ``date_error_buyers`` and ``date_error_everyone`` (mean/median absolute error in
+        days; None for the constant, which has no date), ``fit_seconds``,
+        ``predict_seconds``. ``date_error_everyone`` (model, naive, bgnbd) and
+        ``p_buy_calibration`` (P(buy) bins, stated vs observed) as well. Also ``as_of``,
+        ``horizon_days``, ``holdout_days_observed``,
         ``customers``, ``buyers``; ``date_error`` (customers whose next purchase fell within
         the horizon: mean/median absolute error in days, model vs naive, and the same over
         every customer who bought after as_of as ``date_error_all_buyers``);
@@ -83,11 +140,37 @@ def evaluate_predictions(
     model = (
         predictor if predictor is not None else PurchasePredictor(horizon_days=float(horizon_days))
     )
+    clock = time.perf_counter()
     model.fit(order_lines, as_of=start)
+    fit_ours = time.perf_counter() - clock
+    clock = time.perf_counter()
     predictions = model.predict()
+    predict_ours = time.perf_counter() - clock
     ids = predictions["customer_id"].to_numpy()
     summary = model.summary_.reindex(ids)
+    clock = time.perf_counter()
     naive = model.naive_.predict(summary, as_of=start, horizon_days=float(horizon_days))
+    predict_naive = time.perf_counter() - clock
+    x, t_x, big_t = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    clock = time.perf_counter()
+    plain = BetaGeoFitter(penalizer_coef=model.penalizer_coef).fit(x, t_x, big_t)
+    fit_bgnbd = time.perf_counter() - clock
+    clock = time.perf_counter()
+    p_bgnbd = plain.probability_of_purchase_within(float(horizon_days), x, t_x, big_t)
+    # its date: the median wait to the next purchase if alive (no horizon), as a
+    # practitioner reads the model
+    bgnbd_day = np.floor(
+        np.minimum(plain.time_to_next_purchase_quantile(0.5, x, big_t), MAX_OFFSET_DAYS)
+    )
+    predict_bgnbd = time.perf_counter() - clock
+    # the constant: customers known before the last window before as_of, and the share
+    # of them who bought in it (only data before as_of)
+    clock = time.perf_counter()
+    window_start = start - pd.Timedelta(days=horizon_days)
+    known = summary_from_purchase_days(model.days_, observation_period_end=window_start)
+    came_back = model.days_.loc[model.days_["day"] >= window_start, "customer_id"].unique()
+    base_rate = float(known.index.isin(came_back).mean()) if len(known) else 0.5
+    fit_base = time.perf_counter() - clock
 
     end = start + pd.Timedelta(days=horizon_days)
     later_lines = order_lines.loc[order_lines["ordered_at"] >= start]
@@ -124,6 +207,45 @@ def evaluate_predictions(
         *(summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")),
     )
     count_naive = naive["expected_purchases"].to_numpy()
+    p_base = np.full(len(ids), base_rate)
+    horizon = float(horizon_days)
+    date_everyone = {
+        "customers": int(len(ids)),
+        "model": everyone_errors(model_day, first_after, horizon),
+        "naive": everyone_errors(naive_day, first_after, horizon),
+        "bgnbd": everyone_errors(bgnbd_day, first_after, horizon),
+    }
+    methods = {
+        "ours": {
+            **_scores(p_model, bought),
+            "date_error_buyers": _errors(model_day[in_horizon], first_after[in_horizon]),
+            "date_error_everyone": date_everyone["model"],
+            "fit_seconds": fit_ours,
+            "predict_seconds": predict_ours,
+        },
+        "bgnbd": {
+            **_scores(p_bgnbd, bought),
+            "date_error_buyers": _errors(bgnbd_day[in_horizon], first_after[in_horizon]),
+            "date_error_everyone": date_everyone["bgnbd"],
+            "fit_seconds": fit_bgnbd,
+            "predict_seconds": predict_bgnbd,
+        },
+        "naive": {
+            **_scores(p_naive, bought),
+            "date_error_buyers": _errors(naive_day[in_horizon], first_after[in_horizon]),
+            "date_error_everyone": date_everyone["naive"],
+            "fit_seconds": 0.0,
+            "predict_seconds": predict_naive,
+        },
+        "base_rate": {
+            **_scores(p_base, bought),
+            "date_error_buyers": None,
+            "date_error_everyone": None,
+            "fit_seconds": fit_base,
+            "predict_seconds": 0.0,
+            "rate": base_rate,
+        },
+    }
     order = np.argsort(count_model, kind="stable")
     decile_of = np.empty(len(ids), dtype=int)
     decile_of[order] = (np.arange(len(ids)) * 10) // max(len(ids), 1)
@@ -156,8 +278,13 @@ def evaluate_predictions(
             "model": _errors(model_day[any_after], first_after[any_after]),
             "naive": _errors(naive_day[any_after], first_after[any_after]),
         },
+        "date_error_everyone": date_everyone,
+        "methods": methods,
+        "p_buy_calibration": probability_calibration(p_model, bought),
         "buy_within_horizon": {
             "base_rate": float(bought.mean()) if len(ids) else None,
+            "bgnbd": _scores(p_bgnbd, bought),
+            "constant": {**_scores(p_base, bought), "rate": base_rate},
             "model": {
                 "auc": _auc(bought, p_model),
                 "brier": float(np.mean((p_model - bought) ** 2)),

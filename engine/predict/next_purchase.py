@@ -51,6 +51,13 @@ OUTLOOK_WINDOWS = (7, 30, 90)
 NO_CATEGORY = "(none)"
 _DAYS_PER_MONTH = 365.25 / 12
 FAR_RATE_DAYS = 90.0
+#: the furthest predicted date (days after as_of)
+MAX_OFFSET_DAYS = 1095.0
+#: confidence is kept in [MIN_CONFIDENCE, MAX_CONFIDENCE] (percent) and probabilities in
+#: [1 - PROBABILITY_CAP, PROBABILITY_CAP]: a forecast is never certain
+MIN_CONFIDENCE = 0.1
+MAX_CONFIDENCE = 99.0
+PROBABILITY_CAP = 0.995
 
 
 class _PlattMap:
@@ -112,7 +119,9 @@ class PurchasePredictor(BaseFitter):
         calibration_spacing_days: days between consecutive inner splits.
         random_state: seed of the P(buy in 90 d) trees (default 0); the fit is deterministic.
         far_dates: give customers with ``p_buy_90d < 0.5`` a date past the horizon (the
-            median of an exponential wait with that 90-day chance) and its low confidence.
+            median of an exponential wait with that 90-day chance, its band that wait's
+            middle half) and its low confidence (default on; off reproduces the old
+            within-horizon dates for comparison).
     """
 
     def __init__(
@@ -133,7 +142,7 @@ class PurchasePredictor(BaseFitter):
         calibration_splits: int = 3,
         calibration_spacing_days: float = 30.0,
         random_state: int | None = None,
-        far_dates: bool = False,
+        far_dates: bool = True,
     ) -> None:
         self.model = model
         self.penalizer_coef = penalizer_coef
@@ -325,9 +334,13 @@ class PurchasePredictor(BaseFitter):
         )
         self.naive_ = NaiveNextPurchase().fit(self.summary_)
         self._calibrate(self.days_, end)
+        # the same repeat-buying family as the dates and confidence, so the two agree
         self.buy_model_ = BuyProbabilityModel(
-            horizon_days=90.0, random_state=0 if self.random_state is None else self.random_state
-        ).fit(self.days_, as_of=end, model=self.repeat_model_)
+            horizon_days=90.0,
+            base=self.model,
+            penalizer_coef=self.penalizer_coef,
+            random_state=0 if self.random_state is None else self.random_state,
+        ).fit(self.days_, as_of=end)
         self.p_buy_90d_ = self.buy_model_.predict_proba(self.days_, end)
         self._fit_categories(lines)
         self._fit_prices(lines)
@@ -525,21 +538,23 @@ class PurchasePredictor(BaseFitter):
             core[f"p_buy_{w}d"] = np.clip(np.minimum(scaled, p90), 0.0, p90)
         core["p_buy_90d"] = p90
         # Honest dates: an unlikely buyer's date is the median of an exponential wait whose
-        # 90-day chance is p90 (past the horizon when p90 < 1/2), at most three years out.
-        far = FAR_RATE_DAYS * np.log(2.0) / np.maximum(-np.log1p(-p90), 1e-9)
-        # off by default until the evaluation scores dates over everyone (issue 9, item 5):
-        # over buyers only, moving unlikely buyers' dates out raises the median error
+        # 90-day chance is p90 (past the horizon when p90 < 1/2), its band that wait's middle
+        # half, all at most three years out; never a date "soon".
+        rate = np.maximum(-np.log1p(-p90), 1e-9) / FAR_RATE_DAYS
         unlikely = (p90 < 0.5) & bool(self.far_dates)
-        core["offset"] = np.where(
-            unlikely, np.minimum(np.maximum(far, core["offset"]), 1095.0), core["offset"]
-        )
+
+        def wait(q: float) -> np.ndarray:
+            return np.minimum(-np.log1p(-q) / rate, MAX_OFFSET_DAYS)
+
+        core["offset"] = np.where(unlikely, np.maximum(wait(0.5), core["offset"]), core["offset"])
+        core["low"] = np.where(unlikely, wait(0.25), core["low"])
+        core["high"] = np.where(unlikely, wait(0.75), core["high"])
         core["high"] = np.maximum(core["high"], core["offset"])
         core["low"] = np.minimum(core["low"], core["offset"])
         # confidence (a purchase near the date) can never exceed the chance of buying at all
-        core["confidence"] = np.minimum(core["confidence"], np.minimum(100.0 * p90, 99.0))
+        core["confidence"] = np.minimum(core["confidence"], 100.0 * p90)
         # a moved date's confidence: the same exponential wait's chance of a first purchase
         # within +/- window of it
-        rate = -np.log1p(-p90) / FAR_RATE_DAYS
         half = float(self.window_days)
         near = np.exp(-rate * np.maximum(core["offset"] - half, 0.0)) - np.exp(
             -rate * (core["offset"] + half + 1.0)
@@ -547,6 +562,9 @@ class PurchasePredictor(BaseFitter):
         core["confidence"] = np.where(
             unlikely, np.minimum(core["confidence"], 100.0 * near), core["confidence"]
         )
+        # nobody is certain either way: never 100 (nor 0) unless the data could prove it
+        core["confidence"] = np.clip(core["confidence"], MIN_CONFIDENCE, MAX_CONFIDENCE)
+        core["p_active"] = np.clip(core["p_active"], 1.0 - PROBABILITY_CAP, PROBABILITY_CAP)
         return core
 
     def _fit_population(self) -> None:
@@ -574,7 +592,11 @@ class PurchasePredictor(BaseFitter):
             model.probability_no_purchase_if_alive(np.maximum(offset - w, 0.0), x, big_t)
             - model.probability_no_purchase_if_alive(offset + w + 1.0, x, big_t)
         )
-        population["confidence"] = float(np.mean(self._confidence(np.clip(raw, 0.0, 1.0))))
+        population["confidence"] = float(
+            np.clip(
+                np.mean(self._confidence(np.clip(raw, 0.0, 1.0))), MIN_CONFIDENCE, MAX_CONFIDENCE
+            )
+        )
         self.population_ = population
 
     def predict(self, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.sidebar import AS_OF_KEY, as_of_for
 from engine.db import open_store, session_scope
+from engine.predict.service import evaluate_store
 from engine.recommend.evaluation import BASELINES, evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,18 @@ def test_runs_on_request_and_shows_every_model_in_both_protocols(seeded_db_url, 
         assert (table["fit_seconds"] >= 0).all() and (table["rank_seconds"] >= 0).all()
     assert (at.dataframe[1].value["past_share"] == 0).all()  # new items only
     assert len(at.get("plotly_chart")) == 1
-    assert len(at.dataframe) == 3  # and the purchase predictions' figures
+    # and the purchase predictions: every method in its own row, the same figures as the
+    # engine's evaluation ending at the same As of, then the calibration and other figures
+    assert len(at.dataframe) == 5
+    methods = at.dataframe[2].value.set_index("method")
+    with session_scope(engine := open_store(seeded_db_url)) as session:
+        expected = evaluate_store(session, as_of=as_of)["methods"]
+    engine.dispose()
+    assert len(methods) == 4
+    assert methods.loc["BG/NBD (plain)", "brier"] == pytest.approx(expected["bgnbd"]["brier"])
+    assert methods.loc["constant base rate", "brier"] == pytest.approx(
+        expected["base_rate"]["brier"])
+    assert set(at.dataframe[3].value.columns) == {"bin", "customers", "stated", "observed"}
 
 
 def test_too_early_says_why(seeded_db_url, monkeypatch):

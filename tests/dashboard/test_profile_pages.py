@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from dashboard import ui
 from dashboard.profiles import (
     SCORE_LABELS,
     find_customers,
@@ -22,7 +23,6 @@ from dashboard.profiles import (
     overlap_matrix,
     size_comparison,
 )
-from dashboard import ui
 from dashboard.sidebar import AS_OF_KEY, as_of_for
 from engine.db import open_store, session_scope
 from engine.models import Product

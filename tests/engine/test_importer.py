@@ -1,4 +1,5 @@
-"""``engine.importing``: validation before writing, decisions on real exports, idempotence, the CLI."""
+"""``engine.importing``: validation before writing, decisions on real exports, idempotence,
+the CLI."""
 
 from __future__ import annotations
 

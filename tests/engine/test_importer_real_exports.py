@@ -132,7 +132,8 @@ def test_an_earlier_line_arriving_later_moves_the_order_time_and_keeps_the_other
 def test_an_order_stored_with_other_content_is_a_conflict_unless_replaced(
     store, tmp_path, second, why
 ):
-    first = write(tmp_path, "a.csv", HEADER + "c1,o1,p1,1,2,2024-03-01,\nc1,o1,p2,1,3,2024-03-01,\n")
+    rows = "c1,o1,p1,1,2,2024-03-01,\nc1,o1,p2,1,3,2024-03-01,\n"
+    first = write(tmp_path, "a.csv", HEADER + rows)
     import_files(store, orders=first)
     changed = write(tmp_path, "b.csv", HEADER + second)
     with pytest.raises(ValidationError) as caught:

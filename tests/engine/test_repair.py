@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from dashboard.cli import main
 from engine.db import open_store, session_scope
-from engine.recommend.base import StoreData
 from engine.models import Customer, Order, OrderLine, Product
+from engine.recommend.base import StoreData
 from engine.repair import find_implausible
 from engine.timeutil import resolve_as_of
 

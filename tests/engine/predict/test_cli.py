@@ -50,6 +50,28 @@ def test_unknown_customer_exits_2(seeded_db_url: str, capsys: pytest.CaptureFixt
     assert "unknown customer 'no-such-customer'" in err and err.count("\n") == 1
 
 
+def test_a_customer_who_does_not_exist_yet_is_refused(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As of T, a customer whose first data is later is not listed and cannot be asked for."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    orders = tmp_path / "orders.csv"
+    rows = [f"early,e{i},p{i % 3},1,5.0,2024-0{1 + i % 5}-0{1 + i}T10:00:00" for i in range(8)]
+    orders.write_text(
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+        + "\n".join([*rows, "late,l1,p1,1,5.0,2024-07-01T10:00:00"]) + "\n"
+    )
+    assert main(["import", "--db", url, "--orders", str(orders)]) == 0
+    capsys.readouterr()
+    assert main(["predict", "--all", "--db", url, "--as-of", "2024-06-01", "--format", "csv"]) == 0
+    listed = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"customer_id": str})
+    assert listed["customer_id"].tolist() == ["early"]
+    assert main(["predict", "late", "--db", url, "--as-of", "2024-06-01"]) == 2
+    err = capsys.readouterr().err
+    assert "customer 'late' does not exist as of 2024-06-01" in err and err.count("\n") == 1
+    assert main(["predict", "late", "--db", url, "--json"]) == 0
+
+
 def test_customer_and_all_together_is_refused(
     seeded_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,6 +15,7 @@ from engine.predict import (
     slipping_high_value,
     store_outlook,
 )
+from engine.predict.next_purchase import MAX_OFFSET_DAYS
 
 from .conftest import SIM_DAYS, SIM_START, lines_frame
 
@@ -53,7 +54,15 @@ def test_predict_has_the_contract_columns_and_finite_values(fitted: PurchasePred
     assert np.isfinite(numeric.to_numpy()).all()
     assert frame["confidence"].between(0, 100).all() and frame["p_active"].between(0, 1).all()
     assert (frame["predicted_date"] >= AS_OF.floor("D")).all()
-    assert (frame["predicted_date"] <= AS_OF + pd.Timedelta(days=fitted.horizon_days)).all()
+    # likely buyers get a date within the horizon; unlikely ones a date past it, never
+    # "soon", at most three years out; nobody is certain
+    likely = frame["p_buy_90d"] >= 0.5
+    horizon_end = AS_OF + pd.Timedelta(days=fitted.horizon_days)
+    assert (frame.loc[likely, "predicted_date"] <= horizon_end).all()
+    assert (frame.loc[~likely, "predicted_date"] > horizon_end - pd.Timedelta(days=1)).all()
+    assert (~likely).any() and likely.any()
+    assert (frame["predicted_date"] <= AS_OF + pd.Timedelta(days=MAX_OFFSET_DAYS)).all()
+    assert frame["confidence"].max() < 100 and frame["p_buy_90d"].max() < 1
     assert (frame["predicted_date_low"] <= frame["predicted_date"]).all()
     assert (frame["predicted_date"] <= frame["predicted_date_high"]).all()
     assert (frame["price_low"] < frame["price_high"]).all()
