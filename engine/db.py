@@ -8,22 +8,33 @@ own their sessions and transactions (:func:`session_scope`).
 from __future__ import annotations
 
 import functools
+import random
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import get_settings
 from engine.errors import UserError, describe_store_fault
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -51,6 +62,10 @@ def _unreadable(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite would open a transaction only at the first write, after the reads it
+    # depends on; we emit BEGIN ourselves instead (_sqlite_begin), so a writer can take
+    # the write lock before it reads.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboard read while `track` writes; NORMAL is durable enough with WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -58,6 +73,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Open SQLite transactions explicitly: ``BEGIN IMMEDIATE`` (the write lock, waiting
+    up to the busy timeout) for :func:`write_scope`, a deferred ``BEGIN`` otherwise."""
+    immediate = connection.get_execution_options().get(WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -89,6 +111,7 @@ def make_engine(url: str | None = None) -> Engine:
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -183,6 +206,67 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on any error."""
     with sessionmaker_for(engine)() as session, session.begin():
         yield session
+
+
+# --------------------------------------------------------------------------- writers
+
+WRITE_LOCK = "personalize_write_lock"
+"""Execution option: this transaction writes what it reads (see :func:`write_scope`)."""
+
+WRITE_ATTEMPTS = 6
+"""How often :func:`run_write` runs a transaction that lost a race before giving up."""
+
+_BACKOFF_SECONDS = 0.05
+
+_RACE_WORDS = (
+    "database is locked", "deadlock", "could not serialize", "duplicate key",
+    "unique constraint", "uniqueviolation",
+)
+
+
+def is_a_race(exc: BaseException) -> bool:
+    """A unique-key clash, a deadlock, a serialization failure or a lock held too long:
+    what concurrent writers of the same rows run into, and what rerunning the whole
+    transaction resolves. (PostgreSQL's COPY path raises the driver's own
+    ``UniqueViolation``, which SQLAlchemy does not wrap, hence the words as well.)"""
+    if isinstance(exc, IntegrityError | OperationalError) or type(exc).__name__ in (
+        "UniqueViolation", "DeadlockDetected", "SerializationFailure", "IntegrityError",
+    ):
+        text = f"{type(exc).__name__} {getattr(exc, 'orig', None) or exc}".lower()
+        return isinstance(exc, IntegrityError) or any(word in text for word in _RACE_WORDS)
+    return False
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` whose transactions take the write lock when they begin (SQLite's
+    ``BEGIN IMMEDIATE``; PostgreSQL locks rows as they are read ``FOR UPDATE``)."""
+    return engine.execution_options(**{WRITE_LOCK: True})
+
+
+@contextmanager
+def write_scope(engine: Engine) -> Iterator[Session]:
+    """A session for a read-then-write transaction: commits on success, rolls back on
+    any error. On SQLite it holds the write lock from its first statement, so what it
+    read cannot change before it writes (a deferred transaction would read a snapshot
+    another writer then invalidates: a lost update, or "database is locked")."""
+    with sessionmaker_for(writer(engine))() as session, session.begin():
+        yield session
+
+
+def run_write(engine: Engine, work: Callable[[Session], T], *,
+              attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run ``work(session)`` in a :func:`write_scope` transaction; when it loses a race
+    (:func:`is_a_race`) the transaction rolled back whole, so run it again after a
+    randomised exponential backoff, at most ``attempts`` times."""
+    for attempt in range(attempts):
+        try:
+            with write_scope(engine) as session:
+                return work(session)
+        except Exception as exc:  # noqa: BLE001 - only races are retried, the rest re-raised
+            if attempt == attempts - 1 or not is_a_race(exc):
+                raise
+            time.sleep(_BACKOFF_SECONDS * (2 ** attempt) * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- WAL checkpoints

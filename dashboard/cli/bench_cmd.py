@@ -17,6 +17,7 @@ SECTIONS: dict[str, str] = {
     "recommend": "engine.recommend.bench:run",
     "predict": "engine.predict.bench:run",
     "cli": "benchmarks.cli:run",
+    "writers": "benchmarks.writers:run",
 }
 
 

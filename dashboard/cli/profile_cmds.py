@@ -9,13 +9,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.db import open_store, session_scope
+from sqlalchemy.orm import Session
+
+from engine.db import open_store, run_write, session_scope
 from engine.errors import UserError, ValidationError
 from engine.profiles import (
     SCORES,
+    TrackResult,
     get_profile,
     score_export,
-    score_store,
+    score_store_concurrently,
     segment_members,
     segment_overlaps,
     segment_sizes,
@@ -71,8 +74,10 @@ def run_score(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     try:
         log("score: computing every profile ...")
+        # computes without a lock and writes under one, keeping what `track` updated
+        # meanwhile (engine.profiles.score_run)
+        report = score_store_concurrently(engine, as_of=as_of)
         with session_scope(engine) as session:
-            report = score_store(session, as_of=as_of)
             scores = score_export(session) if args.format == "csv" else None
     finally:
         engine.dispose()
@@ -189,15 +194,19 @@ def _read_events(args: argparse.Namespace) -> list[tuple[str, Any]]:
 def run_track(args: argparse.Namespace) -> int:
     events = _read_events(args)
     engine = open_store(args.db)
-    results = []
     try:
-        # One transaction: an invalid event anywhere writes nothing at all.
-        with session_scope(engine) as session:
+        # One transaction: an invalid event anywhere writes nothing at all; one that
+        # lost a race with another writer is rerun whole.
+        def record(session: Session) -> list[TrackResult]:
+            recorded = []
             for label, event in events:
                 try:
-                    results.append(track(session, event))
+                    recorded.append(track(session, event))
                 except ValidationError as exc:
                     raise UserError(f"{label}: {exc} (nothing written)") from exc
+            return recorded
+
+        results = run_write(engine, record)
     finally:
         engine.dispose()
     if args.json:

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
-from engine.db import head_revision, session_scope
+from engine.db import head_revision, run_write, session_scope
 from engine.errors import UserError
 from engine.predict.next_purchase import prediction_record
 from engine.profiles.profile import get_profile
@@ -187,8 +188,9 @@ def post_events(
     nothing is written. Each recorded event updates its customer's profile and
     segments at once; the response says what changed."""
     events = body if isinstance(body, list) else [body]
-    results: list[EventResult] = []
-    with api.server.write_lock, session_scope(api.engine) as session:
+
+    def record(session: Session) -> list[EventResult]:
+        results: list[EventResult] = []
         for index, event in enumerate(events):
             raw = event.model_dump(exclude_none=True)
             who = raw.get("customer_id")
@@ -203,6 +205,12 @@ def post_events(
             after = (queries.snapshot(session, result.customer_id)
                      if result.status == "recorded" and result.customer_id else None)
             results.append(_result(index, result, before, after))
+        return results
+
+    # one transaction, rerun whole if it lost a race with another writer (another
+    # server process, `personalize track`, an import or `score`)
+    with api.server.write_lock:
+        results = run_write(api.engine, record)
     fitted = api.server.fitted
     return TrackResponse(
         recorded=sum(r.status == "recorded" for r in results),

@@ -18,15 +18,13 @@ files twice adds nothing.
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Connection, Engine
 
 from engine.bulk import ProgressFn, refresh_statistics
+from engine.db import run_write
 from engine.errors import UserError, ValidationError
 
 from .read import check_path, read_csv, read_jsonl
@@ -46,9 +44,6 @@ __all__ = [
 
 # How many problems a refusal quotes before "and N more".
 _QUOTED_PROBLEMS = 5
-# Two imports at once: the loser of a race retries its whole transaction.
-_WRITE_ATTEMPTS = 6
-_BACKOFF_SECONDS = 0.2
 
 
 def _parse_file(kind: str, path: str | Path) -> tuple[Parsed, list[RejectedRow]]:
@@ -137,41 +132,17 @@ def import_files(
         valid[kind] = frame
     file_order = {one.label: i for i, one in enumerate(parsed.values())}
 
-    for attempt in range(_WRITE_ATTEMPTS):
+    def write(connection: Connection) -> ImportReport:
         report = ImportReport(rejected=list(rejected) + extra_rejected)
         report.rejected.sort(key=lambda r: (file_order.get(r.file, 0), r.line))
         for one in parsed.values():
             report.skipped.extend(skipped_rows(one))
             report.warnings.extend(one.notes)
-        try:
-            with engine.begin() as connection:
-                write_all(connection, valid, parsed, report, progress, replace=replace)
-                refresh_statistics(connection, list(WRITTEN_TABLES))
-            return report
-        except Exception as exc:  # noqa: BLE001 - only races are retried, the rest re-raised
-            # Another import wrote the same ids meanwhile (or held the write lock): this
-            # transaction rolled back whole; run it again, and it sees their rows as stored.
-            if attempt == _WRITE_ATTEMPTS - 1 or not _is_a_race(exc):
-                raise
-            time.sleep(_BACKOFF_SECONDS * (2 ** attempt) * (1 + random.random()))
-    raise AssertionError("unreachable")  # pragma: no cover
+        write_all(connection, valid, parsed, report, progress, replace=replace)
+        refresh_statistics(connection, list(WRITTEN_TABLES))
+        return report
 
-
-_RACE_WORDS = (
-    "database is locked", "deadlock", "could not serialize", "duplicate key",
-    "unique constraint", "uniqueviolation",
-)
-
-
-def _is_a_race(exc: Exception) -> bool:
-    """A unique-key clash or a lock: what two writers of the same rows run into.
-
-    (PostgreSQL's COPY path raises the driver's own ``UniqueViolation``, which
-    SQLAlchemy does not wrap, hence the words as well as the class.)
-    """
-    if isinstance(exc, IntegrityError | OperationalError) or type(exc).__name__ in (
-        "UniqueViolation", "DeadlockDetected", "SerializationFailure", "IntegrityError",
-    ):
-        text = f"{type(exc).__name__} {getattr(exc, 'orig', None) or exc}".lower()
-        return isinstance(exc, IntegrityError) or any(word in text for word in _RACE_WORDS)
-    return False
+    # Two imports at once: each holds the write lock from its first read (SQLite) and
+    # the loser of a race on PostgreSQL reruns its whole transaction, which then sees
+    # the winner's rows as stored.
+    return run_write(engine, lambda session: write(session.connection()))

@@ -10,11 +10,10 @@ from engine.profiles.profile import (
     PROFILE_COLUMNS,
     CustomerProfile,
     ScoreDetail,
-    ScoreRunReport,
     compute_profiles,
     get_profile,
-    score_store,
 )
+from engine.profiles.score_run import ScoreRunReport, score_store, score_store_concurrently
 from engine.profiles.scoring import SCORES, Calibration, fit_calibration
 from engine.profiles.segments import (
     DEFAULT_RULES,
@@ -33,6 +32,7 @@ __all__ = [
     "DEFAULT_RULES", "PROFILE_COLUMNS", "SCORES", "STATES", "TONES", "Calibration",
     "CustomerProfile", "Rule", "ScoreDetail", "ScoreRunReport", "TrackResult",
     "assign_segments", "compute_profiles", "fit_calibration", "get_profile", "load_rules",
-    "preview_segment_sizes", "save_rules", "score_export", "score_store", "segment_members",
+    "preview_segment_sizes", "save_rules", "score_export", "score_store",
+    "score_store_concurrently", "segment_members",
     "segment_overlaps", "segment_sizes", "track", "validate_event",
 ]

@@ -46,8 +46,9 @@ from engine.models import (
     Profile,
     Review,
 )
-from engine.profiles.profile import compute_profiles, latest_calibration, score_store
+from engine.profiles.profile import compute_profiles, latest_calibration
 from engine.profiles.recovery import recovery
+from engine.profiles.score_run import score_store
 from engine.profiles.scoring import Calibration, fit_calibration, score_columns
 from engine.profiles.stats import (
     FREQUENCY_WINDOW,

@@ -2,8 +2,8 @@
 
 * :func:`compute_profiles` computes every customer's scores, emotional state and
   segments as of a moment (nothing is written);
-* :func:`score_store` does the same and replaces the stored profiles and
-  memberships (``personalize score``);
+* :mod:`engine.profiles.score_run` does the same and replaces the stored profiles
+  and memberships (``personalize score``);
 * :func:`get_profile` gives one customer's :class:`CustomerProfile`: scores with
   their inputs, segments, emotional state with hints, per-channel activity,
   histories and decayed interests.
@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.bulk import insert_frame
 from engine.errors import UserError
 from engine.frames import customer_exists, load_events, load_order_lines, load_reviews
 from engine.models import (
@@ -41,7 +40,6 @@ from engine.profiles.segments import (
     assign_segments,
     load_rules,
     normalise_rules,
-    replace_memberships,
     segments_for,
 )
 from engine.profiles.stats import (
@@ -141,78 +139,6 @@ def compute_profiles(
     profiles.attrs["calibration"] = batch.calibration.as_dict()
     profiles.attrs["as_of"] = as_of
     return profiles
-
-
-@dataclass
-class ScoreRunReport:
-    """What :func:`score_store` did."""
-
-    as_of: datetime
-    computed_at: datetime
-    customers: int
-    memberships: int
-    segment_sizes: dict[str, int]
-    calibration: dict[str, float]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of, "computed_at": self.computed_at, "customers": self.customers,
-            "memberships": self.memberships, "segment_sizes": dict(self.segment_sizes),
-            "calibration": dict(self.calibration),
-        }
-
-
-def score_store(
-    session: Session,
-    *,
-    as_of: datetime | None = None,
-    rules: Rules | None = None,
-    computed_at: datetime | None = None,
-) -> ScoreRunReport:
-    """Recompute every profile and membership in batch and replace the stored ones.
-
-    Set-based: statistics come from SQL aggregation (:func:`compute_stats`, which
-    reads the committed store), scores and segments from vectorised frames, and
-    every table is written in bulk. The caller commits.
-
-    Args:
-        session: an open session (its transaction holds the whole rewrite).
-        as_of: use only data strictly before it (default: just after the newest data).
-        rules: segment rules (default: the store's, see :func:`load_rules`).
-        computed_at: bookkeeping time stamped on the rows (default: now).
-
-    Returns:
-        A :class:`ScoreRunReport`.
-    """
-    as_of = resolve_as_of(session, as_of)
-    computed_at = computed_at or _now()
-    rules = normalise_rules(rules) if rules is not None else load_rules(session)
-    batch = _batch(session, as_of, None)
-    members = assign_segments(batch.profiles, rules)
-    calibration = ScoreCalibration(as_of=as_of, computed_at=computed_at,
-                                   reference=batch.calibration.as_dict())
-    session.add(calibration)
-    session.flush()
-    rows = batch.profiles[["customer_id", *SCORES, "emotional_state"]].copy()
-    rows["as_of"] = as_of
-    rows["computed_at"] = computed_at
-    rows["calibration_id"] = calibration.id
-    stats = batch.stats.copy()
-    stats["as_of"] = as_of
-    session.execute(delete(SegmentMembership))
-    session.execute(delete(ProfileStats))
-    session.execute(delete(Profile))
-    connection = session.connection()
-    # The bulk fast path (executemany of tuples / COPY).
-    insert_frame(connection, Profile.__table__, rows)  # type: ignore[arg-type]
-    insert_frame(connection, ProfileStats.__table__, stats)  # type: ignore[arg-type]
-    replace_memberships(session, members, as_of=as_of, computed_at=computed_at)
-    sizes = members.groupby("segment").size()
-    return ScoreRunReport(
-        as_of=as_of, computed_at=computed_at, customers=len(rows), memberships=len(members),
-        segment_sizes={str(k): int(v) for k, v in sizes.items()},
-        calibration=batch.calibration.as_dict(),
-    )
 
 
 def stats_record(row: ProfileStats | pd.Series | dict[str, Any]) -> dict[str, Any]:
@@ -509,7 +435,7 @@ def get_profile(
 
 
 __all__ = [
-    "CustomerProfile", "PROFILE_COLUMNS", "ScoreDetail", "ScoreRunReport", "compute_profiles",
-    "decay_factor", "get_profile", "latest_calibration", "profiles_from_stats", "score_store",
+    "CustomerProfile", "PROFILE_COLUMNS", "ScoreDetail", "compute_profiles",
+    "decay_factor", "get_profile", "latest_calibration", "profiles_from_stats",
     "stats_record", "stored_calibration",
 ]

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.db import checkpoint_in_background
@@ -262,7 +264,11 @@ def track(
     Args:
         session: an open session; everything happens in its transaction (the
             caller commits), so the event, the profile and the memberships are
-            written together or not at all.
+            written together or not at all. With other writers about, open it with
+            :func:`engine.db.run_write` (or :func:`engine.db.write_scope`): it then
+            holds the customer's rows from the first read to the commit, and a
+            transaction that lost a race (two writers creating one new customer) is
+            rerun whole.
         event: one event in the import format (``event_type``, ``occurred_at``,
             ``customer_id`` and/or ``anonymous_id``; optional ``event_id,
             product_id, query, channel, device, location, weather, rating``).
@@ -294,13 +300,14 @@ def track(
             f"missing customer_id: a {ev['event_type']} event needs a customer_id "
             "(or an anonymous_id already linked to a customer)"
         )
+    if customer_id and conn.dialect.name == "postgresql":
+        conn.execute(_SQL.lock, {"cid": customer_id})
     stored = conn.execute(_SQL.stored, {"cid": customer_id}).first() if customer_id else None
 
     # ---- every check passed: write.
-    if ev["customer_id"] is not None and stored is None and conn.execute(
-        _SQL.customer, {"cid": ev["customer_id"]}
-    ).first() is None:
-        conn.execute(_SQL.insert_customer, {"customer_id": ev["customer_id"]})
+    if ev["customer_id"] is not None and stored is None:
+        # a no-op when the customer exists, or another writer creates them meanwhile
+        conn.execute(_SQL.insert_customer[conn.dialect.name], {"customer_id": ev["customer_id"]})
     relinked = ev["anonymous_id"] is not None and ev["customer_id"] is not None \
         and linked_to is None
     if relinked:
@@ -435,8 +442,6 @@ class _Statements:
         self.duplicate = select(events.c.id).where(events.c.event_id == bindparam("eid")).limit(1)
         links = _table(IdentityLink)
         self.link = select(links.c.customer_id).where(links.c.anonymous_id == bindparam("aid"))
-        self.customer = select(_table(Customer).c.customer_id).where(
-            _table(Customer).c.customer_id == bindparam("cid"))
         self.stored = (
             select(profiles.c.as_of.label("profile_as_of"), profiles.c.calibration_id,
                    stats.c.customer_id.label("stats_customer_id"),
@@ -445,7 +450,17 @@ class _Statements:
             .select_from(profiles.outerjoin(stats, stats.c.customer_id == profiles.c.customer_id))
             .where(profiles.c.customer_id == bindparam("cid"))
         )
-        self.insert_customer = insert(_table(Customer))
+        # PostgreSQL: lock the customer's profile until commit, so two writers of one
+        # customer take turns; a statement of its own, so that `stored`, run after the
+        # wait, reads the other writer's committed statistics too (a join locking one
+        # side re-reads only that side). SQLite: the store is locked at BEGIN IMMEDIATE.
+        self.lock = (select(profiles.c.customer_id)
+                     .where(profiles.c.customer_id == bindparam("cid")).with_for_update())
+        customers = _table(Customer)
+        self.insert_customer = {
+            "sqlite": sqlite_insert(customers).on_conflict_do_nothing(),
+            "postgresql": postgresql_insert(customers).on_conflict_do_nothing(),
+        }
         self.insert_link = insert(links)
         self.insert_event = insert(events).returning(events.c.id)
         self.insert_order = insert(_table(Order))

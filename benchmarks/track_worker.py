@@ -1,0 +1,45 @@
+"""One tracking process: ``python -m benchmarks.track_worker URL EVENTS.jsonl START
+[--plain]`` connects, waits until the wall-clock time ``START`` (so several workers
+begin together), records each event in its own transaction as a storefront does, and
+prints its first and last wall-clock times as JSON.
+
+By default each event goes through :func:`engine.db.run_write` (the write lock from
+the first read, a lost race rerun); ``--plain`` uses a plain session, which is what a
+single writer needs and what the benchmark compares the safety's cost with.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from engine.db import make_engine, run_write, session_scope
+from engine.profiles import track
+
+
+def main(argv: list[str]) -> int:
+    url, path, start = argv[0], argv[1], float(argv[2])
+    plain = "--plain" in argv[3:]
+    with open(path, encoding="utf-8") as lines:
+        events = [json.loads(line) for line in lines]
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass  # the pool holds a connection before the clock starts
+        time.sleep(max(start - time.time(), 0.0))
+        began = time.time()
+        for event in events:
+            if plain:
+                with session_scope(engine) as session:
+                    track(session, event)
+            else:
+                run_write(engine, lambda session, event=event: track(session, event))
+        print(json.dumps({"began": began, "ended": time.time(), "events": len(events)}))
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
