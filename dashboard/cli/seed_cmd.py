@@ -36,6 +36,34 @@ def _positive_int(name: str, minimum: int = 1) -> Callable[[str], int]:
     return parse
 
 
+def _available_memory_bytes() -> int | None:
+    """``MemAvailable`` of ``/proc/meminfo`` (None where there is none)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory(config: MarketConfig) -> None:
+    """Say what a large market will take, and refuse one this machine cannot hold."""
+    need = config.estimated_memory_bytes()
+    if need < 2**30:
+        return
+    have = _available_memory_bytes()
+    log(f"seed: about {config.estimated_rows():,} rows; needs about {need / 2**30:.1f} GiB "
+        "of memory" + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
+    if have is not None and need > have:
+        raise UserError(
+            f"a market of {config.customers:,} customers over {config.days:,} days needs about "
+            f"{need / 2**30:.1f} GiB of memory and {have / 2**30:.1f} GiB is available: "
+            "use fewer --customers or --days"
+        )
+
+
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     defaults = MarketConfig()
     parser = subparsers.add_parser(
@@ -126,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         customers=args.customers, products=args.products, days=args.days, seed=args.seed
     )
     config.validate()
+    _check_memory(config)
     engine = open_store(args.db)
     try:
         if not args.reset and store_has_data(engine):

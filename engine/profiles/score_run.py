@@ -85,7 +85,7 @@ def _compute(session: Session, as_of: datetime | None, rules: Rules | None,
 
 def _stamps(session: Session) -> dict[str, datetime]:
     """Each stored profile's ``computed_at``: what tells a tracked profile apart."""
-    return dict(session.execute(select(Profile.customer_id, Profile.computed_at)).tuples().all())
+    return {c: t for c, t in session.execute(select(Profile.customer_id, Profile.computed_at))}
 
 
 def _write(session: Session, run: _Computed, keep: Collection[str] = ()) -> ScoreRunReport:

@@ -56,3 +56,25 @@ def test_invalid_values_are_one_line_errors(tmp_path, capsys):
         assert code == 2
         err = capsys.readouterr().err
         assert argv[0] in err and len(err.strip().splitlines()) == 1
+
+
+def test_sizes_are_bounded_and_a_market_too_big_for_memory_is_refused(tmp_path, capsys,
+                                                                      monkeypatch):
+    from dashboard.cli import seed_cmd
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    for argv, said in ((["--days", "99999"], "invalid days 99,999: at most 3,650"),
+                       (["--customers", "5000000"], "at most 2,000,000"),
+                       (["--days", "1e9"], "--days")):
+        try:
+            code = main(["seed", *argv, "--db", url])
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2
+        assert said in capsys.readouterr().err
+    # 1 GiB free: a market estimated above it is refused before anything is generated
+    monkeypatch.setattr(seed_cmd, "_available_memory_bytes", lambda: 2**30)
+    assert main(["seed", "--customers", "100000", "--days", "365", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "needs about" in err and "use fewer --customers or --days" in err
+    assert not (tmp_path / "store.db").exists()
