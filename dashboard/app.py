@@ -18,6 +18,7 @@ from dashboard.sidebar import draw_sidebar
 from engine.errors import UserError
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+FAVICON = Path(__file__).resolve().parent / "favicon.png"
 
 
 def pages() -> list[st.Page]:
@@ -40,7 +41,9 @@ def pages() -> list[st.Page]:
 
 
 def run() -> None:
-    st.set_page_config(page_title="personalize", page_icon=":material/insights:", layout="wide")
+    # A file, not a ":material/...:" icon: Streamlit fetches those favicons from Google's
+    # font servers, and the dashboard sends no viewer's browser to another host.
+    st.set_page_config(page_title="personalize", page_icon=str(FAVICON), layout="wide")
     page = st.navigation(pages())
     try:
         draw_sidebar()

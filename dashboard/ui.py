@@ -32,6 +32,10 @@ personalize import --orders orders.csv --products products.csv --events events.c
 # gives a meaning to inside a line; a backslash before each makes it literal. (Line-start
 # markers such as "#", "-" or "1." cannot occur: md() output is always mid-sentence.)
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()!|<>~:$&])")
+# GitHub-flavoured Markdown turns a bare "http://...", "www.x" or "a@b.c" into a link in
+# the parsed text, escapes or not; an invisible word joiner inside each keeps it text.
+_AUTOLINKS = re.compile(r"(?i)(?<=http)(?=s?:)|(?<=ftp)(?=:)|(?<=www)(?=\.)|(?<=@)")
+_WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
@@ -41,7 +45,8 @@ def md(text: object) -> str:
     ``st.info`` and the like goes through here: a brand named ``![x](http://host/x.png)``
     must read as that text, not make every viewer's browser fetch the address.
     """
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("\n", " ")
+    unlinked = _AUTOLINKS.sub(_WORD_JOINER, str(text))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", unlinked).replace("\n", " ")
 
 
 def fmt_count(value: int) -> str:

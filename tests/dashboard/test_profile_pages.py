@@ -299,5 +299,7 @@ def test_store_strings_are_literal_in_markdown():
     shown = ui.md(hostile)
     # Every character Markdown or Streamlit would act on is escaped.
     assert re.findall(r"(?<!\\)[!\[\]()<>:$]", shown) == []
-    # Backslash escapes only: the reader still sees every character.
-    assert shown.replace("\\", "") == hostile
+    # Backslash escapes and invisible word joiners (no autolink) only: the reader still
+    # sees every character.
+    assert shown.replace("\\", "").replace("\u2060", "") == hostile
+    assert "http\u2060" in shown and "@\u2060" in ui.md("a@b.c")
