@@ -20,6 +20,8 @@ become theirs, each counted once).
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,7 +73,7 @@ from engine.profiles.stats import (
     customer_orders_365,
     decay_weight,
 )
-from engine.timeutil import newest_timestamp, to_utc_naive
+from engine.timeutil import newest_timestamp, plausible_window, to_utc_naive, window_text
 
 _JUST_AFTER = timedelta(microseconds=1)
 NEEDS_PRODUCT = ("product_view", "cart_add", "wishlist_add", "purchase", "review")
@@ -105,15 +107,26 @@ class TrackResult:
         }
 
 
+_IDS = frozenset({"event_id", "customer_id", "anonymous_id", "product_id"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _text(event: Mapping[str, Any], name: str) -> str | None:
     value = event.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        # JSON's NaN or Infinity is no id: it would create a customer "nan"
         raise ValidationError(f"invalid {name} {value!r}: expected a string")
     text = str(value).strip()
     if not text:
         return None
+    # PostgreSQL cannot store a NUL byte; other control characters in an id are an
+    # export's corruption, not a name anyone could type or see
+    if "\x00" in text or (name in _IDS and _CONTROL.search(text)):
+        raise ValidationError(f"invalid {name} {text!r}: contains a control character "
+                              "(e.g. a NUL byte)")
     limit = _LENGTHS.get(name)
     if limit is not None and len(text) > limit:
         raise ValidationError(f"invalid {name}: longer than {limit} characters")
@@ -151,6 +164,11 @@ def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
             f"invalid occurred_at {raw_time!r}: expected an ISO 8601 datetime, "
             "e.g. 2024-06-01T12:00:00"
         ) from exc
+    window = plausible_window()
+    if not window[0] <= clean["occurred_at"] <= window[1]:
+        raise ValidationError(
+            f"invalid occurred_at {raw_time!r}: outside the plausible window "
+            f"{window_text(window)}")
     for name in ("event_id", "customer_id", "anonymous_id", "product_id", "query", "channel",
                  "location"):
         clean[name] = _text(event, name)

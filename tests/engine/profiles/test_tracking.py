@@ -72,6 +72,18 @@ def scored(sqlite_store):
           "occurred_at": "2024-02-02"}, "missing rating"),
         ({"event_type": "purchase", "anonymous_id": "new", "product_id": "p1",
           "occurred_at": "2024-02-02"}, "missing customer_id"),
+        ({"event_type": "search", "customer_id": "c1", "occurred_at": "2300-01-01"},
+         "outside the plausible window 1970-01-01 to"),
+        ({"event_type": "search", "customer_id": "c1", "occurred_at": "0001-01-01T00:00:00"},
+         "outside the plausible window"),
+        ({"event_type": "search", "customer_id": float("nan"), "occurred_at": "2024-02-02"},
+         "invalid customer_id nan: expected a string"),
+        ({"event_type": "search", "anonymous_id": float("inf"), "occurred_at": "2024-02-02"},
+         "invalid anonymous_id inf"),
+        ({"event_type": "search", "customer_id": "c\x001", "occurred_at": "2024-02-02"},
+         "contains a control character"),
+        ({"event_type": "search", "customer_id": "c1", "query": "rain\x00",
+          "occurred_at": "2024-02-02"}, "invalid query .* control character"),
     ],
 )
 def test_invalid_event_refused_and_nothing_written(scored, event, message):
