@@ -12,15 +12,9 @@ from .evaluation import calibration_table, evaluate_predictions
 from .gamma_gamma import GammaGammaFitter
 from .mbgnbd import ModifiedBetaGeoFitter
 from .naive import NaiveNextPurchase
-from .next_purchase import (
-    OUTPUT_COLUMNS,
-    PurchasePredictor,
-    export_frame,
-    prediction_record,
-    slipping_high_value,
-    store_outlook,
-)
+from .next_purchase import OUTPUT_COLUMNS, PurchasePredictor
 from .summary import purchase_days, rfm_summary, summary_from_purchase_days
+from .views import export_frame, prediction_record, slipping_high_value, store_outlook
 
 __all__ = [
     "OUTPUT_COLUMNS",

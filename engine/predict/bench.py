@@ -15,8 +15,9 @@ import pandas as pd
 
 from engine.bench import BenchOptions, Metric, stopwatch
 
-from .next_purchase import PurchasePredictor, export_frame
+from .next_purchase import PurchasePredictor
 from .simulate import simulate_order_lines
+from .views import export_frame
 
 SECTION = "predict"
 FULL_CUSTOMERS = 100_000

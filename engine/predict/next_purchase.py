@@ -19,20 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from sklearn.isotonic import IsotonicRegression
 
 from .base import BaseFitter
+from .basket import CategoryMix, PriceRange
 from .bgnbd import BetaGeoFitter
 from .buy_model import BuyProbabilityModel
+from .calibration import calibrate
 from .gamma_gamma import GammaGammaFitter
 from .mbgnbd import ModifiedBetaGeoFitter
 from .naive import NaiveNextPurchase
-from .summary import DAY, purchase_days, reindex_summary, summary_from_purchase_days
+from .summary import purchase_days, reindex_summary, summary_from_purchase_days
 
 MODELS: dict[str, type[BetaGeoFitter]] = {"mbgnbd": ModifiedBetaGeoFitter, "bgnbd": BetaGeoFitter}
 OUTPUT_COLUMNS = [
@@ -58,37 +57,6 @@ MAX_OFFSET_DAYS = 1095.0
 MIN_CONFIDENCE = 0.1
 MAX_CONFIDENCE = 99.0
 PROBABILITY_CAP = 0.995
-
-
-class _PlattMap:
-    """Platt scaling: a logistic curve on the logit of the raw probability (two
-    parameters, so it cannot overfit the inner holdout the way a step function can)."""
-
-    def fit(self, raw: np.ndarray, hit: np.ndarray) -> _PlattMap:
-        from sklearn.linear_model import LogisticRegression
-
-        self.model_ = LogisticRegression(C=1e6).fit(self._features(raw), hit.astype(int))
-        return self
-
-    @staticmethod
-    def _features(raw: np.ndarray) -> np.ndarray:
-        clipped = np.clip(np.asarray(raw, dtype=float), 1e-6, 1 - 1e-6)
-        return np.log(clipped / (1 - clipped)).reshape(-1, 1)
-
-    def predict(self, raw: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model_.predict_proba(self._features(raw))[:, 1])
-
-
-def _make_calibrator(kind: str) -> Any:
-    if kind == "isotonic":
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    if kind == "platt":
-        return _PlattMap()
-    raise ValueError(f"unknown calibration {kind!r}; valid: isotonic, platt")
-
-
-def _date_weights_grid() -> np.ndarray:
-    return np.round(np.linspace(0.0, 1.0, 21), 2)
 
 
 class PurchasePredictor(BaseFitter):
@@ -210,102 +178,6 @@ class PurchasePredictor(BaseFitter):
             "naive_offset": naive_offset,
         }
 
-    def _inner_split(
-        self, days: pd.DataFrame, inner_end: pd.Timestamp, stop: pd.Timestamp
-    ) -> dict[str, Any] | None:
-        """Fit at ``inner_end`` on the purchase days before it and observe what happened
-        in ``[inner_end, stop)``: the model's and the naive offsets, the actual first
-        purchase offset, and everything needed to score a predicted date."""
-        before = days.loc[days["day"] < inner_end]
-        if before["customer_id"].nunique() < self.min_calibration_customers:
-            return None
-        summary = summary_from_purchase_days(before, observation_period_end=inner_end)
-        # Warm start from the main fit: the inner store is the same store, a little younger.
-        model = self._fit_repeat_model(summary, start=self.repeat_model_.params_)
-        naive = NaiveNextPurchase().fit(summary)
-        after = days.loc[(days["day"] >= inner_end) & (days["day"] < stop)]
-        # hash lookups into the summary's index (``isin`` on strings is far slower)
-        pos = summary.index.get_indexer(after["customer_id"])
-        known = pos >= 0
-        offsets = ((after["day"] - inner_end) / DAY).to_numpy()[known]
-        pos = pos[known]
-        first_after = np.full(len(summary), np.inf)
-        np.minimum.at(first_after, pos, offsets)
-        parts = self._date_parts(model, naive, summary, inner_end, 1.0)
-        return {
-            "model": model,
-            "naive": naive,
-            "summary": summary,
-            "model_offset": parts["model_offset"],
-            "naive_offset": parts["naive_offset"],
-            "first_after": first_after,
-            "later_offsets": offsets,
-            "later_pos": pos,
-            "inner_end": inner_end,
-        }
-
-    def _calibrate(self, days: pd.DataFrame, as_of: pd.Timestamp) -> None:
-        """Learn the date blend and the confidence map on inner holdouts before ``as_of``.
-
-        Several inner splits, ``calibration_spacing_days`` apart, are pooled: more
-        customers per confidence level, so the map follows the data, not its noise.
-        """
-        length = self.calibration_days or (self.horizon_days + self.window_days)
-        first_end = (as_of - pd.Timedelta(days=float(length))).floor("D")
-        self.date_weight_ = 1.0
-        self.calibrator_ = None
-        self.calibration_info_ = {"inner_as_of": [], "customers": 0}
-        splits = []
-        for k in range(self.calibration_splits):
-            inner_end = first_end - pd.Timedelta(days=float(k * self.calibration_spacing_days))
-            split = self._inner_split(days, inner_end, inner_end + pd.Timedelta(days=float(length)))
-            if split is not None:
-                splits.append(split)
-        if not splits:
-            return
-        # The blend weight that minimises the median absolute date error of the customers
-        # who did buy within the horizon, pooled over the splits.
-        first = np.concatenate([sp["first_after"] for sp in splits])
-        buyers = first <= self.horizon_days
-        if buyers.sum() >= 20:
-            m_off = np.concatenate([sp["model_offset"] for sp in splits])[buyers]
-            n_off = np.concatenate([sp["naive_offset"] for sp in splits])[buyers]
-            grid = _date_weights_grid()
-            errors = np.array(
-                [
-                    np.median(
-                        np.abs(
-                            np.floor(np.clip(w * m_off + (1 - w) * n_off, 0, self.horizon_days))
-                            - first[buyers]
-                        )
-                    )
-                    for w in grid
-                ]
-            )
-            # ties go to the model (the larger weight)
-            self.date_weight_ = float(grid[errors <= errors.min() + 1e-9].max())
-        raws, hits = [], []
-        for sp in splits:
-            parts = self._date_parts(
-                sp["model"], sp["naive"], sp["summary"], sp["inner_end"], self.date_weight_
-            )
-            predicted_day = np.floor(parts["offset"])
-            # A hit: any purchase day within +/- window of the predicted day.
-            pos = sp["later_pos"]
-            near = np.abs(sp["later_offsets"] - predicted_day[pos]) <= self.window_days
-            hit = np.zeros(len(predicted_day), dtype=float)
-            hit[np.unique(pos[near])] = 1.0
-            raws.append(parts["raw"])
-            hits.append(hit)
-        raw, hit = np.concatenate(raws), np.concatenate(hits)
-        self.calibrator_ = _make_calibrator(self.calibration).fit(raw, hit)
-        self.calibration_info_ = {
-            "inner_as_of": [sp["inner_end"].to_pydatetime() for sp in splits],
-            "customers": int(len(hit)),
-            "hit_rate": float(hit.mean()),
-            "date_weight": self.date_weight_,
-        }
-
     def fit(self, order_lines: pd.DataFrame, *, as_of: datetime) -> PurchasePredictor:
         """Fit on order lines strictly before ``as_of``.
 
@@ -317,7 +189,8 @@ class PurchasePredictor(BaseFitter):
         Returns:
             self, fitted: ``as_of_``, ``days_`` (purchase days), ``summary_`` (RFM in
             days), ``repeat_model_``, ``spend_model_``, ``naive_``, ``date_weight_``,
-            ``calibrator_``, ``category_counts_``, ``category_mix_``, ``price_stats_``.
+            ``calibrator_``, ``categories_`` (:class:`~engine.predict.basket.CategoryMix`),
+            ``prices_`` (:class:`~engine.predict.basket.PriceRange`).
         """
         end = pd.Timestamp(as_of)
         lines = order_lines.loc[order_lines["ordered_at"] < end]
@@ -333,7 +206,8 @@ class PurchasePredictor(BaseFitter):
             fallback_value=float(self.days_["value"].clip(lower=0.0).mean()),
         )
         self.naive_ = NaiveNextPurchase().fit(self.summary_)
-        self._calibrate(self.days_, end)
+        self.date_weight_, self.calibrator_, self.calibration_info_ = calibrate(
+            self, self.days_, end)
         # the same repeat-buying family as the dates and confidence, so the two agree
         self.buy_model_ = BuyProbabilityModel(
             horizon_days=90.0,
@@ -342,54 +216,11 @@ class PurchasePredictor(BaseFitter):
             random_state=0 if self.random_state is None else self.random_state,
         ).fit(self.days_, as_of=end)
         self.p_buy_90d_ = self.buy_model_.predict_proba(self.days_, end)
-        self._fit_categories(lines)
-        self._fit_prices(lines)
+        self.categories_ = CategoryMix().fit(lines)
+        self.prices_ = PriceRange().fit(lines)
         self.params_ = {**self.repeat_model_.params_, "date_weight": self.date_weight_}
         self._fit_population()
         return self
-
-    def _fit_categories(self, lines: pd.DataFrame) -> None:
-        if "category" in lines:
-            known = lines.loc[lines["category"].notna() & (lines["category"].astype(str) != "")]
-        else:
-            known = lines.iloc[0:0].assign(category=pd.Series(dtype=str))
-        counts = (
-            known.groupby([known["customer_id"].astype(str), known["category"].astype(str)])
-            .size()
-            .rename("n")
-            .reset_index()
-        )
-        counts.columns = ["customer_id", "category", "n"]
-        self.category_counts_ = counts
-        mix = counts.groupby("category")["n"].sum()
-        self.category_mix_ = (mix / mix.sum()).sort_values(ascending=False) if len(mix) else mix
-
-    def _fit_prices(self, lines: pd.DataFrame) -> None:
-        # Integer codes and bincounts: grouping 10^6 string keys in pandas is the slow part.
-        key = lines["order_id"] if "order_id" in lines else lines["ordered_at"]
-        order_code, _ = pd.factorize(key)
-        customer_code, customers = pd.factorize(lines["customer_id"].astype(str))
-        n_orders = int(order_code.max()) + 1 if len(order_code) else 0
-        value = np.bincount(
-            order_code, weights=lines["amount"].astype(float).fillna(0.0), minlength=n_orders
-        )
-        owner = np.zeros(n_orders, dtype=np.int64)
-        owner[order_code] = customer_code
-        keep = value > 0
-        logs, owner = np.log(value[keep]), owner[keep]
-        size = np.bincount(owner, minlength=len(customers)).astype(float)
-        total = np.bincount(owner, weights=logs, minlength=len(customers))
-        squares = np.bincount(owner, weights=logs**2, minlength=len(customers))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / size
-            var = np.maximum(squares / size - mean**2, 0.0)
-        stats = pd.DataFrame(
-            {"n": size, "mean": mean, "var": var}, index=pd.Index(customers, name="customer_id")
-        )
-        self.price_stats_ = stats.loc[stats["n"] > 0]
-        self.population_log_price_ = (
-            (float(logs.mean()), float(logs.std())) if len(logs) else (0.0, 0.0)
-        )
 
     # -- predicting ----------------------------------------------------------------
     def _summary_for(self, customer_ids: Sequence[str] | None) -> pd.DataFrame:
@@ -431,81 +262,6 @@ class PurchasePredictor(BaseFitter):
             total += (cumulative - previous) * discount
             previous = cumulative
         return total * value
-
-    def _categories(self, index: pd.Index) -> pd.DataFrame:
-        """Top three categories per customer: (n_c + k m_c) / (n + k).
-
-        Candidates are the customer's own categories plus the store's top three (a
-        category the customer never bought scores k m_c / (n + k), which only the store's
-        top three can win). Integer codes throughout: string grouping is the slow path.
-        """
-        k = float(self.category_prior_strength)
-        mix = self.category_mix_
-        if len(mix) == 0:
-            return pd.DataFrame(
-                {"likely_categories": "", "category_probabilities": [{}] * len(index)},
-                index=index,
-            )
-        names = mix.index.to_numpy(dtype=object)
-        shares = mix.to_numpy(dtype=float)
-        counts = self.category_counts_
-        cust = index.get_indexer(counts["customer_id"])
-        mine = cust >= 0
-        cust = cust[mine]
-        cat = mix.index.get_indexer(counts["category"])[mine]
-        n = counts["n"].to_numpy(dtype=float)[mine]
-        totals = np.bincount(cust, weights=n, minlength=len(index))
-        own_score = (n + k * shares[cat]) / (totals[cust] + k)
-        top = np.arange(min(3, len(mix)))
-        prior_cust = np.repeat(np.arange(len(index)), len(top))
-        prior_cat = np.tile(top, len(index))
-        prior_score = k * shares[prior_cat] / (totals[prior_cust] + k)
-        # a category the customer bought keeps its own (higher) score
-        fresh = ~np.isin(prior_cust * len(mix) + prior_cat, cust * len(mix) + cat)
-        all_cust = np.concatenate([cust, prior_cust[fresh]])
-        all_cat = np.concatenate([cat, prior_cat[fresh]])
-        all_score = np.concatenate([own_score, prior_score[fresh]])
-        order = np.lexsort((all_cat, -all_score, all_cust))
-        all_cust, all_cat, all_score = all_cust[order], all_cat[order], all_score[order]
-        group_start = np.searchsorted(all_cust, all_cust, side="left")
-        rank = np.arange(len(all_cust)) - group_start
-        keep = rank < 3
-        top_cat = np.full((len(index), 3), -1)
-        top_score = np.zeros((len(index), 3))
-        top_cat[all_cust[keep], rank[keep]] = all_cat[keep]
-        top_score[all_cust[keep], rank[keep]] = all_score[keep]
-        labels = np.where(top_cat >= 0, names[np.maximum(top_cat, 0)], "")
-        joined = (
-            pd.Series(labels[:, 0], dtype=object)
-            .str.cat(
-                [pd.Series(labels[:, 1], dtype=object), pd.Series(labels[:, 2], dtype=object)],
-                sep=";",
-            )
-            .str.strip(";")
-        )
-        probabilities = [
-            {c: round(float(p), 4) for c, p in zip(cs, ps, strict=True) if c}
-            for cs, ps in zip(labels.tolist(), top_score.tolist(), strict=True)
-        ]
-        return pd.DataFrame(
-            {"likely_categories": joined.to_numpy(), "category_probabilities": probabilities},
-            index=index,
-        )
-
-    def _prices(self, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-        k = float(self.price_prior_strength)
-        mu0, sd0 = self.population_log_price_
-        stats = self.price_stats_.reindex(index)
-        n = stats["n"].fillna(0.0).to_numpy()
-        mean = stats["mean"].fillna(mu0).to_numpy()
-        var = stats["var"].fillna(0.0).to_numpy()
-        mu = (n * mean + k * mu0) / (n + k)
-        # own spread counts n - 1 degrees of freedom; the population's counts k
-        spread = np.sqrt(
-            (np.maximum(n - 1.0, 0.0) * var + k * sd0**2) / (np.maximum(n - 1.0, 0.0) + k)
-        )
-        z = float(norm.ppf(0.5 + self.price_coverage / 2.0))
-        return np.exp(mu - z * spread), np.exp(mu + z * spread)
 
     def _core(self, summary: pd.DataFrame) -> dict[str, np.ndarray]:
         """The numeric predictions (offsets in days from as_of) for each summary row."""
@@ -621,7 +377,8 @@ class PurchasePredictor(BaseFitter):
         if never.any():
             for name, value in self.population_.items():
                 core[name] = np.where(never, value, core[name])
-        low, high = self._prices(summary.index)
+        low, high = self.prices_.predict(
+            summary.index, self.price_prior_strength, self.price_coverage)
         start = self.as_of_
 
         def day(offset: np.ndarray) -> pd.DatetimeIndex:
@@ -648,7 +405,7 @@ class PurchasePredictor(BaseFitter):
             }
         )
         frame.insert(5, "p_buy_90d", frame.pop("p_buy_90d"))
-        categories = self._categories(summary.index)
+        categories = self.categories_.predict(summary.index, self.category_prior_strength)
         frame.insert(6, "likely_categories", categories["likely_categories"].to_numpy())
         frame["category_probabilities"] = categories["category_probabilities"].to_numpy()
         return frame.reset_index(drop=True)
@@ -692,135 +449,3 @@ class PurchasePredictor(BaseFitter):
             np.nan,
         )
         return pd.DataFrame({"date": when, "p_active": alive, "expected_purchases_90d": expected})
-
-
-def store_outlook(
-    predictions: pd.DataFrame,
-    *,
-    segments: pd.DataFrame | None = None,
-    windows: Sequence[int] = OUTLOOK_WINDOWS,
-) -> pd.DataFrame:
-    """Expected number of customers buying within 7, 30 and 90 days, overall and by segment.
-
-    Args:
-        predictions: :meth:`PurchasePredictor.predict` output (columns ``customer_id`` and
-            ``p_buy_{w}d`` for each window).
-        segments: optional ``customer_id, segment`` memberships (a customer may be in several).
-        windows: which windows to report (each must have its ``p_buy_{w}d`` column).
-
-    Returns:
-        Columns ``segment`` (``"all customers"`` first), ``customers``, and
-        ``expected_buyers_{w}d`` per window (sum of the customers' probabilities).
-    """
-    columns = [f"p_buy_{w}d" for w in windows]
-    missing = [c for c in columns if c not in predictions]
-    if missing:
-        raise ValueError(f"predictions lack {', '.join(missing)}; valid windows: {OUTLOOK_WINDOWS}")
-    parts = [predictions[["customer_id", *columns]].assign(segment="all customers")]
-    if segments is not None and len(segments):
-        joined = (
-            segments[["customer_id", "segment"]]
-            .astype({"customer_id": str})
-            .merge(predictions[["customer_id", *columns]], on="customer_id", how="inner")
-        )
-        parts.append(joined)
-    rows = pd.concat(parts, ignore_index=True)
-    grouped = rows.groupby("segment", sort=False)
-    result = grouped[columns].sum()
-    result.columns = [f"expected_buyers_{w}d" for w in windows]
-    result.insert(0, "customers", grouped.size())
-    return result.reset_index()
-
-
-def slipping_high_value(
-    predictor: PurchasePredictor,
-    *,
-    predictions: pd.DataFrame | None = None,
-    lookback_days: float = 90.0,
-    value_quantile: float = 0.8,
-    min_drop: float = 0.05,
-    limit: int | None = 100,
-) -> pd.DataFrame:
-    """High-value customers whose ``p_active`` fell over the last ``lookback_days``.
-
-    High value: total spend before as_of at or above the ``value_quantile`` of buyers.
-    ``p_active_before`` is computed from purchases before ``as_of - lookback_days`` with
-    the same fitted parameters, so the drop reflects the customer's silence, not a refit.
-
-    Returns:
-        Columns ``customer_id, total_spend, clv_12m, p_active_before, p_active,
-        p_active_drop, last_purchase``, biggest drop first (ties: bigger spenders first).
-    """
-    predictor._check_fitted()
-    now = predictions if predictions is not None else predictor.predict()
-    then_end = predictor.as_of_ - pd.Timedelta(days=float(lookback_days))
-    then = summary_from_purchase_days(predictor.days_, observation_period_end=then_end)
-    x, t_x, big_t = (then[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    before = pd.Series(
-        predictor.repeat_model_.conditional_probability_alive(x, t_x, big_t),
-        index=then.index,
-        name="p_active_before",
-    )
-    spend = now.set_index("customer_id")["total_spend"]
-    threshold = spend[spend > 0].quantile(value_quantile) if (spend > 0).any() else np.inf
-    frame = now.loc[
-        now["total_spend"] >= threshold,
-        ["customer_id", "total_spend", "clv_12m", "p_active", "last_purchase"],
-    ]
-    frame = frame.merge(before, left_on="customer_id", right_index=True, how="inner")
-    frame["p_active_drop"] = frame["p_active_before"] - frame["p_active"]
-    frame = frame.loc[frame["p_active_drop"] >= min_drop]
-    frame = frame.sort_values(["p_active_drop", "total_spend"], ascending=[False, False])
-    columns = [
-        "customer_id",
-        "total_spend",
-        "clv_12m",
-        "p_active_before",
-        "p_active",
-        "p_active_drop",
-        "last_purchase",
-    ]
-    frame = frame[columns].reset_index(drop=True)
-    return frame if limit is None else frame.head(limit)
-
-
-def export_frame(predictions: pd.DataFrame) -> pd.DataFrame:
-    """The ``predict --all --format csv`` columns of the contract, formatted: ISO dates,
-    confidence to 0.1, probabilities to 4 decimals, money to cents."""
-    out = predictions[OUTPUT_COLUMNS].copy()
-    out["predicted_date"] = out["predicted_date"].dt.strftime("%Y-%m-%d")
-    out["confidence"] = out["confidence"].round(1)
-    out["p_active"] = out["p_active"].round(4)
-    out["expected_purchases_90d"] = out["expected_purchases_90d"].round(4)
-    out["p_buy_90d"] = out["p_buy_90d"].round(4)
-    for column in ("price_low", "price_high", "clv_12m"):
-        out[column] = out[column].round(2)
-    return out
-
-
-def prediction_record(row: pd.Series) -> dict[str, Any]:
-    """One prediction row as a JSON-ready dict (dates ISO, numbers rounded)."""
-
-    def iso(value: Any) -> str | None:
-        return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-    return {
-        "customer_id": row["customer_id"],
-        "predicted_date": iso(row["predicted_date"]),
-        "predicted_date_low": iso(row["predicted_date_low"]),
-        "predicted_date_high": iso(row["predicted_date_high"]),
-        "confidence": round(float(row["confidence"]), 1),
-        "p_active": round(float(row["p_active"]), 4),
-        "expected_purchases_90d": round(float(row["expected_purchases_90d"]), 4),
-        "likely_categories": [c for c in str(row["likely_categories"]).split(";") if c],
-        "category_probabilities": dict(row["category_probabilities"]),
-        "price_low": round(float(row["price_low"]), 2),
-        "price_high": round(float(row["price_high"]), 2),
-        "clv_12m": round(float(row["clv_12m"]), 2),
-        "p_buy_7d": round(float(row["p_buy_7d"]), 4),
-        "p_buy_30d": round(float(row["p_buy_30d"]), 4),
-        "p_buy_90d": round(float(row["p_buy_90d"]), 4),
-        "n_purchases": int(row["n_purchases"]),
-        "total_spend": round(float(row["total_spend"]), 2),
-        "last_purchase": iso(row["last_purchase"]),
-    }

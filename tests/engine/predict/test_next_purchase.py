@@ -96,7 +96,7 @@ def test_one_and_zero_purchase_customers_get_honest_answers(fitted: PurchasePred
     assert never["n_purchases"] == 0 and never["total_spend"] == 0.0
     # population-based: the average buyer's chance, and the store's price range
     assert never["p_active"] == pytest.approx(everyone["p_active"].mean())
-    mu, sd = fitted.population_log_price_
+    mu, sd = fitted.prices_.population_
     assert never["price_low"] == pytest.approx(np.exp(mu - 1.2815516 * sd), rel=1e-4)
     record = prediction_record(frame.reset_index().iloc[-1])
     assert record["last_purchase"] is None and record["n_purchases"] == 0
