@@ -381,3 +381,15 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Audience(Base):
+    """A saved audience (``personalize audience define``): a rule in the audience language
+    (:mod:`engine.audiences.grammar`), kept as text and re-evaluated at any "as of"."""
+
+    __tablename__ = "audiences"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    rule: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve_cmd",
               "the storefront HTTP API: tracking, recommendations, profiles, predictions"),
     "apikey": ("apikey_cmd", "create, list or revoke API keys of `personalize serve`"),
+    "audience": ("audience_cmd",
+                 "define, list, show, delete or evaluate audiences (segments and score ranges)"),
 }
 
 
