@@ -1,3 +1,5 @@
 """Benchmark sections for ``personalize bench``, apart from the domain (like asv suites
-beside a library). Each module holds sections ``run(options) -> list[Metric]``; the
-harness is :mod:`engine.bench` for now (moving here with the other sections)."""
+beside a library): one module per section (``cli``, ``seed``, ``profiles``,
+``recommend``, ``predict``, ``writers``), each ``run(options) -> list[Metric]``; they may
+import the seed and the engine, the engine never imports them. The harness (options,
+metrics, one process per section) is still :mod:`engine.bench`."""

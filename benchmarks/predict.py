@@ -1,4 +1,4 @@
-"""``personalize bench`` section for predictions (spec ``engine.predict.bench:run``).
+"""``personalize bench`` section for predictions (spec ``benchmarks.predict:run``).
 
 Synthesises order frames with numpy (:mod:`engine.predict.simulate`) so the figures
 measure the models, not the database: fitting time (repeat-buying model, spend model,
@@ -14,10 +14,9 @@ from datetime import datetime
 import pandas as pd
 
 from engine.bench import BenchOptions, Metric, stopwatch
-
-from .next_purchase import PurchasePredictor
-from .simulate import simulate_order_lines
-from .views import export_frame
+from engine.predict.next_purchase import PurchasePredictor
+from engine.predict.simulate import simulate_order_lines
+from engine.predict.views import export_frame
 
 SECTION = "predict"
 FULL_CUSTOMERS = 100_000

@@ -1,5 +1,5 @@
 """Benchmark section for recommendations (``personalize bench``, spec
-``engine.recommend.bench:run``).
+``benchmarks.recommend:run``).
 
 Figures (targets from the issue):
 
@@ -30,12 +30,11 @@ import pandas as pd
 
 from engine.bench import BenchOptions, Metric, peak_rss_mib, stopwatch
 from engine.db import open_store, session_scope
-
-from .base import StoreData, top_k
-from .blend import BlendRecommender
-from .context import DEVICES, TIMES_OF_DAY, WEATHERS, Context
-from .ease import EASERecommender
-from .popularity import PopularityRecommender
+from engine.recommend.base import StoreData, top_k
+from engine.recommend.blend import BlendRecommender
+from engine.recommend.context import DEVICES, TIMES_OF_DAY, WEATHERS, Context
+from engine.recommend.ease import EASERecommender
+from engine.recommend.popularity import PopularityRecommender
 
 SECTION = "recommend"
 TAGS = ("rain", "cold", "hot", "sunny", "snow", "morning", "evening", "night")

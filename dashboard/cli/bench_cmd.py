@@ -12,10 +12,10 @@ from .output import emit_json, log
 
 # Each issue adds its section here; each runs in its own process.
 SECTIONS: dict[str, str] = {
-    "seed": "seed.bench:run",
-    "profiles": "engine.profiles.bench:run",
-    "recommend": "engine.recommend.bench:run",
-    "predict": "engine.predict.bench:run",
+    "seed": "benchmarks.seed:run",
+    "profiles": "benchmarks.profiles:run",
+    "recommend": "benchmarks.recommend:run",
+    "predict": "benchmarks.predict:run",
     "cli": "benchmarks.cli:run",
     "writers": "benchmarks.writers:run",
 }
