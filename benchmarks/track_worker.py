@@ -10,12 +10,20 @@ single writer needs and what the benchmark compares the safety's cost with.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from engine.db import make_engine, run_write, session_scope
-from engine.profiles import track
+from engine.profiles import TrackResult, track
+
+
+def _track_one(session: Session, event: dict[str, Any]) -> TrackResult:
+    return track(session, event)
 
 
 def main(argv: list[str]) -> int:
@@ -34,7 +42,7 @@ def main(argv: list[str]) -> int:
                 with session_scope(engine) as session:
                     track(session, event)
             else:
-                run_write(engine, lambda session, event=event: track(session, event))
+                run_write(engine, functools.partial(_track_one, event=event))
         print(json.dumps({"began": began, "ended": time.time(), "events": len(events)}))
     finally:
         engine.dispose()

@@ -63,7 +63,8 @@ def store_view(url: str, as_of: datetime | None) -> None:
     st.subheader("Who will buy soon")
     view = pred.load_store_view(url, as_of)
     if view.has_segments:
-        newer = as_of is not None and view.segments_as_of > as_of
+        newer = as_of is not None and view.segments_as_of is not None and (
+            view.segments_as_of > as_of)
         st.caption(
             f"Expected buyers: the sum of each customer's chance to buy within the window. "
             f"Segments as scored by `personalize score` as of {view.segments_as_of:%Y-%m-%d}"

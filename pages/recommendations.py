@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from dashboard import recommendations as rec
@@ -96,8 +98,8 @@ def compare(blend, customer_id, weights) -> None:
     k = int(st.session_state[K_KEY])
     both = rec.comparison_frame(blend, customer_id, first, second, k=k, weights=weights)
     one, two = rec.side_lists(both)
-    config = {"rank": st.column_config.NumberColumn("#", width="small"), "name": "Product",
-              "score": "Score", "change": "Change"}  # fmt: skip
+    config: dict[str, Any] = {"rank": st.column_config.NumberColumn("#", width="small"),
+                              "name": "Product", "score": "Score", "change": "Change"}
     for column, frame in ((left, one), (right, two)):
         column.dataframe(
             rec.styled(frame), hide_index=True, column_config=config, height=36 + 35 * len(frame)

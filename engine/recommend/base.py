@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -384,7 +384,7 @@ class Recommender(ABC):
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
-    def fit(self, data: StoreData, *, as_of: datetime | None = None) -> Recommender:
+    def fit(self, data: StoreData, *, as_of: datetime | None = None) -> Self:
         """Learn from ``data`` (cut at ``as_of`` when that is earlier than ``data.as_of``).
 
         Returns:

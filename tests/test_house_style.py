@@ -1,0 +1,28 @@
+"""The house's own checks run with the tests (CI runs the tests): ``ruff check`` on the
+whole tree and ``mypy`` on every package (``[tool.mypy]`` in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_ruff_finds_nothing() -> None:
+    result = _run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.slow
+def test_mypy_finds_nothing_in_any_package() -> None:
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout[-4000:]
