@@ -34,6 +34,7 @@ def pages() -> list[st.Page]:
             PAGES_DIR / "customer_profile.py", title="Customer profile", icon=":material/id_card:"
         ),
         st.Page(PAGES_DIR / "segments.py", title="Segments", icon=":material/group_work:"),
+        st.Page(PAGES_DIR / "audiences.py", title="Audiences", icon=":material/groups:"),
         st.Page(PAGES_DIR / "predictions.py", title="Predictions", icon=":material/query_stats:"),
         st.Page(PAGES_DIR / "recommendations.py", title="Recommendations", icon=":material/star:"),
         st.Page(PAGES_DIR / "evaluation.py", title="Evaluation", icon=":material/fact_check:"),
