@@ -21,6 +21,8 @@ from engine.errors import UserError, describe_store_fault
 from engine.recommend.context import validate_k
 
 PROBLEM_JSON = "application/problem+json"
+_UNREADABLE_BODY = "There was an error parsing the body"
+"""FastAPI's words for a body it could not decode (not UTF-8), before any JSON parsing."""
 
 
 class ApiProblem(Exception):
@@ -131,6 +133,9 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such route {request.url.path[:100]!r}: see /docs"
+        elif exc.status_code == 400 and detail == _UNREADABLE_BODY:
+            detail = ("invalid request body: not UTF-8 text; expected JSON, one event (an "
+                      "object) or a list of 1 to 1000 events")
         return problem_response(request, exc.status_code, detail,
                                 headers=getattr(exc, "headers", None))
 

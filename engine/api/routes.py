@@ -177,7 +177,8 @@ def _result(index: int, result: Any, before: queries.Snapshot | None,
 
 @router.post(
     "/events", response_model=TrackResponse, tags=["tracking"],
-    responses={**_AUTH, 413: {**_PROBLEM, "description": "body too large"}},
+    responses={**_AUTH, 400: {**_PROBLEM, "description": "a body that is not UTF-8 text"},
+               413: {**_PROBLEM, "description": "body too large"}},
     summary="record one event or a batch (at most 1000); idempotent by event_id",
 )
 def post_events(

@@ -8,10 +8,10 @@ valid values are listed in each field's description.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from engine.models import DEVICES, EVENT_TYPES, WEATHERS
 
@@ -19,6 +19,15 @@ MAX_BATCH = 1000
 """Most events in one ``POST /events``."""
 ID_MAX = 64
 """Longest id (customer, anonymous visitor, product, event), as ``track`` allows."""
+
+
+def _utc(value: datetime) -> datetime:
+    """The store keeps naive UTC; on the wire a time carries its offset (RFC 3339)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+"""A time in a response: UTC, written with its ``Z`` (``2026-11-01T08:30:00Z``)."""
 
 
 def _values(values: tuple[str, ...]) -> str:
@@ -79,7 +88,7 @@ class TrackResponse(BaseModel):
     duplicates: int
     anonymous: int
     results: list[EventResult]
-    recommendations_as_of: datetime | None = Field(
+    recommendations_as_of: UtcDateTime | None = Field(
         description="the served recommendations learned from data before this moment; "
         "these events reach them at the next refit")
 
@@ -109,8 +118,8 @@ class Recommendations(BaseModel):
     basis: str = Field(description="personal (the customer's history) | cold_start (a new "
                        "customer or an anonymous visitor: context and trends, until a refit "
                        "learns from their events)")
-    as_of: datetime = Field(description="the served models learned from data before this")
-    fitted_at: datetime
+    as_of: UtcDateTime = Field(description="the served models learned from data before this")
+    fitted_at: UtcDateTime
     context: ContextOut
     k: int
     recommendations: list[Recommendation]
@@ -130,9 +139,9 @@ class Profile(BaseModel):
 
     customer_id: str
     name: str | None
-    as_of: datetime
+    as_of: UtcDateTime
     source: str
-    computed_at: datetime | None
+    computed_at: UtcDateTime | None
     scores: dict[str, ScoreOut]
     segments: list[str]
     emotional_state: dict[str, Any]
@@ -149,7 +158,7 @@ class Prediction(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     customer_id: str
-    as_of: datetime
+    as_of: UtcDateTime
     predicted_date: str | None
     predicted_date_low: str | None
     predicted_date_high: str | None
@@ -197,8 +206,8 @@ class StoreHealth(BaseModel):
 
 class ModelHealth(BaseModel):
     fitted: bool
-    as_of: datetime | None = Field(description="learned from data strictly before this")
-    fitted_at: datetime | None
+    as_of: UtcDateTime | None = Field(description="learned from data strictly before this")
+    fitted_at: UtcDateTime | None
     fit_seconds: float | None
     refitting: bool
     last_error: str | None

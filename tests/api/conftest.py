@@ -21,14 +21,19 @@ from engine.models import Customer, Product
 from engine.profiles import score_store
 
 
-@pytest.fixture(scope="session")
-def api_engine(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    source = Path(seeded_db_url.removeprefix("sqlite:///"))
-    copy = tmp_path_factory.mktemp("api") / "store.db"
-    shutil.copy(source, copy)
+def scored_copy(seeded_db_url: str, copy: Path) -> Engine:
+    """An engine on a copy (at ``copy``) of the seeded store, scored as `personalize score`
+    leaves it (stored profiles and segments)."""
+    shutil.copy(Path(seeded_db_url.removeprefix("sqlite:///")), copy)
     engine = open_store(f"sqlite:///{copy}")
     with session_scope(engine) as session:
-        score_store(session)  # stored profiles and segments, as `personalize score` leaves
+        score_store(session)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def api_engine(seeded_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = scored_copy(seeded_db_url, tmp_path_factory.mktemp("api") / "store.db")
     yield engine
     engine.dispose()
 

@@ -169,3 +169,11 @@ def test_invalid_json_is_a_problem(client, tracker):
                     content=b"{not json")
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_body_that_is_not_text_is_a_problem_in_words(client, tracker):
+    r = client.post("/events", headers={**tracker, "Content-Type": "application/json"},
+                    content=b"\xff\xfe\x00not text")
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"].startswith("invalid request body: not UTF-8 text")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.db import head_revision
 from engine.errors import UserError
 from engine.recommend.context import parse_context, validate_k
 
@@ -25,10 +26,12 @@ def _cli_words(call, **kwargs) -> str:
 def test_health_says_store_schema_and_fit(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["store"] == {"reachable": True, "schema_revision": "0004",
+    assert body["store"] == {"reachable": True, "schema_revision": head_revision(),
                              "schema_current": True}
     models = body["models"]
     assert models["fitted"] and models["as_of"] and models["fitted_at"]
+    # RFC 3339 times: UTC with its offset, as every client's date parser expects
+    assert models["as_of"].endswith("Z") and models["fitted_at"].endswith("Z")
     assert models["customers"] > 0 and models["products"] > 0
 
 
