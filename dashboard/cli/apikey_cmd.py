@@ -56,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
         elif not keys:
             print("no API keys: make one with `personalize apikey create --scope read "
                   "--name NAME`")
-        for k in keys:
-            state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
-            print(f"{k.key_id}  {k.scope:<6} {state:<24} {k.name}")
+        else:
+            for k in keys:
+                state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+                print(f"{k.key_id}  {k.scope:<6} {state:<24} {k.name}")
     else:
         if args.json:
             emit_json(info.as_dict())
