@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 
-
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
