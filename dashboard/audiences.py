@@ -9,6 +9,7 @@ once a rule compares a predicted field.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -200,6 +201,18 @@ def history_chart(history: pd.DataFrame) -> go.Figure | None:
     ))  # fmt: skip
     figure.update_yaxes(title="customers", rangemode="tozero")
     return ui.chart_layout(figure, "Size over time", legend=False, hovermode="closest")
+
+
+def member_columns(chosen: pd.DataFrame) -> dict[str, Any]:
+    """``st.dataframe`` column settings for the members: each field to its export's
+    decimals (probabilities as percentages), readable titles for the rest."""
+    config: dict[str, Any] = {
+        "customer_id": "customer", "top_category": "top category", "channel": "main channel"}
+    for name in chosen.columns.intersection(list(FIELDS)):
+        field = FIELDS[name]
+        fmt = "percent" if field.high == 1.0 else f"%.{max(field.decimals - 1, 0)}f"
+        config[name] = st.column_config.NumberColumn(name, format=fmt, help=field.label)
+    return config
 
 
 def export_name(name: str | None) -> str:

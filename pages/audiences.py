@@ -65,7 +65,7 @@ def results(url: str, node: Node, data: AudienceData, name: str | None) -> None:
         with column:
             ui.show_chart(aud.split_chart(split, key), empty="Nobody in the audience.")
     st.subheader("Members")
-    st.dataframe(chosen, hide_index=True, height=320)
+    st.dataframe(chosen, hide_index=True, height=320, column_config=aud.member_columns(chosen))
     st.download_button(
         f"Download the {len(chosen):,} members (CSV)", data=aud.export_bytes(node, chosen),
         file_name=aud.export_name(name), mime="text/csv", icon=":material/download:",
