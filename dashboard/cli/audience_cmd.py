@@ -125,7 +125,8 @@ def _evaluate(session: Session, args: argparse.Namespace, name: str | None, rule
     members = audience_members(node, data)
     if args.members or args.format:
         if args.json:
-            emit_json(members.to_dict("records"))
+            # A customer without a value (e.g. no name) is null, never NaN (invalid JSON).
+            emit_json(members.astype(object).where(members.notna(), None).to_dict("records"))
         else:
             sys.stdout.write(export_csv(node, members))
         return 0

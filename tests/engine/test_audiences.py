@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -205,6 +206,29 @@ def test_a_rule_is_re_evaluated_at_each_as_of(seeded_db_url):
     assert list(zip(sizes["size"], sizes["customers"], strict=True)) == expected
     assert expected[0][0] != expected[1][0]  # the moments really differ
     assert sizes["share"].tolist() == [size / n for size, n in expected]
+
+
+def test_channels_categories_and_contacts_on_every_backend(db_url, capsys):
+    from tests.dashboard.factories import build_small_store
+
+    build_small_store(db_url)
+    engine = open_store(db_url)
+    with session_scope(engine) as session:
+        data = load_audience_data(session)
+        assert {"shoes_enthusiast", "bags_enthusiast"} <= set(valid_segments(session))
+    engine.dispose()
+    frame = data.customers.set_index("customer_id")
+    # c0 orders on the web, c1 on iOS, c2 in the store; p2 (c2's product) has no category.
+    assert frame["channel"].to_dict() == {"c0": "web", "c1": "ios", "c2": "store"}
+    assert frame["top_category"].to_dict() == {"c0": "shoes", "c1": "bags", "c2": "(none)"}
+    assert frame["city"].tolist() == ["Lyon"] * 3
+    node = compile_rule("purchase_frequency >= 0 AND NOT shoes_enthusiast", data.segments)
+    assert audience_members(node, data)["customer_id"].tolist() == ["c0", "c1", "c2"]
+    code, out, _ = _run(capsys, "--db", db_url, "--json", "audience", "eval",
+                        "lifetime_value >= 0", "--members")
+    assert code == 0
+    assert [(r["customer_id"], r["name"]) for r in json.loads(out)] == [
+        ("c0", None), ("c1", None), ("c2", None)]
 
 
 # --------------------------------------------------------------------------- storage
