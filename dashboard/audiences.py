@@ -33,9 +33,11 @@ from engine.audiences import (
     splits,
     valid_segments,
 )
-from engine.audiences.grammar import Comparison, Node
+from engine.audiences.fields import SCORE_SEGMENTS
+from engine.audiences.grammar import Comparison, Node, segments, with_segments_as
 from engine.db import session_scope
 from engine.errors import UserError
+from engine.profiles import Rule, load_rules
 
 SPLIT_TITLES = {"segment": "By segment", "category": "By top category", "channel": "By channel"}
 HISTORY_POINTS = 12
@@ -156,6 +158,23 @@ def bounds_of(chosen: float | tuple[float, float]) -> tuple[float, float | None]
     if isinstance(chosen, tuple | list):
         return float(chosen[0]), float(chosen[1])
     return float(chosen), None
+
+
+def segment_rules(url: str, node: Node) -> dict[str, Rule]:
+    """The stored rule (``score > threshold``) of each score segment ``node`` names, in
+    reading order (enthusiast segments have no single threshold to move)."""
+    with session_scope(get_engine(url)) as session:
+        rules = load_rules(session)
+    names = dict.fromkeys(s.name for s in segments(node) if s.name in SCORE_SEGMENTS)
+    return {name: rules[name] for name in names}
+
+
+def segment_what_ifs(node: Node, rules: dict[str, Rule], thresholds: dict[str, float]) -> Node:
+    """``node`` with each segment whose threshold was moved written out as its comparison
+    (``night_owl`` at 70 -> ``night_shopping > 70``); unmoved segments stay as they are."""
+    moved = {name: Comparison(rules[name].score, ">", float(value))
+             for name, value in thresholds.items() if value != rules[name].threshold}
+    return with_segments_as(node, moved)
 
 
 def appended(rule: str, combiner: str, atom: str) -> str:

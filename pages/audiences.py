@@ -35,22 +35,27 @@ def helpers(url: str) -> None:
         right.button("Add range", on_click=aud.on_add, args=("audiences_field_combiner", field))
 
 
-def what_ifs(node: Node, data: AudienceData) -> Node:
-    base = comparisons(node)
-    if not base:
+def what_ifs(url: str, node: Node, data: AudienceData) -> Node:
+    base, rules = comparisons(node), aud.segment_rules(url, node)
+    if not base and not rules:
         return node
     st.subheader("What if the thresholds were...")
     st.caption("These apply to everything below (size, splits, members, download) until you "
                "save the audience with them.")
     digest = hashlib.sha1(render(node).encode()).hexdigest()[:10]
-    overrides = {}
     columns = st.columns(3)
-    for i, comparison in enumerate(base):
+    thresholds = {}
+    for i, (name, rule) in enumerate(rules.items()):
+        thresholds[name] = columns[i % 3].slider(
+            f"{name}: {rule.score} above", 0.0, 100.0, float(rule.threshold), 1.0,
+            key=WHATIF_KEY.format(digest, name))
+    overrides = {}
+    for i, comparison in enumerate(base, start=len(rules)):
         low, high, step, value = aud.slider_spec(comparison, data)
         chosen = columns[i % 3].slider(render(comparison), low, high, value, step,
                                        key=WHATIF_KEY.format(digest, i))
-        overrides[i] = aud.bounds_of(chosen)
-    return with_thresholds(node, overrides)
+        overrides[i - len(rules)] = aud.bounds_of(chosen)
+    return aud.segment_what_ifs(with_thresholds(node, overrides), rules, thresholds)
 
 
 def results(url: str, node: Node, data: AudienceData, name: str | None) -> None:
@@ -115,7 +120,7 @@ def audiences() -> None:
     if data.customers.empty:
         st.info("No customer has data before the **As of** date: pick a later day.")
         return
-    effective = what_ifs(node, data)
+    effective = what_ifs(url, node, data)
     if effective != node:
         st.info(f"Rule in effect: `{render(effective)}`", icon=":material/tune:")
     results(url, effective, data, st.session_state.get(aud.NAME_KEY))

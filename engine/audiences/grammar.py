@@ -288,3 +288,15 @@ def with_thresholds(node: Node, overrides: dict[int, tuple[float, float | None]]
         return type(current)(tuple(walk(o) for o in current.operands))
 
     return walk(node)
+
+
+def with_segments_as(node: Node, replacements: dict[str, Node]) -> Node:
+    """``node`` with every mention of a segment in ``replacements`` replaced by its node
+    (a what-if threshold turns ``night_owl`` into ``night_shopping > 70``)."""
+    if isinstance(node, Segment):
+        return replacements.get(node.name, node)
+    if isinstance(node, Comparison):
+        return node
+    if isinstance(node, Not):
+        return Not(with_segments_as(node.operand, replacements))
+    return type(node)(tuple(with_segments_as(o, replacements) for o in node.operands))

@@ -106,7 +106,8 @@ def test_build_export_and_what_if_match_the_cli(seeded_db_url):
                                             "night_shopping,mobile_usage")
 
         # What-if: raise the range's lower bound; size, members and export follow.
-        thumb = page.get_by_role("slider").first
+        thumb = page.locator("[data-testid='stSlider']").filter(
+            has_text="lifetime_value between 40 and 90").get_by_role("slider").first
         thumb.focus()
         for _ in range(10):
             thumb.press("ArrowRight", delay=30)

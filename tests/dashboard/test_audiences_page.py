@@ -50,6 +50,10 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
+def _slider(at: AppTest, label: str):
+    return next(s for s in at.slider if s.label == label)
+
+
 def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
@@ -61,9 +65,11 @@ def test_size_share_and_what_if_follow_the_engine(seeded_db_url, monkeypatch):
     assert _metrics(at) == {"Customers in the audience": f"{size:,}",
                             "Share of customers": f"{size / customers:.1%}"}
     assert len(at.get("plotly_chart")) == 3  # by segment, category, channel
-    assert [s.label for s in at.slider] == ["lifetime_value >= 50"]
+    assert [s.label for s in at.slider] == ["night_owl: night_shopping above",
+                                            "mobile_first: mobile_usage above",
+                                            "lifetime_value >= 50"]
 
-    at.slider[0].set_value(70.0).run()
+    _slider(at, "lifetime_value >= 50").set_value(70.0).run()
     moved = RULE.replace("50", "70")
     size, _ = _expected(seeded_db_url, at, moved)
     assert _metrics(at)["Customers in the audience"] == f"{size:,}"
@@ -71,6 +77,18 @@ def test_size_share_and_what_if_follow_the_engine(seeded_db_url, monkeypatch):
     members = at.dataframe[0].value
     assert len(members) == size and (members["lifetime_value"] >= 70).all()
     assert members["name"].notna().all()
+
+
+def test_a_segment_threshold_what_if_writes_the_segment_out_as_its_score(seeded_db_url,
+                                                                          monkeypatch):
+    at = _page(seeded_db_url, monkeypatch)
+    _slider(at, "night_owl: night_shopping above").set_value(20.0).run()
+    moved = "(night_shopping > 20 OR mobile_first) AND lifetime_value >= 50"
+    assert f"Rule in effect: `{moved}`" in [i.value for i in at.info]
+    size, _ = _expected(seeded_db_url, at, moved)
+    before, _ = _expected(seeded_db_url, at, RULE)
+    assert _metrics(at)["Customers in the audience"] == f"{size:,}"
+    assert size > before  # a lower bar lets more night shoppers in
 
 
 def test_a_bad_rule_names_the_problem_and_the_valid_choices(seeded_db_url, monkeypatch):
@@ -106,7 +124,7 @@ def test_helpers_build_the_rule_and_predicted_fields_evaluate(seeded_db_url, mon
 
 def test_saving_keeps_the_what_ifs_and_delete_removes_it(store_copy, monkeypatch):
     at = _page(store_copy, monkeypatch)
-    at.slider[0].set_value(60.0).run()
+    _slider(at, "lifetime_value >= 50").set_value(60.0).run()
     at.text_input(key=aud.NAME_KEY).set_value("owls").run()
     _button(at, "Save audience").click().run()
     saved = RULE.replace("50", "60")

@@ -29,7 +29,15 @@ from engine.audiences import (
     valid_segments,
     with_thresholds,
 )
-from engine.audiences.grammar import And, Comparison, Not, Or, Segment, comparisons
+from engine.audiences.grammar import (
+    And,
+    Comparison,
+    Not,
+    Or,
+    Segment,
+    comparisons,
+    with_segments_as,
+)
 from engine.db import open_store, session_scope
 from engine.errors import UserError
 from engine.predict.service import fit_store_predictor
@@ -115,6 +123,13 @@ def test_what_if_thresholds_replace_the_chosen_comparisons_only():
         Comparison("lifetime_value", ">=", 70.0), Comparison("night_shopping", "between", 30, 60)]
     assert render(changed) == ("lifetime_value >= 70 AND (night_owl OR night_shopping "
                                "between 30 and 60)")
+
+
+def test_segments_are_replaced_wherever_they_are_named():
+    node = parse("night_owl AND NOT (night_owl OR high_value)")
+    changed = with_segments_as(node, {"night_owl": Comparison("night_shopping", ">", 40.0)})
+    assert render(changed) == ("night_shopping > 40 AND NOT (night_shopping > 40 OR "
+                               "high_value)")
 
 
 def test_fields_used_lists_comparisons_then_the_scores_behind_segments():
