@@ -73,16 +73,23 @@ def compile_text(url: str, text: str) -> Node:
 
 @st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=4,
                show_spinner="Scoring every customer for the audience...")
-def load_data(url: str, as_of: datetime | None, predictions: bool) -> AudienceData:
+def load_data(
+    url: str, as_of: datetime | None, predictions: bool, thresholds: tuple[tuple[str, float], ...]
+) -> AudienceData:
     """What rules read as of ``as_of``; with ``predictions``, also the fitted purchase
-    predictions (then an ``engine.errors.UserError`` when there is no order before it)."""
+    predictions (then an ``engine.errors.UserError`` when there is no order before it).
+    ``thresholds`` (the stored segment rules) only keys the cache: saving new ones on the
+    Segments page re-forms the segments here at the next rerun."""
     with session_scope(get_engine(url)) as session:
         return load_audience_data(session, as_of=as_of, predictions=predictions)
 
 
 def data_for(url: str, as_of: datetime | None, node: Node) -> AudienceData:
     """The data ``node`` needs: with predictions only when it compares a predicted field."""
-    return load_data(url, as_of, needs_predictions(node))
+    with session_scope(get_engine(url)) as session:
+        rules = load_rules(session)
+    thresholds = tuple(sorted((name, rule.threshold) for name, rule in rules.items()))
+    return load_data(url, as_of, needs_predictions(node), thresholds)
 
 
 def members(node: Node, data: AudienceData) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def what_ifs(url: str, node: Node, data: AudienceData) -> Node:
     for i, (name, rule) in enumerate(rules.items()):
         thresholds[name] = columns[i % 3].slider(
             f"{name}: {rule.score} above", 0.0, 100.0, float(rule.threshold), 1.0,
-            key=WHATIF_KEY.format(digest, name))
+            key=WHATIF_KEY.format(digest, f"{name}@{rule.threshold:g}"))
     overrides = {}
     for i, comparison in enumerate(base, start=len(rules)):
         low, high, step, value = aud.slider_spec(comparison, data)

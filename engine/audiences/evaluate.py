@@ -24,6 +24,7 @@ from engine.audiences.fields import (
     fields_used,
 )
 from engine.audiences.grammar import And, Comparison, Node, Not, Or, Segment, parse
+from engine.errors import UserError
 from engine.frames import load_customers
 from engine.models import Order, Product
 from engine.profiles import compute_profiles
@@ -215,8 +216,6 @@ def size_over_time(session: Session, node: Node, moments: list[datetime]) -> pd.
     """The audience re-evaluated at each moment: ``as_of, size, customers, share``
     (``customers``: everyone with data before it; ``share`` 0..1). A moment before
     any order gives size 0 for a rule on predictions instead of an error."""
-    from engine.errors import UserError
-
     rows = []
     predicted = any(FIELDS[f].predicted for f in fields_used(node))
     for moment in moments:

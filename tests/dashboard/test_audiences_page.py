@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from dashboard import audiences as aud
 from dashboard.sidebar import AS_OF_KEY, as_of_for
 from engine.audiences import audience_members, compile_rule, load_audience_data, render
 from engine.db import open_store, session_scope
+from engine.profiles import save_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -89,6 +91,20 @@ def test_a_segment_threshold_what_if_writes_the_segment_out_as_its_score(seeded_
     before, _ = _expected(seeded_db_url, at, RULE)
     assert _metrics(at)["Customers in the audience"] == f"{size:,}"
     assert size > before  # a lower bar lets more night shoppers in
+
+
+def test_segment_thresholds_saved_elsewhere_show_at_the_next_rerun(store_copy, monkeypatch):
+    at = _page(store_copy, monkeypatch)
+    before = _metrics(at)["Customers in the audience"]
+    engine = open_store(store_copy)
+    with session_scope(engine) as session:  # as the Segments page's "Save thresholds" does
+        save_rules(session, {"night_owl": 20.0}, updated_at=datetime(2026, 1, 1))
+    engine.dispose()
+    at.run()
+    size, _ = _expected(store_copy, at, RULE)
+    assert _metrics(at)["Customers in the audience"] == f"{size:,}" != before
+    assert _slider(at, "night_owl: night_shopping above").value == 20.0
+    assert not at.info  # the stored thresholds are no what-if
 
 
 def test_a_bad_rule_names_the_problem_and_the_valid_choices(seeded_db_url, monkeypatch):
