@@ -19,6 +19,7 @@ moment); nothing is written.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,12 +27,36 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sqlalchemy.orm import Session
 
+from engine.errors import UserError
 from engine.profiles.scoring import SCORES
 
 BEHAVIORAL_SEGMENTS = (
     "high_value", "frequent_buyer", "deal_seeker", "brand_loyal", "impulse_buyer",
     "researcher", "weekend_shopper", "night_owl", "mobile_first", "enthusiast",
 )
+
+
+def read_truth(path: str | Path) -> pd.DataFrame:
+    """The seed's truth file as a frame (``customer_id`` as strings, empty traits as "").
+
+    Raises:
+        UserError: the file is missing or unreadable, or lacks ``customer_id``, ``traits``
+            or a latent column per score (a truth file written before issue 10 has none).
+    """
+    try:
+        frame = pd.read_csv(path, dtype={"customer_id": str, "traits": str},
+                            keep_default_na=False, na_values={s: [""] for s in SCORES})
+    except FileNotFoundError:
+        raise UserError(f"truth file {str(path)!r} not found: write one with "
+                        "personalize seed --truth FILE") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise UserError(f"cannot read truth file {str(path)!r}: {exc}") from None
+    missing = [c for c in ("customer_id", "traits", *SCORES) if c not in frame.columns]
+    if missing:
+        raise UserError(f"truth file {str(path)!r} lacks column(s) {', '.join(missing)}: "
+                        "expected customer_id,traits and one latent column per score "
+                        "(personalize seed --truth FILE)")
+    return frame
 
 
 def _pairs(frame: pd.DataFrame, column: str) -> pd.DataFrame:
