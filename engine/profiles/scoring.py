@@ -79,11 +79,17 @@ def evidence_mask(stats: Mapping[str, Any], minimums: Mapping[str, int] | None =
             for name in SCORES}
 
 
-_EVIDENCE_WORDS = {
+EVIDENCE_WORDS = {
     "orders": "orders", "orders_365": "orders in the last 365 days", "lines": "order lines",
     "branded_lines": "branded products", "viewed_lines": "viewed-then-bought lines",
     "activity": "actions",
 }
+"""What each :data:`EVIDENCE` count counts, in words."""
+
+
+def not_enough_data(score: str, n: int, min_n: int) -> str:
+    """``"not enough data (3 of 5 order lines)"``: the state of a score below its minimum."""
+    return f"not enough data ({n} of {min_n} {EVIDENCE_WORDS[EVIDENCE[score]]})"
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,6 @@ def explain(stats: Mapping[str, Any], calibration: Calibration,
             "min_n": need,
             "inputs": inputs[name],
             "explanation": sentences[name].format(**inputs[name])
-            + ("" if enough else f" (not enough data: {n} of the {need} "
-               f"{_EVIDENCE_WORDS[EVIDENCE[name]]} needed)"),
+            + ("" if enough else f"; {not_enough_data(name, n, need)}"),
         }
     return out

@@ -73,7 +73,7 @@ def test_no_data_gets_the_prior_and_says_so():
     details = explain(_stats(), CAL)
     assert details["price_sensitivity"]["n"] == 0
     assert details["price_sensitivity"]["value"] is None
-    assert "not enough data: 0 of the 5" in details["price_sensitivity"]["explanation"]
+    assert "not enough data (0 of 5 order lines)" in details["price_sensitivity"]["explanation"]
     assert "not enough data" in details["lifetime_value"]["explanation"]
 
 
