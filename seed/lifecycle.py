@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 CONSUMABLE, SEMI_DURABLE, DURABLE = 0, 1, 2
 CLASSES = ("consumable", "semi_durable", "durable")
@@ -117,6 +118,30 @@ def in_stock_at_end(lc: Lifecycles) -> np.ndarray:
     return ~((lc.out_from < never) & (lc.out_to == never))
 
 
+def lifecycle_frame(lc: Lifecycles, product_ids: np.ndarray, start: np.datetime64
+                    ) -> pd.DataFrame:
+    """The hidden lifecycle of every product, for tests and docs (not written to the store).
+
+    Columns: ``product_id, repurchase_class`` (:data:`CLASSES`), ``cycle_days`` (NaN for
+    durables), ``on_sale_from`` (its launch), ``out_of_stock_from``, ``out_of_stock_to``
+    (NaT without a stock-out; ``out_of_stock_to`` NaT with a ``from``: out to the end).
+    """
+    never = np.iinfo(np.int64).max
+
+    def day(values: np.ndarray) -> np.ndarray:
+        stamps = start + np.where(values == never, 0, values).astype("timedelta64[D]")
+        return np.where(values == never, np.datetime64("NaT"), stamps).astype("datetime64[ns]")
+
+    return pd.DataFrame({
+        "product_id": product_ids,
+        "repurchase_class": np.array(CLASSES, dtype=object)[lc.cls],
+        "cycle_days": np.where(lc.cls == DURABLE, np.nan, lc.cycle).round(1),
+        "on_sale_from": day(lc.launch),
+        "out_of_stock_from": day(lc.out_from),
+        "out_of_stock_to": day(lc.out_to),
+    })
+
+
 def assign_products(
     rng: np.random.Generator,
     lc: Lifecycles,
@@ -125,6 +150,7 @@ def assign_products(
     line_order: np.ndarray,
     candidates: np.ndarray,
     speed: np.ndarray,
+    popular: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The product of every order line, following the products' lifecycles.
 
@@ -135,10 +161,13 @@ def assign_products(
         line_order: each line's order (lines of one order are contiguous).
         candidates: ``(lines, K)`` products drawn from each line's pool, in preference order.
         speed: per customer, how fast they use consumables up (multiplies cycles).
+        popular: every product, most popular first: a line whose candidates are all
+            owned durables or off sale takes the first of these the customer can buy.
 
     Returns:
         ``(product, rebuy)``: the bought product per line, and whether the line is a
-        staple's replenishment (not a choice from the pool).
+        staple's replenishment (not a choice from the pool). Every product is on sale
+        when bought, and nobody buys a durable they already own.
     """
     day_secs = 86_400
     m = len(candidates)
@@ -153,6 +182,7 @@ def assign_products(
     cls, cycle = lc.cls.tolist(), lc.cycle.tolist()
     launch, out_from, out_to = lc.launch.tolist(), lc.out_from.tolist(), lc.out_to.tolist()
     cand = candidates.tolist()
+    popular_list = popular.tolist()
     cust_of, secs_of = order_cust.tolist(), order_secs.tolist()
     first_of, last_of = first_line.tolist(), last_line.tolist()
     speed_of = speed.tolist()
@@ -189,20 +219,28 @@ def assign_products(
                     del staples[p]
         for line in free:
             chosen = -1
-            fallback = -1
+            fallback = -1  # a consumable or semi-durable bought again early
             for p in cand[line]:
                 if p in in_order or not (launch[p] <= day and not (out_from[p] <= day < out_to[p])):
                     continue
+                seen = last_bought.get(p)
+                if seen is not None and cls[p] == DURABLE:
+                    continue  # owned: never bought again
                 if fallback < 0:
                     fallback = p
-                seen = last_bought.get(p)
-                if seen is not None and (cls[p] == DURABLE or (
-                        t - seen < cycle[p] * speed_of[c] * day_secs)):
-                    continue  # owned, or not worn out / used up yet
+                if seen is not None and t - seen < cycle[p] * speed_of[c] * day_secs:
+                    continue  # not worn out / used up yet
                 chosen = p
                 break
             if chosen < 0:
-                chosen = fallback if fallback >= 0 else cand[line][0]
+                chosen = fallback
+            if chosen < 0:
+                for p in popular_list:
+                    if (p not in in_order and launch[p] <= day
+                            and not (out_from[p] <= day < out_to[p])
+                            and not (cls[p] == DURABLE and p in last_bought)):
+                        chosen = p
+                        break
             out_product[line] = chosen
             in_order.add(chosen)
             if chosen in staples:

@@ -36,7 +36,7 @@ from scipy.stats import poisson
 
 from engine.errors import UserError
 from engine.models import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
-from seed.lifecycle import assign_products, draw_lifecycles, in_stock_at_end
+from seed.lifecycle import assign_products, draw_lifecycles, in_stock_at_end, lifecycle_frame
 from seed.personas import TraitAssignment, assign_traits
 from seed.propensities import draw_propensities
 from seed.world import (
@@ -140,9 +140,11 @@ class Market:
 
     Every table frame's columns are exactly the ORM columns of that table
     (``events`` without its autoincrement ``id``). ``truth`` has
-    ``customer_id, traits`` (sorted, ``;``-separated). ``product_quality``
-    (``product_id, quality``) is the hidden per-product quality behind the
-    ratings; it is not written to the store.
+    ``customer_id, traits`` (sorted, ``;``-separated) and one latent propensity
+    per score (:meth:`_Generator.latent_frame`). Hidden, not written to the store:
+    ``product_quality`` (``product_id, quality``), behind the ratings, and
+    ``product_lifecycle`` (:func:`seed.lifecycle.lifecycle_frame`), behind rebuys,
+    launches and stock-outs.
     """
 
     config: MarketConfig
@@ -155,6 +157,7 @@ class Market:
     reviews: pd.DataFrame
     truth: pd.DataFrame
     product_quality: pd.DataFrame
+    product_lifecycle: pd.DataFrame
 
     TABLES = (
         "customers",
@@ -810,9 +813,9 @@ class _Generator:
             [self._sample_products(c, b, t, r, price_class) for c, b, t, r in pools], axis=1)
         candidates = self._stocked_locally(candidates, cust_region)
         product, rebuy = assign_products(
-            rng, self.lifecycle, cust, secs, line_order, candidates, self.speed
+            rng, self.lifecycle, cust, secs, line_order, candidates, self.speed,
+            np.argsort(-self.p_pop, kind="stable"),
         )
-        product = self._available_or_other(product, secs[line_order] // DAY)
 
         quantity = np.minimum(1 + rng.poisson(_extra_units(basket[lc])), _MAX_UNITS).astype(float)
         unit_price = self.p_price[product]
@@ -851,20 +854,6 @@ class _Generator:
         for j in range(out.shape[1] - 2, -1, -1):
             out[:, j] = np.where(away[:, j], out[:, j + 1], out[:, j])
         return out
-
-    def _available_or_other(self, product: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """``product``, except where it is not on sale that day: then a product of the same
-        category that is (by popularity). Rare: every line had several candidates."""
-        bad = np.flatnonzero(~self.lifecycle.available(product, day))
-        for i in bad.tolist():
-            same = np.flatnonzero(self.p_cat == self.p_cat[product[i]])
-            ok = same[self.lifecycle.available(same, np.full(len(same), day[i]))]
-            if len(ok) == 0:
-                ok = np.flatnonzero(self.lifecycle.available(
-                    np.arange(len(self.p_cat)), np.full(len(self.p_cat), day[i])))
-            w = self.p_pop[ok]
-            product[i] = ok[np.searchsorted(np.cumsum(w), self.rng.random() * w.sum())]
-        return product
 
     def expected_orders(self, window_days: int | None = None) -> np.ndarray:
         """Each customer's expected orders over the market (or its last ``window_days``)."""
@@ -1256,6 +1245,7 @@ class _Generator:
             }
         ).merge(self.latent_frame(), on="customer_id", how="left")
         quality = pd.DataFrame({"product_id": self.product_ids, "quality": self.p_quality})
+        lifecycle = lifecycle_frame(self.lifecycle, self.product_ids, self.cal.start)
         self.step("frames")
         return Market(
             config=self.config,
@@ -1268,6 +1258,7 @@ class _Generator:
             reviews=reviews,
             truth=truth,
             product_quality=quality,
+            product_lifecycle=lifecycle,
         )
 
     def v_city_for(self, ev: dict[str, np.ndarray], visitor: np.ndarray) -> np.ndarray:

@@ -100,7 +100,7 @@ def test_shares_sit_at_a_real_stores_levels(small_market, signals, active):
     levels = {  # signal: (ordinary median range, carriers' median above)
         "discounted_share": ((0.15, 0.45), 0.6),
         "weekend_share": ((0.22, 0.4), 0.6),
-        "night_share": ((0.02, 0.16), 0.5),
+        "night_share": ((0.02, 0.16), 0.4),
         "mobile_share": ((0.25, 0.55), 0.75),
     }
     traits = {"discounted_share": "deal_seeker", "weekend_share": "weekend_shopper",
