@@ -34,11 +34,18 @@ def scores_chart(quantiles: pd.DataFrame, scores: pd.DataFrame) -> go.Figure:
     """The customer's nine scores (diamonds) over the population's boxes.
 
     ``quantiles``: index score names, ``q05 .. q95`` (:func:`dashboard.profiles.score_quantiles`).
-    ``scores``: ``score`` (label), ``value``, ``percentile`` (``scores_table``).
+    ``scores``: ``score`` (label), ``value``, ``percentile``, ``evidence`` (``scores_table``).
+    A score without enough data gets no diamond (there is nothing to place) but its state,
+    "not enough data (n of min ...)", written on its row.
     """
     labels = [SCORE_LABELS[name] for name in quantiles.index]
     figure = go.Figure()
     _boxes(figure, quantiles, labels, "all customers (5th-95th percentile)")
+    missing = scores.loc[scores["value"].isna()]
+    for label, state in zip(missing["score"], missing["evidence"], strict=True):
+        figure.add_annotation(x=50, y=label, text=state, showarrow=False,
+                              bgcolor="rgba(255,255,255,0.85)", font={"color": REVENUE_COLOR})
+    scores = scores.loc[scores["value"].notna()]
     figure.add_trace(
         go.Scatter(
             x=scores["value"], y=scores["score"], mode="markers+text", name="this customer",

@@ -32,7 +32,13 @@ from engine.profiles import (
     preview_segment_sizes,
     save_rules,
 )
-from engine.profiles.segments import ENTHUSIAST, overlaps_of
+from engine.profiles.scoring import EVIDENCE, EVIDENCE_WORDS, not_enough_data
+from engine.profiles.segments import (
+    ENTHUSIAST,
+    load_min_evidence,
+    overlaps_of,
+    save_min_evidence,
+)
 
 PICKER_LIMIT = 500
 """Customers listed in the picker after filtering (most active first); type to narrow."""
@@ -137,19 +143,32 @@ def load_activity_times(url: str, as_of: datetime | None, customer_id: str) -> p
 
 
 def score_quantiles(profiles: pd.DataFrame) -> pd.DataFrame:
-    """The population's spread per score: index :data:`SCORES`, columns ``q05 .. q95``."""
+    """The population's spread per score: index :data:`SCORES`, columns ``q05 .. q95``
+    (over the customers who have each score)."""
     table = profiles[list(SCORES)].quantile(list(QUANTILES)).T
     table.columns = [f"q{round(q * 100):02d}" for q in QUANTILES]
     return table
 
 
-def percentile_of(profiles: pd.DataFrame, score: str, value: float) -> float:
-    """Percent of customers scoring at or below ``value`` on ``score``."""
-    return float((profiles[score] <= value + 1e-9).mean() * 100) if len(profiles) else 0.0
+def percentile_of(profiles: pd.DataFrame, score: str, value: float | None) -> float:
+    """Percent of the customers who have ``score`` scoring at or below ``value``.
+
+    NaN when ``value`` is ``None`` (not enough data: not ranked) or nobody has the score;
+    customers without enough data for it are not part of the population it ranks in.
+    """
+    scored = profiles[score].dropna()
+    if value is None or scored.empty:
+        return float("nan")
+    return float((scored <= value + 1e-9).mean() * 100)
 
 
 def scores_table(profile: CustomerProfile, profiles: pd.DataFrame) -> pd.DataFrame:
-    """One row per score: ``score, value, percentile, n, explanation, inputs`` (inputs as text)."""
+    """One row per score: ``score, value, percentile, n, evidence, explanation, inputs``.
+
+    ``value`` and ``percentile`` are NaN where there is not enough data; ``evidence``
+    then says so, with how much there is ("not enough data (3 of 5 order lines)"), and
+    is "given" otherwise.
+    """
     rows = []
     for name in SCORES:
         detail = profile.scores[name]
@@ -158,8 +177,11 @@ def scores_table(profile: CustomerProfile, profiles: pd.DataFrame) -> pd.DataFra
             for k, v in detail.inputs.items()
         )
         rows.append({
-            "score": SCORE_LABELS[name], "value": detail.value,
+            "score": SCORE_LABELS[name],
+            "value": float("nan") if detail.value is None else detail.value,
             "percentile": percentile_of(profiles, name, detail.value), "n": detail.n,
+            "evidence": "given" if detail.value is not None
+            else not_enough_data(name, detail.n, detail.min_n),
             "explanation": detail.explanation, "inputs": inputs,
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -204,6 +226,16 @@ def size_comparison(
     return frame.sort_values("segment").reset_index(drop=True)
 
 
+def rule_sizes(sizes: pd.DataFrame, segment: str) -> tuple[str, int, int]:
+    """``(label, now, preview)`` of one rule from :func:`size_comparison`'s frame; the
+    enthusiast rule sums every ``<category>_enthusiast`` segment ("all enthusiasts")."""
+    if is_enthusiast_rule(segment):
+        chosen, label = sizes.loc[sizes["segment"].str.endswith("_enthusiast")], "all enthusiasts"
+    else:
+        chosen, label = sizes.loc[sizes["segment"] == segment], segment
+    return label, int(chosen["now"].sum()), int(chosen["preview"].sum())
+
+
 def overlap_matrix(members: pd.DataFrame) -> pd.DataFrame:
     """Customers in both segments (square, symmetric; the diagonal is each segment's size)."""
     sizes = members.groupby("segment").size()
@@ -219,11 +251,13 @@ def overlap_matrix(members: pd.DataFrame) -> pd.DataFrame:
 def score_by_segment(profiles: pd.DataFrame, members: pd.DataFrame, score: str) -> pd.DataFrame:
     """The spread of ``score`` in each segment and among all customers.
 
-    Returns ``segment, customers, q05, q25, q50, q75, q95``, "all customers" first.
+    Returns ``segment, customers, q05, q25, q50, q75, q95``, "all customers" first;
+    ``customers`` counts those who have the score (customers with not enough data for
+    it are left out of its spread).
     """
     values = members.merge(profiles[["customer_id", score]], on="customer_id")
     everyone = profiles[["customer_id", score]].assign(segment="all customers")
-    values = pd.concat([everyone, values], ignore_index=True)
+    values = pd.concat([everyone, values], ignore_index=True).dropna(subset=[score])
     grouped = values.groupby("segment", sort=False)[score]
     table = grouped.quantile(list(QUANTILES)).unstack()
     table.columns = [f"q{round(q * 100):02d}" for q in QUANTILES]
@@ -247,6 +281,9 @@ def score_detail_columns() -> dict[str, Any]:
             format="%.0f%%", min_value=0, max_value=100,
         ),
         "n": st.column_config.NumberColumn("evidence (n)", help="How many observations"),
+        "evidence": st.column_config.TextColumn(
+            "state", help="A score needs a minimum of evidence (set on the Segments page); "
+            "below it the score is not given, ranked against others or used for segments"),
     }  # fmt: skip
 
 
@@ -278,6 +315,32 @@ def save_thresholds(url: str, thresholds: Mapping[str, float]) -> dict[str, Rule
     load_profiles.clear()
     load_profile.clear()
     return rules
+
+
+def stored_min_evidence(url: str) -> dict[str, int]:
+    """The minimum evidence per score in force (saved over the defaults)."""
+    with session_scope(get_engine(url)) as session:
+        return load_min_evidence(session)
+
+
+def save_minimums(url: str, minimums: Mapping[str, int]) -> dict[str, int]:
+    """Store minimum evidence per score and drop the cached profiles scored with the old ones.
+
+    Raises:
+        engine.errors.UserError: a minimum that is not a whole number >= 1 (nothing is written).
+    """
+    with session_scope(get_engine(url)) as session:
+        merged = save_min_evidence(
+            session, dict(minimums), updated_at=datetime.now(UTC).replace(tzinfo=None)
+        )
+    load_profiles.clear()
+    load_profile.clear()
+    return merged
+
+
+def evidence_label(score: str) -> str:
+    """``"Brand loyalty: branded products"``: a score and what its evidence counts."""
+    return f"{SCORE_LABELS[score]}: {EVIDENCE_WORDS[EVIDENCE[score]]}"
 
 
 def is_enthusiast_rule(segment: str) -> bool:

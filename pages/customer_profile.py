@@ -99,7 +99,9 @@ def customer_profile() -> None:
     ui.show_chart(charts.scores_chart(prof.score_quantiles(profiles), table), empty="")
     st.caption(
         "Each score runs 0-100. The grey box holds the middle half of all customers, the "
-        "whiskers 90% of them; the diamond is this customer. Why each score is what it is:"
+        "whiskers 90% of them; the diamond is this customer. A score with too little "
+        "evidence says \"not enough data\" (and how much there is) instead of a number. "
+        "Why each score is what it is:"
     )
     st.dataframe(
         table, hide_index=True,

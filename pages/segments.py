@@ -18,6 +18,7 @@ SLIDER_KEY = "segments_threshold_{}"
 SAVED_KEY = "segments_saved_message"
 SCORE_KEY = "segments_score"
 MEMBERS_KEY = "segments_members_of"
+MIN_KEY = "segments_min_evidence_{}"
 
 
 def save(url: str, segments: list[str]) -> None:
@@ -28,6 +29,26 @@ def save(url: str, segments: list[str]) -> None:
         "Thresholds saved: every page now uses them. Run `personalize score` to rewrite the "
         "stored memberships that the CLI and the Predictions page read."
     )
+
+
+def save_minimums(url: str) -> None:
+    # A callback, like save(): the page then scores with the minimums just saved.
+    prof.save_minimums(url, {s: int(st.session_state[MIN_KEY.format(s)]) for s in prof.SCORES})
+    st.session_state[SAVED_KEY] = "Minimum evidence saved: every score below it now says " \
+        "\"not enough data\", is not ranked and puts nobody in a segment."
+
+
+def minimums(url: str) -> None:
+    saved = prof.stored_min_evidence(url)
+    with st.expander("Minimum evidence per score"):
+        st.caption("Below its minimum a score is \"not enough data\": not shown as a number, "
+                   "not ranked and no reason to join a segment (docs/scoring.md says why).")
+        for column, score in zip(st.columns(3) * 3, prof.SCORES, strict=True):
+            column.number_input(prof.evidence_label(score), min_value=1, step=1,
+                                value=saved[score], key=MIN_KEY.format(score))
+        changed = any(st.session_state[MIN_KEY.format(s)] != saved[s] for s in prof.SCORES)
+        st.button("Save minimums", icon=":material/save:", disabled=not changed,
+                  on_click=save_minimums, args=(url,))
 
 
 def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) -> pd.DataFrame:
@@ -54,13 +75,7 @@ def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) ->
             tiles[segment] = box.empty()  # filled below, once every threshold is known
     sizes = prof.size_comparison(profiles, rules, thresholds)
     for segment, tile in tiles.items():
-        if prof.is_enthusiast_rule(segment):
-            chosen = sizes.loc[sizes["segment"].str.endswith("_enthusiast")]
-            label = "all enthusiasts"
-        else:
-            chosen = sizes.loc[sizes["segment"] == segment]
-            label = segment
-        now, preview = int(chosen["now"].sum()), int(chosen["preview"].sum())
+        label, now, preview = prof.rule_sizes(sizes, segment)
         tile.metric(
             f"{label} size", f"{preview:,}",
             delta=f"{preview - now:+,}" if preview != now else None,
@@ -95,6 +110,7 @@ def segments() -> None:
     )
     rules = prof.stored_rules(url)
     sizes = sliders(url, profiles, rules)
+    minimums(url)
     members = prof.members_of(profiles, rules)
 
     left, right = st.columns(2)

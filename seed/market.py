@@ -32,10 +32,13 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 from scipy.special import ndtri
+from scipy.stats import poisson
 
 from engine.errors import UserError
 from engine.models import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
+from seed.lifecycle import assign_products, draw_lifecycles, in_stock_at_end, lifecycle_frame
 from seed.personas import TraitAssignment, assign_traits
+from seed.propensities import draw_propensities
 from seed.world import (
     ADJECTIVES,
     BRANDS,
@@ -90,6 +93,8 @@ _HOURLY = np.array(
     ]
 )
 _NIGHT_HOURS = np.array([22, 23, 0, 1, 2, 3, 4, 5])
+_NEUTRAL = 3  # price class of a draw by popularity alone (see _sample_products)
+_CANDIDATES = 8  # products drawn per order line (see seed.lifecycle.assign_products)
 
 
 @dataclass
@@ -157,9 +162,11 @@ class Market:
 
     Every table frame's columns are exactly the ORM columns of that table
     (``events`` without its autoincrement ``id``). ``truth`` has
-    ``customer_id, traits`` (sorted, ``;``-separated). ``product_quality``
-    (``product_id, quality``) is the hidden per-product quality behind the
-    ratings; it is not written to the store.
+    ``customer_id, traits`` (sorted, ``;``-separated) and one latent propensity
+    per score (:meth:`_Generator.latent_frame`). Hidden, not written to the store:
+    ``product_quality`` (``product_id, quality``), behind the ratings, and
+    ``product_lifecycle`` (:func:`seed.lifecycle.lifecycle_frame`), behind rebuys,
+    launches and stock-outs.
     """
 
     config: MarketConfig
@@ -172,6 +179,7 @@ class Market:
     reviews: pd.DataFrame
     truth: pd.DataFrame
     product_quality: pd.DataFrame
+    product_lifecycle: pd.DataFrame
 
     TABLES = (
         "customers",
@@ -227,12 +235,42 @@ class _Calendar:
         weights = seasonal * weekly
         self.cdf_all = np.concatenate([[0.0], np.cumsum(weights)])
         self.cdf_weekend = np.concatenate([[0.0], np.cumsum(np.where(self.weekend, weights, 0))])
-        hourly = _HOURLY / _HOURLY.sum()
-        self.cdf_hour = np.cumsum(hourly)
+        self.cdf_weekday = np.concatenate([[0.0], np.cumsum(np.where(self.weekend, 0, weights))])
+        self.start_dow = int(dates[0].day_of_week) if self.days else 0
+        # Daytime hours (06:00-21:59) and night hours are drawn separately: how much of a
+        # customer's activity is at night is their own propensity.
+        day_hours = np.where(np.isin(np.arange(24), _NIGHT_HOURS), 0.0, _HOURLY)
+        self.cdf_hour = np.cumsum(day_hours / day_hours.sum())
         # Night owls' hours: few at 22:00 so activity shifted a few minutes back stays at night.
         night = np.zeros(24)
         night[_NIGHT_HOURS] = [0.6, 1.6, 2.0, 1.8, 1.5, 1.1, 0.8, 0.6]
         self.cdf_night = np.cumsum(night / night.sum())
+
+
+# --------------------------------------------------------------------------- baskets
+
+_MAX_LINES = 6
+_MAX_UNITS = 4
+
+
+def _extra_lines(basket: np.ndarray) -> np.ndarray:
+    """Mean lines beyond the first of an order, from the basket-value propensity."""
+    return 0.8 * np.exp(0.55 * basket)
+
+
+def _extra_units(basket: np.ndarray) -> np.ndarray:
+    """Mean units beyond the first of a line."""
+    return 0.2 * np.exp(0.6 * basket)
+
+
+def _price_class(basket: np.ndarray) -> np.ndarray:
+    """Price tilt of a customer's draws (see ``_sample_products``), 0..6."""
+    return (np.clip(np.round(2.0 * basket), -3, 3) + _NEUTRAL).astype(np.int64)
+
+
+def _capped_mean(mean: np.ndarray, cap: int) -> np.ndarray:
+    """``E[min(1 + X, cap)]`` for ``X ~ Poisson(mean)``."""
+    return 1.0 + sum(poisson.sf(j, mean) for j in range(cap - 1))
 
 
 # --------------------------------------------------------------------------- generator
@@ -323,7 +361,7 @@ class _Generator:
         for c in range(n_cat):  # every category needs several brands
             while carries[:, c].sum() < 6:
                 carries[rng.integers(14, n_brand), c] = True
-        brand_pop = 1.0 / np.arange(1, n_brand + 1) ** 0.6
+        brand_pop = 1.0 / np.arange(1, n_brand + 1) ** 0.3
         brand_pop = brand_pop[rng.permutation(n_brand)]
 
         share = np.array([c.share for c in CATEGORIES])
@@ -381,11 +419,15 @@ class _Generator:
 
         # Local products: mostly groceries and home goods made in one region.
         regions = sorted({c.region for c in CITIES})
-        local_cat = np.isin(cat, [5, 2, 11])
-        local = local_cat & (rng.random(n) < 0.12)
+        # 12% of those categories' products, in regions weighted by their customers.
+        local_cat = np.flatnonzero(np.isin(cat, [5, 2, 11]))
+        local = np.zeros(n, dtype=bool)
+        local[rng.choice(local_cat, size=round(0.12 * len(local_cat)), replace=False)] = True
+        region_w = np.array([sum(c.weight for c in CITIES if c.region == r) for r in regions])
         region = np.full(n, -1)
-        region[local] = rng.integers(0, len(regions), local.sum())
-        in_stock = rng.random(n) >= 0.02
+        region[local] = rng.choice(len(regions), size=local.sum(), p=region_w / region_w.sum())
+        self.lifecycle = draw_lifecycles(rng, nouns[flat_noun], self.config.days)
+        in_stock = in_stock_at_end(self.lifecycle)
 
         self.p_cat, self.p_brand, self.p_price = cat, brand, price
         self.p_list = list_price
@@ -399,7 +441,7 @@ class _Generator:
         self.p_tags = tag_bits
         # Local products sell mostly at home (see the region pools), little elsewhere.
         self.p_pop = (
-            rng.lognormal(0.0, 0.7, n) * np.where(in_stock, 1.0, 0.3) * np.where(local, 0.4, 1.0)
+            rng.lognormal(0.0, 0.7, n) * np.where(local, 0.15, 1.0)
         )
         self.p_quality = rng.normal(0.0, 1.0, n)
         self.carries = carries
@@ -457,37 +499,38 @@ class _Generator:
         region_index = {r: i for i, r in enumerate(self.regions)}
         self.c_region = np.array([region_index[c.region] for c in CITIES])[city]
 
-        activity = rng.lognormal(0.0, 0.22, n)
-        self.order_rate = (
-            10.0
-            * activity
-            * np.where(f["frequent_buyer"], 6.0, 1.0)
-            * np.where(f["researcher"], 0.7, 1.0)
-        )
-        self.browse_rate = (
-            np.select(
-                [f["impulse_buyer"], f["researcher"], f["frequent_buyer"]], [5.0, 26.0, 6.0], 12.0
-            )
-            * activity
-            # Enthusiasts browse their category a lot: enough events for the share to tell.
-            * np.where(f["enthusiast"], 1.8, 1.0)
-        )
-        self.search_rate = np.where(f["deal_seeker"], 10.0, 6.0) * activity
-        self.mobile_share = np.where(
-            f["mobile_first"], rng.uniform(0.93, 0.98, n), rng.uniform(0.2, 0.38, n)
-        )
-        self.store_share = np.where(f["mobile_first"], 0.01, 0.1)
+        props = draw_propensities(rng, traits)
+        self.props = props
+        shares = props.shares
+        self.order_rate = props.orders_per_year
+        self.research = props.research
+        self.weekend_p = shares["weekend_shopping"]
+        self.night_p = shares["night_shopping"]
+        self.mobile_share = shares["mobile_usage"]
+        # Shop visits are the rest of a customer's orders less their mobile ones.
+        self.store_share = 0.12 * (1.0 - self.mobile_share)
+        self.coupon_p = shares["price_sensitivity"]
+        self.loyalty = shares["brand_loyalty"]
+        self.impulse_p = shares["impulse_buying"]
+        self.focus = props.category_focus
+        # How fast a customer uses consumables up (multiplies every cycle).
+        self.speed = rng.lognormal(0.0, 0.3, n)
         self.review_rate = np.clip(0.13 * rng.lognormal(0.0, 0.4, n), 0.0, 0.6)
         harsh = rng.random(n) < 0.1
         self.harshness = np.where(harsh, -1.5, rng.normal(0.0, 0.25, n))
 
-        # Favourite brands: two brands spanning several categories; an enthusiast
-        # loyalist's favourites carry their category.
+        # Everyone has a favourite category (enthusiasts the one they are named after)
+        # and two favourite brands; the propensities say how much they matter.
         ent_cat = traits.enthusiast_category
+        drawn_cat = rng.choice(len(share), size=n, p=share / share.sum())
+        self.fav_cat = np.where(ent_cat >= 0, ent_cat, drawn_cat)
+        # A customer focused on one category favours brands of it; the others favour
+        # brands spanning several categories.
+        focused = self.focus > 0.5
+        pool_of = np.where(focused, self.fav_cat, -1)
         fav = np.full((n, 2), -1)
-        loyal = np.flatnonzero(f["brand_loyal"])
         for c in range(-1, len(CATEGORIES)):
-            who = loyal[ent_cat[loyal] == c]
+            who = np.flatnonzero(pool_of == c)
             if len(who) == 0:
                 continue
             pool = self.multi_brands if c < 0 else np.flatnonzero(self.sells[:, c])
@@ -529,54 +572,70 @@ class _Generator:
         return (self.cal.start + secs.astype("timedelta64[s]")).astype("datetime64[ns]")
 
     def _counts(self, rate_per_year: np.ndarray) -> np.ndarray:
-        """Items per customer: the expected count, stochastically rounded.
-
-        Less dispersed than Poisson on purpose: customers already differ by their
-        activity level, and Poisson noise on top would let ordinary customers drift
-        into the frequency and research bands that only planted traits should reach.
-        """
-        expected = rate_per_year * self.c_span
-        return np.floor(expected + self.rng.random(len(expected))).astype(np.int64)
+        """Items per customer: Poisson around the rate times the customer's active span."""
+        return self.rng.poisson(rate_per_year * self.c_span).astype(np.int64)
 
     def _times(self, cust: np.ndarray) -> np.ndarray:
-        """Seconds since the market start for one activity of each customer in ``cust``."""
-        rng, cal, f = self.rng, self.cal, self.traits.flags
+        """Seconds since the market start for one activity of each customer in ``cust``.
+
+        The day follows the calendar's seasonality within the customer's active days;
+        whether it is a weekend day, and whether the hour is at night, are drawn from
+        the customer's weekend and night propensities.
+        """
+        rng, cal = self.rng, self.cal
         m = len(cust)
         a, b = self.c_a[cust], self.c_b[cust]
-        weekend = f["weekend_shopper"][cust] & (rng.random(m) < 0.94)
-        lo = np.where(weekend, cal.cdf_weekend[a], cal.cdf_all[a])
-        hi = np.where(weekend, cal.cdf_weekend[b], cal.cdf_all[b])
-        u = lo + rng.random(m) * (hi - lo)
+        weekend = rng.random(m) < self.weekend_p[cust]
+        cdfs = (cal.cdf_weekday, cal.cdf_weekend, cal.cdf_all)
+        kind = weekend.astype(int)
+        # A span with no day of the wanted kind (a few days long) uses any day.
+        lo = np.where(weekend, cal.cdf_weekend[a], cal.cdf_weekday[a])
+        hi = np.where(weekend, cal.cdf_weekend[b], cal.cdf_weekday[b])
+        kind = np.where(hi > lo, kind, 2)
         day = np.empty(m, dtype=np.int64)
-        day[weekend] = np.searchsorted(cal.cdf_weekend, u[weekend], side="right") - 1
-        day[~weekend] = np.searchsorted(cal.cdf_all, u[~weekend], side="right") - 1
+        for k, cdf in enumerate(cdfs):
+            rows = kind == k
+            u = cdf[a[rows]] + rng.random(rows.sum()) * (cdf[b[rows]] - cdf[a[rows]])
+            day[rows] = np.searchsorted(cdf, u, side="right") - 1
         day = np.clip(day, a, np.maximum(b - 1, a))
-        night = f["night_owl"][cust] & (rng.random(m) < 0.93)
+        return day * DAY + self._hours(cust)
+
+    def _hours(self, cust: np.ndarray) -> np.ndarray:
+        """Seconds into the day: at night with the customer's night propensity."""
+        rng, cal = self.rng, self.cal
+        m = len(cust)
+        night = rng.random(m) < self.night_p[cust]
         hour = np.where(
             night,
-            np.searchsorted(self.cal.cdf_night, rng.random(m) * self.cal.cdf_night[-1]),
-            np.searchsorted(self.cal.cdf_hour, rng.random(m) * self.cal.cdf_hour[-1]),
+            np.searchsorted(cal.cdf_night, rng.random(m) * cal.cdf_night[-1]),
+            np.searchsorted(cal.cdf_hour, rng.random(m) * cal.cdf_hour[-1]),
         )
-        hour = np.minimum(hour, 23)
-        return day * DAY + hour * HOUR + rng.integers(0, HOUR, m)
+        return np.minimum(hour, 23) * HOUR + rng.integers(0, HOUR, m)
 
-    def _lag_back(self, cust: np.ndarray, min_days: int, max_days: int) -> np.ndarray:
-        """Seconds to step back (or forward) from an activity, keeping its rhythm.
+    def _shifted(
+        self, cust: np.ndarray, secs: np.ndarray, min_days: int, max_days: int, sign: int
+    ) -> np.ndarray:
+        """A moment ``min_days..max_days`` days before (``sign`` -1) or after (+1) ``secs``.
 
-        Customers whose timing is planted move by whole days (whole weeks for
-        weekend shoppers) less a few minutes, so hour and weekday survive;
-        everyone else moves by a continuous amount in the same range.
+        A separate visit: its weekday kind and hour are the customer's own draws,
+        moved to the nearest day of the wanted kind further away from ``secs``.
         """
-        rng, f = self.rng, self.traits.flags
+        rng, cal = self.rng, self.cal
         m = len(cust)
-        weekend = f["weekend_shopper"][cust]
-        night = f["night_owl"][cust]
-        whole_days = rng.integers(min_days, max_days + 1, m)
-        whole_weeks = 7 * rng.integers(1, max(2, (max_days + 6) // 7) + 1, m)
-        jitter = rng.integers(MINUTE, 20 * MINUTE, m)
-        rhythm = np.where(weekend, whole_weeks, whole_days) * DAY + jitter
-        free = (rng.uniform(min_days, max_days + 1, m) * DAY).astype(np.int64)
-        return np.where(weekend | night, rhythm, free)
+        day = secs // DAY + sign * rng.integers(min_days, max_days + 1, m)
+        dow = (cal.start_dow + day) % 7
+        want_weekend = rng.random(m) < self.weekend_p[cust]
+        is_weekend = dow >= 5
+        saturday = rng.random(m) < 0.5
+        if sign < 0:
+            to_weekend = np.where(saturday, (dow - 5) % 7, (dow - 6) % 7)
+            to_weekday = dow - 4  # back to Friday
+        else:
+            to_weekend = np.where(saturday, (5 - dow) % 7, (6 - dow) % 7)
+            to_weekday = 7 - dow  # on to Monday
+        shift = np.where(want_weekend & ~is_weekend, to_weekend,
+                         np.where(~want_weekend & is_weekend, to_weekday, 0))
+        return (day + sign * shift) * DAY + self._hours(cust)
 
     def _channels(self, cust: np.ndarray, allow_store: bool) -> tuple[np.ndarray, np.ndarray]:
         """Channel and device codes (device -1 = none) per activity."""
@@ -617,21 +676,22 @@ class _Generator:
     ) -> np.ndarray:
         """One product per row from the pool its codes name (-1 = any).
 
-        ``price_class`` 0 weights by popularity, 1 tilts toward cheap items,
-        2 toward premium ones. Empty pools fall back to wider ones.
+        ``price_class`` ``c`` weights popularity by ``price ** (c - 3)``: 3 (``NEUTRAL``)
+        by popularity alone, lower toward cheap items, higher toward premium ones.
+        Empty pools fall back to wider ones.
         """
         rng = self.rng
         # One int64 key per row (each code + 1 fits in its field) makes np.unique fast.
-        keys = ((((cat + 1) * 64 + brand + 1) * 16 + tag + 1) * 64 + region + 1) * 4 + price_class
+        keys = ((((cat + 1) * 64 + brand + 1) * 16 + tag + 1) * 64 + region + 1) * 8 + price_class
         unique_keys, inverse = np.unique(keys.astype(np.int64), return_inverse=True)
         inverse = inverse.ravel()
         unique = np.stack(
             [
-                unique_keys // (4 * 64 * 16 * 64) - 1,
-                unique_keys // (4 * 64 * 16) % 64 - 1,
-                unique_keys // (4 * 64) % 16 - 1,
-                unique_keys // 4 % 64 - 1,
-                unique_keys % 4,
+                unique_keys // (8 * 64 * 16 * 64) - 1,
+                unique_keys // (8 * 64 * 16) % 64 - 1,
+                unique_keys // (8 * 64) % 16 - 1,
+                unique_keys // 8 % 64 - 1,
+                unique_keys % 8,
             ],
             axis=1,
         )
@@ -641,7 +701,7 @@ class _Generator:
         total = 0
         for k, (c, b, t, r, pc) in enumerate(unique.tolist()):
             members = self._pool(c, b, t, r)
-            w = self.p_pop[members] * self.p_price[members] ** {0: 0.0, 1: -3.0, 2: 3.0}[pc]
+            w = self.p_pop[members] * self.p_price[members] ** float(pc - _NEUTRAL)
             cum = np.cumsum(w)
             cum = k + cum / cum[-1]
             cum[-1] = k + 1.0
@@ -668,19 +728,24 @@ class _Generator:
         return np.flatnonzero(mask)
 
     def _preference(
-        self, cust: np.ndarray, enthusiast_p: float, brand_p: float
+        self, cust: np.ndarray, brand_p: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Category and brand codes that a customer's traits put on a line or a view."""
-        rng, f = self.rng, self.traits.flags
+        """Category and brand codes (-1 = any) that a customer's propensities put on a row.
+
+        A row is from a favourite brand with the customer's loyalty (times ``brand_p``:
+        views are less loyal than purchases) and in the favourite category with their
+        category focus.
+        """
+        rng = self.rng
         m = len(cust)
-        ent = self.traits.enthusiast_category[cust]
-        loyal = f["brand_loyal"][cust] & (rng.random(m) < brand_p)
+        fav_cat = self.fav_cat[cust]
+        loyal = rng.random(m) < self.loyalty[cust] * brand_p
         which = (rng.random(m) < 0.35).astype(int)
         brand = np.where(loyal, self.fav[cust, which], -1)
-        # An enthusiast loyalist buys their category within their brands most of the time.
-        cat_p = np.where(loyal, 0.85, enthusiast_p)
-        cat = np.where((ent >= 0) & (rng.random(m) < cat_p), ent, -1)
-        # Other loyal lines spread evenly over the brand's categories, so a brand's one
+        focus = rng.random(m) < self.focus[cust]
+        sells_fav = self.sells[np.maximum(brand, 0), fav_cat]
+        cat = np.where(focus & (~loyal | sells_fav), fav_cat, -1)
+        # Other loyal rows spread evenly over the brand's categories, so a brand's one
         # popular product never turns loyalty into a category interest.
         spread = loyal & (cat < 0)
         if spread.any():
@@ -693,7 +758,7 @@ class _Generator:
     # ----------------------------------------------------------------- orders
 
     def orders(self) -> None:
-        rng, f = self.rng, self.traits.flags
+        rng = self.rng
         n = self.config.customers
         counts = self._counts(self.order_rate)
         cust = np.repeat(np.arange(n), counts)
@@ -706,31 +771,17 @@ class _Generator:
         city = self.c_city[cust]
         weather = self.weather_code[city, day]
 
-        hv = f["high_value"][cust]
-        freq = f["frequent_buyer"][cust]
-        typical_lines = 1 + (rng.random(n_orders) > 0.42).astype(int) + (rng.random(n_orders) > 0.7)
-        n_lines = np.select(
-            [hv & freq, hv, freq],
-            [
-                rng.integers(2, 4, n_orders),
-                rng.integers(4, 7, n_orders),
-                1 + (rng.random(n_orders) < 0.15),
-            ],
-            typical_lines,
-        )
+        # Basket size grows with the basket-value propensity (lines, quantities, prices).
+        basket = self.props.basket
+        n_lines = np.minimum(1 + rng.poisson(_extra_lines(basket[cust])), _MAX_LINES)
         line_order = np.repeat(np.arange(n_orders), n_lines)
         starts = np.concatenate([[0], np.cumsum(n_lines)[:-1]])
         line_no = np.arange(len(line_order)) - starts[line_order] + 1
         lc = cust[line_order]
         m = len(lc)
 
-        cat, brand = self._preference(lc, enthusiast_p=0.88, brand_p=0.97)
-        price_class = np.where(f["high_value"][lc], 2, np.where(f["frequent_buyer"][lc], 1, 0))
-        # Cheap or premium tilts act within a category drawn by popularity; across the
-        # whole catalogue they would pile every line into Grocery or Electronics.
-        tilted = (price_class > 0) & (cat < 0) & (brand < 0)
-        share = np.array([c.share for c in CATEGORIES])
-        cat = np.where(tilted, rng.choice(len(share), size=m, p=share / share.sum()), cat)
+        cat, brand = self._preference(lc)
+        price_class = _price_class(basket)[lc]
         # Context: rain, snow, heat, cold and sun shift general lines toward tagged items;
         # so do the hour of day and the customer's own region.
         general = (cat < 0) & (brand < 0)
@@ -762,42 +813,47 @@ class _Generator:
         tag = np.where(general & (tag < 0) & (time_tag >= 0) & (rng.random(m) < 0.2), time_tag, tag)
         cust_region = self.c_region[lc]
         has_local = np.isin(cust_region, self.p_region[self.p_region >= 0])
-        region = np.where(general & (tag < 0) & has_local & (rng.random(m) < 0.15), cust_region, -1)
-        product = self._sample_products(cat, brand, tag, region, price_class)
-        # Impulse buyers chase novelty: they rarely buy the same product twice, which also
-        # keeps "first view of that product" meaning the view just before this purchase.
-        n_products = self.config.products
-        impulse_line = f["impulse_buyer"][lc]
+        region = np.where(general & (tag < 0) & has_local & (rng.random(m) < 0.2), cust_region, -1)
+        # Cheap or premium tilts act within a category drawn by its share; across the
+        # whole catalogue they would pile every line into Grocery or Electronics.
+        tilted = general & (tag < 0) & (region < 0) & (price_class != _NEUTRAL)
+        share = np.array([c.share for c in CATEGORIES])
+        cat = np.where(tilted, rng.choice(len(share), size=m, p=share / share.sum()), cat)
+        # Several candidates per line; the lifecycles decide which one is bought (an owned
+        # durable is not bought again, a due staple takes a line of its own).
+        # Later candidates come from wider pools (no brand, then the category alone, then
+        # anything): a narrow pool may hold nothing the customer does not own yet.
+        # A loyal line whose brand has nothing left for the customer in this category
+        # first tries the brand's other categories: loyalty outlasts one category.
         none = np.full(m, -1)
-        for attempt in range(12):
-            redo = impulse_line & pd.Series(lc * n_products + product).duplicated().to_numpy()
-            if not redo.any():
-                break
-            # A small brand or category may hold nothing new: widen the pool after a few tries.
-            wide_brand = brand if attempt < 4 else none
-            wide_cat = cat if attempt < 8 else none
-            product[redo] = self._sample_products(
-                wide_cat[redo], wide_brand[redo], tag[redo], region[redo], price_class[redo]
-            )
+        loyal = brand >= 0
+        brand_wide = (np.where(loyal, -1, cat), brand, np.where(loyal, -1, tag),
+                      np.where(loyal, -1, region))
+        pools = [(cat, brand, tag, region)] * (_CANDIDATES - 5) + [brand_wide] * 2 + [
+            (cat, none, tag, region), (cat, none, none, none), (none, none, none, none)]
+        candidates = np.stack(
+            [self._sample_products(c, b, t, r, price_class) for c, b, t, r in pools], axis=1)
+        candidates = self._stocked_locally(candidates, cust_region)
+        product, rebuy = assign_products(
+            rng, self.lifecycle, cust, secs, line_order, candidates, self.speed,
+            np.argsort(-self.p_pop, kind="stable"),
+        )
 
-        quantity = np.select(
-            [f["high_value"][lc], f["frequent_buyer"][lc]],
-            [rng.integers(1, 4, m), 1 + (rng.random(m) < 0.08)],
-            1 + (rng.random(m) < 0.17) + (rng.random(m) < 0.05),
-        ).astype(float)
+        quantity = np.minimum(1 + rng.poisson(_extra_units(basket[lc])), _MAX_UNITS).astype(float)
         unit_price = self.p_price[product]
         week = secs[line_order] // (7 * DAY)
         on_promo = self.promo[product, week]
         rate = np.where(on_promo, self.promo_rate[product, week], 0.0)
         marked_down = self.p_list[product] > unit_price
-        # Deal seekers wait for promotions and use coupons: most of their lines carry one.
-        coupon = f["deal_seeker"][lc] & (rate == 0) & ~marked_down & (rng.random(m) < 0.93)
+        # Price-sensitive customers use coupons on lines that carry no promotion.
+        coupon = (rate == 0) & ~marked_down & (rng.random(m) < self.coupon_p[lc])
         rate = np.where(coupon, np.round(rng.uniform(0.1, 0.3, m) * 20) / 20, rate)
         # As in real exports, unit_price is what was paid per unit and discount what was
         # saved on the whole line.
         paid = np.round(unit_price * (1.0 - rate), 2)
         discount = np.round(quantity * (unit_price - paid), 2)
         unit_price = paid
+        self.l_rebuy = rebuy
 
         self.o_cust, self.o_secs, self.o_channel, self.o_device = cust, secs, channel, device
         self.o_weather = weather
@@ -810,10 +866,74 @@ class _Generator:
         )
         self.step("orders")
 
+    def _stocked_locally(self, candidates: np.ndarray, cust_region: np.ndarray) -> np.ndarray:
+        """Candidates with most local products of other regions replaced by the next
+        candidate: a regional product is seldom on the shelf outside its region."""
+        out = candidates.copy()
+        region = self.p_region[out]
+        away = (region >= 0) & (region != cust_region[:, None])
+        away &= self.rng.random(away.shape) < 0.9
+        for j in range(out.shape[1] - 2, -1, -1):
+            out[:, j] = np.where(away[:, j], out[:, j + 1], out[:, j])
+        return out
+
+    def expected_orders(self, window_days: int | None = None) -> np.ndarray:
+        """Each customer's expected orders over the market (or its last ``window_days``)."""
+        cal = self.cal
+        lo = self.c_a if window_days is None else np.maximum(self.c_a, cal.days - window_days)
+        hi = np.maximum(self.c_b, lo)
+        # _times spreads a customer's orders by the calendar's day weights; the count
+        # is Poisson around rate * span.
+        share = np.where(
+            self.c_b > self.c_a,
+            (cal.cdf_all[hi] - cal.cdf_all[lo])
+            / np.maximum(cal.cdf_all[self.c_b] - cal.cdf_all[self.c_a], 1e-12),
+            0.0,
+        )
+        return self.order_rate * self.c_span * share
+
+    def expected_spend(self) -> np.ndarray:
+        """Each customer's expected net spend over the market: orders x lines x units x
+        price (the catalogue's mean under their price tilt) x what is left after discounts."""
+        basket = self.props.basket
+        lines = _capped_mean(_extra_lines(basket), _MAX_LINES)
+        units = _capped_mean(_extra_units(basket), _MAX_UNITS)
+        share = np.array([c.share for c in CATEGORIES])
+        share = share / share.sum()
+        # Mean price per (category, price class); a customer's lines are in their
+        # favourite category with their focus, elsewhere by the categories' shares.
+        by_class = np.zeros((len(share), 7))
+        for pc in range(7):
+            w = self.p_pop * self.p_price ** float(pc - _NEUTRAL)
+            total = np.bincount(self.p_cat, weights=w * self.p_price, minlength=len(share))
+            norm = np.bincount(self.p_cat, weights=w, minlength=len(share))
+            by_class[:, pc] = total / np.maximum(norm, 1e-12)
+        pc = _price_class(basket)
+        price = (self.focus * by_class[self.fav_cat, pc]
+                 + (1.0 - self.focus) * (share @ by_class)[pc])
+        # About a fifth off on the discounted lines: store promotions plus coupons.
+        kept = 1.0 - 0.2 * (0.15 + 0.85 * self.coupon_p)
+        return self.expected_orders() * lines * units * price * kept
+
+    def latent_frame(self) -> pd.DataFrame:
+        """``customer_id`` and one latent column per score (see :mod:`seed.propensities`)."""
+        shares = self.props.shares
+        frame = pd.DataFrame({"customer_id": self.customer_ids})
+        frame["lifetime_value"] = self.expected_spend()
+        frame["purchase_frequency"] = self.expected_orders(365)
+        for name in ("price_sensitivity", "brand_loyalty", "impulse_buying"):
+            frame[name] = shares[name]
+        frame["research_intensity"] = self.research
+        for name in ("weekend_shopping", "night_shopping", "mobile_usage"):
+            frame[name] = shares[name]
+        for name in frame.columns[1:]:
+            frame[name] = frame[name].astype(float).round(4)
+        return frame
+
     # ----------------------------------------------------------------- events
 
     def events(self) -> None:
-        rng, f = self.rng, self.traits.flags
+        rng = self.rng
         n = self.config.customers
         parts: list[dict[str, np.ndarray]] = []
 
@@ -841,10 +961,10 @@ class _Generator:
         part(lc, _EV["purchase"], lp, t_line, ch_line, dev_line)
 
         online = ch_line != _CH["store"]
-        impulse = f["impulse_buyer"][lc]
-        researcher = f["researcher"][lc]
+        q = self.impulse_p[lc]
+        first_buy = ~self.l_rebuy
         # 2. Cart adds a few minutes before an online purchase.
-        cart = online & (rng.random(m) < np.where(impulse, 0.8, 0.3))
+        cart = online & (rng.random(m) < 0.15 + 0.5 * q)
         part(
             lc[cart],
             _EV["cart_add"],
@@ -854,67 +974,68 @@ class _Generator:
             dev_line[cart],
         )
 
-        # 3. The first view of each bought product: minutes before for impulse buys,
-        #    hours to days before for everyone else.
-        viewed = online & (
-            rng.random(m) < np.select([impulse, f["frequent_buyer"][lc]], [0.97, 0.35], 0.7)
-        )
-        quick = viewed & (rng.random(m) < np.where(impulse, 0.95, np.where(researcher, 0.0, 0.06)))
+        # 3. The first view of a product bought for the first time: minutes before the
+        #    order with the customer's impulse propensity, else hours to days before
+        #    (a replenished staple was viewed before its first purchase).
+        viewed = online & first_buy & (rng.random(m) < 0.75 + 0.2 * q)
+        quick = viewed & (rng.random(m) < q)
         slow = viewed & ~quick
         quick_secs = t_line[quick] - rng.integers(12 * MINUTE, 28 * MINUTE, quick.sum())
         part(lc[quick], _EV["product_view"], lp[quick], quick_secs, ch_line[quick], dev_line[quick])
         slow_cust = lc[slow]
-        slow_secs = t_line[slow] - np.maximum(self._lag_back(slow_cust, 1, 4), 2 * HOUR)
+        slow_secs = np.minimum(self._shifted(slow_cust, t_line[slow], 1, 4, -1),
+                               t_line[slow] - 2 * HOUR)
         ch, dev = self._channels(slow_cust, allow_store=False)
         part(slow_cust, _EV["product_view"], lp[slow], slow_secs, ch, dev)
 
-        # 4. Researchers: repeated views, alternatives in the category and searches,
-        #    spread over the days before each order.
-        r_orders = np.flatnonzero(f["researcher"][self.o_cust])
-        if len(r_orders):
-            first_line = np.searchsorted(lo, r_orders)
-            r_product = lp[first_line]
-            r_cust = self.o_cust[r_orders]
-            r_time = self.o_secs[r_orders]
-            for kind, mean in (("again", 3.5), ("alternative", 5.0), ("search", 3.5)):
-                k = rng.poisson(mean, len(r_orders))
-                idx = np.repeat(np.arange(len(r_orders)), k)
-                cust_k = r_cust[idx]
-                secs_k = r_time[idx] - self._lag_back(cust_k, 1, 12)
-                ch, dev = self._channels(cust_k, allow_store=False)
-                if kind == "again":
-                    part(cust_k, _EV["product_view"], r_product[idx], secs_k, ch, dev)
-                elif kind == "alternative":
-                    # Some alternatives share the bought product's category; most are
-                    # wider comparisons, so research alone never makes an enthusiast.
-                    same = rng.random(len(idx)) < 0.3
-                    pref_cat, _ = self._preference(cust_k, enthusiast_p=0.88, brand_p=0.0)
-                    alt = self._sample_products(
-                        np.where(same, self.p_cat[r_product[idx]], pref_cat),
-                        np.full(len(idx), -1),
-                        np.full(len(idx), -1),
-                        np.full(len(idx), -1),
-                        np.zeros(len(idx), dtype=int),
-                    )
-                    part(cust_k, _EV["product_view"], alt, secs_k, ch, dev)
-                else:
-                    query = self._product_queries(r_product[idx])
-                    part(cust_k, _EV["search"], np.full(len(idx), -1), secs_k, ch, dev, query=query)
+        # 4. Research before an order: repeated views, alternatives and searches spread
+        #    over the days before it, as many as the customer's research propensity says.
+        first_line = np.searchsorted(lo, np.arange(len(self.o_cust)))
+        r_product = lp[first_line]
+        r_cust = self.o_cust
+        r_time = self.o_secs
+        for kind, share in (("again", 0.1), ("alternative", 0.15), ("search", 0.15)):
+            k = rng.poisson(share * self.research[r_cust])
+            idx = np.repeat(np.arange(len(r_cust)), k)
+            cust_k = r_cust[idx]
+            secs_k = self._shifted(cust_k, r_time[idx], 1, 12, -1)
+            ch, dev = self._channels(cust_k, allow_store=False)
+            if kind == "again":
+                part(cust_k, _EV["product_view"], r_product[idx], secs_k, ch, dev)
+            elif kind == "alternative":
+                # Some alternatives share the bought product's category; most are
+                # wider comparisons, so research alone never makes an enthusiast.
+                same = rng.random(len(idx)) < 0.3
+                pref_cat, _ = self._preference(cust_k, brand_p=0.0)
+                alt = self._sample_products(
+                    np.where(same, self.p_cat[r_product[idx]], pref_cat),
+                    np.full(len(idx), -1),
+                    np.full(len(idx), -1),
+                    np.full(len(idx), -1),
+                    np.full(len(idx), _NEUTRAL),
+                )
+                part(cust_k, _EV["product_view"], alt, secs_k, ch, dev)
+            else:
+                query = self._product_queries(r_product[idx])
+                part(cust_k, _EV["search"], np.full(len(idx), -1), secs_k, ch, dev, query=query)
 
-        # 5. Browsing: views of products never bought, some carted or wishlisted.
-        counts = self._counts(self.browse_rate)
+        # 5. Browsing: views of products never bought, some carted or wishlisted; the
+        #    rest of the research propensity (per order, plus one visit's worth).
+        orders_of = np.bincount(self.o_cust, minlength=n)
+        counts = rng.poisson(0.35 * self.research * (orders_of + 1))
         b_cust = np.repeat(np.arange(n), counts)
         b_secs = self._times(b_cust)
-        cat, brand = self._preference(b_cust, enthusiast_p=0.88, brand_p=0.6)
+        cat, brand = self._preference(b_cust, brand_p=0.6)
         nb = len(b_cust)
         b_product = self._sample_products(
-            cat, brand, np.full(nb, -1), np.full(nb, -1), np.zeros(nb, dtype=int)
+            cat, brand, np.full(nb, -1), np.full(nb, -1), np.full(nb, _NEUTRAL)
         )
-        # Impulse buyers do not browse what they later buy (their first view is the quick one).
+        # An impulsive customer discovers what they buy when they buy it: they seldom
+        # browsed it before. Nobody views a product before its launch.
         bought = np.unique(lc * self.config.products + lp)
-        drop = f["impulse_buyer"][b_cust] & np.isin(
-            b_cust * self.config.products + b_product, bought
-        )
+        seen_before = np.isin(b_cust * self.config.products + b_product, bought)
+        drop = seen_before & (rng.random(nb) < self.impulse_p[b_cust])
+        drop |= self.lifecycle.launch[b_product] > b_secs // DAY
         b_cust, b_secs, b_product = b_cust[~drop], b_secs[~drop], b_product[~drop]
         nb = len(b_cust)
         ch, dev = self._channels(b_cust, allow_store=False)
@@ -931,17 +1052,17 @@ class _Generator:
                 dev[pick],
             )
 
-        # 6. Searches: what people look for; deal seekers look for deals.
-        counts = self._counts(self.search_rate)
+        # 6. Searches: what people look for; price-sensitive customers look for deals.
+        counts = rng.poisson(0.15 * self.research * (orders_of + 1))
         s_cust = np.repeat(np.arange(n), counts)
         s_secs = self._times(s_cust)
         ns = len(s_cust)
-        cat, brand = self._preference(s_cust, enthusiast_p=0.88, brand_p=0.6)
+        cat, brand = self._preference(s_cust, brand_p=0.6)
         s_product = self._sample_products(
-            cat, brand, np.full(ns, -1), np.full(ns, -1), np.zeros(ns, dtype=int)
+            cat, brand, np.full(ns, -1), np.full(ns, -1), np.full(ns, _NEUTRAL)
         )
         query = self._product_queries(s_product)
-        deal = rng.random(ns) < np.where(f["deal_seeker"][s_cust], 0.65, 0.02)
+        deal = rng.random(ns) < 0.02 + 0.6 * self.coupon_p[s_cust]
         words = np.array(DEAL_WORDS, dtype=object)[rng.integers(0, len(DEAL_WORDS), ns)]
         with_noun = rng.random(ns) < 0.5
         deal_query = np.where(
@@ -963,7 +1084,7 @@ class _Generator:
         v = np.repeat(np.arange(visitors), k)
         nv = len(v)
         v_secs = rng.integers(0, self.cal.days * DAY, nv)
-        v_product = self._sample_products(*(np.full(nv, -1),) * 4, np.zeros(nv, dtype=int))
+        v_product = self._sample_products(*(np.full(nv, -1),) * 4, np.full(nv, _NEUTRAL))
         ch = np.array([_CH["web"], _CH["mobile_web"]])[rng.integers(0, 2, nv)]
         dev = np.where(ch == _CH["web"], _DEV["desktop"], _DEV["mobile"])
         v_anon = (
@@ -972,12 +1093,20 @@ class _Generator:
             else np.empty(0, object)
         )
         self.visitor_city = rng.integers(0, len(CITIES), visitors)
+        launched = self.lifecycle.launch[v_product] <= v_secs // DAY
+        v_product, v_secs, ch, dev, v_anon = (
+            x[launched] for x in (v_product, v_secs, ch, dev, v_anon)
+        )
+        nv = len(v_product)
         part(np.full(nv, -1), _EV["product_view"], v_product, v_secs, ch, dev, anon=v_anon)
 
         ev = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         # Nothing before the market began or after it ended, nor before a customer signed up.
         signed_up = np.where(ev["cust"] >= 0, self.c_a[np.maximum(ev["cust"], 0)] * DAY, 0)
         keep = (ev["secs"] >= signed_up) & (ev["secs"] < self.cal.days * DAY)
+        # Nor a view (days before an order) of a product not launched yet.
+        launch = self.lifecycle.launch[np.maximum(ev["product"], 0)]
+        keep &= (ev["product"] < 0) | (launch <= ev["secs"] // DAY)
         ev = {key: value[keep] for key, value in ev.items()}
         self.ev = ev
         self.step("events")
@@ -1012,7 +1141,7 @@ class _Generator:
         lc, lp, lo = self.l_cust, self.l_product, self.l_order
         pick = rng.random(len(lc)) < self.review_rate[lc]
         r_cust, r_product = lc[pick], lp[pick]
-        r_secs = self.o_secs[lo[pick]] + self._lag_back(r_cust, 2, 20)
+        r_secs = self._shifted(r_cust, self.o_secs[lo[pick]], 2, 20, +1)
         # Reviews land only while the customer is still around.
         alive = r_secs < self.c_b[r_cust] * DAY
         r_cust, r_product, r_secs = r_cust[alive], r_product[alive], r_secs[alive]
@@ -1136,8 +1265,9 @@ class _Generator:
                 "customer_id": self.customer_ids,
                 "traits": np.array(self.traits.names(), dtype=object),
             }
-        )
+        ).merge(self.latent_frame(), on="customer_id", how="left")
         quality = pd.DataFrame({"product_id": self.product_ids, "quality": self.p_quality})
+        lifecycle = lifecycle_frame(self.lifecycle, self.product_ids, self.cal.start)
         self.step("frames")
         return Market(
             config=self.config,
@@ -1150,6 +1280,7 @@ class _Generator:
             reviews=reviews,
             truth=truth,
             product_quality=quality,
+            product_lifecycle=lifecycle,
         )
 
     def v_city_for(self, ev: dict[str, np.ndarray], visitor: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """The personas the synthetic market plants, and the traits they carry.
 
 This is the seed's side of ``docs/personas.md``: each trait there is planted
-here and nowhere else, with the same name the segment has. A customer may
+here and nowhere else, with the same name the segment has. A persona shifts the
+distributions of its customers' propensities (:mod:`seed.propensities`); it does
+not fence them off from everyone else. A customer may
 carry several traits; contradictory ones are never combined:
 
 * ``impulse_buyer`` with ``researcher`` (quick buys vs long research),
@@ -45,73 +47,74 @@ PERSONAS: tuple[Persona, ...] = (
         "Bargain hunter",
         ("deal_seeker",),
         0.12,
-        ">= 80% of order lines discounted; searches for sale/deal/discount/clearance",
+        "coupon propensity shifted up (mean 0.75 vs 0.26); searches for deals more",
     ),
     Persona(
         "brand_loyalist",
         "Brand loyalist",
         ("brand_loyal",),
         0.10,
-        ">= 90% of lines from 1-2 favourite multi-category brands",
+        "favourite-brand propensity shifted up (mean 0.82 vs 0.38)",
     ),
     Persona(
         "impulse_buyer",
         "Impulse buyer",
         ("impulse_buyer",),
         0.10,
-        ">= 80% of purchases within 30 minutes of the first view, few views",
+        "quick-buy propensity shifted up (mean 0.75 vs 0.28), half the research",
     ),
     Persona(
         "researcher",
         "Researcher",
         ("researcher",),
         0.10,
-        ">= 5x the typical views and searches per order, spread over days",
+        "views and searches per order x 3.5, spread over the days before buying",
     ),
     Persona(
         "weekend_shopper",
         "Weekend shopper",
         ("weekend_shopper",),
         0.12,
-        ">= 80% of activity on Saturday and Sunday",
+        "weekend propensity shifted up (mean 0.70 vs 0.32)",
     ),
     Persona(
-        "night_owl", "Night owl", ("night_owl",), 0.10, ">= 80% of activity between 22:00 and 05:59"
+        "night_owl", "Night owl", ("night_owl",), 0.10,
+        "night (22:00-05:59) propensity shifted up (mean 0.58 vs 0.12)",
     ),
     Persona(
         "mobile_first",
         "Mobile-first",
         ("mobile_first",),
         0.14,
-        ">= 85% of activity on mobile web or the apps",
+        "mobile propensity shifted up (mean 0.85 vs 0.42)",
     ),
     Persona(
         "high_value_regular",
         "High-value regular",
         ("frequent_buyer", "high_value"),
         0.03,
-        "premium baskets at five times the typical order rate",
+        "larger, pricier baskets at 3.2 times the typical order rate",
     ),
     Persona(
         "big_spender",
         "Big spender",
         ("high_value",),
         0.06,
-        "net spend >= 8x typical from pricier items and larger baskets, normal order rate",
+        "larger, pricier baskets at the typical order rate",
     ),
     Persona(
         "frequent_shopper",
         "Frequent shopper",
         ("frequent_buyer",),
         0.07,
-        ">= 5x the typical order rate with small, cheap baskets",
+        "3.2 times the typical order rate, smaller baskets",
     ),
     Persona(
         "category_enthusiast",
         "Category enthusiast",
         ("enthusiast",),
         0.10,
-        ">= 70% of views and purchases in one category (trait <category>_enthusiast)",
+        "favourite-category propensity shifted up (trait <category>_enthusiast)",
     ),
     Persona(
         "lapsed",

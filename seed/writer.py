@@ -115,8 +115,10 @@ def write_market(
 
 
 def write_truth(market: Market, path: str | Path) -> Path:
-    """Write each customer's planted traits as CSV ``customer_id,traits``.
+    """Write each customer's planted traits and latent propensities as CSV.
 
+    Columns: ``customer_id,traits`` then one column per score, named as the score,
+    holding the customer's latent propensity for it (:mod:`seed.propensities`).
     ``traits`` is ``;``-separated and sorted, named as the segments plus
     ``lapsed`` (empty for a customer with no planted trait).
 
@@ -127,7 +129,9 @@ def write_truth(market: Market, path: str | Path) -> Path:
     try:
         if target.parent and not target.parent.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-        market.truth.to_csv(target, index=False, columns=["customer_id", "traits"])
+        columns = ["customer_id", "traits", *(c for c in market.truth.columns
+                                              if c not in ("customer_id", "traits"))]
+        market.truth.to_csv(target, index=False, columns=columns)
     except OSError as exc:
         raise UserError(f"cannot write truth file {str(target)!r}: {exc.strerror or exc}") from exc
     return target

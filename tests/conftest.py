@@ -120,3 +120,31 @@ def seeded_db_url(small_market, tmp_path_factory: pytest.TempPathFactory) -> str
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def default_market():
+    """The default market (``personalize seed`` with no options: 5000 customers, 1000
+    products, 365 days, seed 7), generated once per session; treat it as read-only.
+
+    The tests of what issue 10 promised on "the default seed" (score recovery, context in
+    recommendations) run on it.
+    """
+    from seed.market import MarketConfig, generate_market
+
+    return generate_market(MarketConfig())
+
+
+@pytest.fixture(scope="session")
+def default_db_url(default_market, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite URL of a store holding ``default_market``, for READ-ONLY use."""
+    from seed.writer import write_market
+
+    path = tmp_path_factory.mktemp("default") / "store.db"
+    url = f"sqlite:///{path}"
+    engine = open_store(url)
+    try:
+        write_market(engine, default_market)
+    finally:
+        engine.dispose()
+    return url

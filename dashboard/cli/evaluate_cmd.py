@@ -1,8 +1,10 @@
-"""``personalize evaluate``: temporal-holdout quality of recommendations and predictions.
+"""``personalize evaluate``: quality of recommendations, predictions and profiles.
 
 ``--as-of T`` reads only data stamped strictly before T (as if it were T now).
 Recommendations are tested on ``[T - holdout, T)`` and trained before it (see
 :mod:`engine.recommend.evaluation`); without ``--as-of``, T is just after the newest data.
+Profiles (``--truth FILE``, a seeded store's truth file) are scored as of T and compared
+with what the seed planted (:mod:`engine.profiles.recovery`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Any
 from engine.db import open_store, session_scope
 from engine.errors import UserError
 from engine.predict.service import evaluate_store, evaluation_rows, method_rows
+from engine.profiles.recovery import profile_recovery, read_truth
 from engine.recommend.context import validate_k
 from engine.recommend.evaluation import DEFAULT_HOLDOUT_DAYS, evaluate
 from engine.timeutil import parse_as_of
 
 from .output import emit_json, log
 
-SECTIONS = ("recommendations", "predictions")
+SECTIONS = ("recommendations", "predictions", "profiles")
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -39,7 +42,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="predictions: horizon of 'buys within' in days (default 90)",
     )
     parser.add_argument(
-        "--only", choices=SECTIONS, help="evaluate only recommendations or only predictions"
+        "--only", choices=SECTIONS,
+        help="evaluate only recommendations, predictions or profiles (profiles need --truth)"
+    )
+    parser.add_argument(
+        "--truth", metavar="FILE",
+        help="profiles: the seed's truth file (personalize seed --truth FILE); scores are "
+        "compared with the planted propensities and segments with the planted traits",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--format", choices=["markdown"],
@@ -54,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.horizon_days > 0:
         raise UserError(f"invalid --horizon-days {args.horizon_days!r}: must be > 0")
     as_of = parse_as_of(args.as_of)
-    sections = [args.only] if args.only else list(SECTIONS)
+    if args.only == "profiles" and not args.truth:
+        raise UserError("evaluate --only profiles needs --truth FILE: the truth file of a "
+                        "seeded store (personalize seed --truth FILE)")
+    sections = [args.only] if args.only else [
+        s for s in SECTIONS if s != "profiles" or args.truth]
+    truth = read_truth(args.truth) if "profiles" in sections else None
     document: dict[str, Any] = {}
     engine = open_store(args.db)
     try:
@@ -69,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
                 document["predictions"] = evaluate_store(
                     session, as_of=as_of, horizon_days=args.horizon_days
                 )
+            if truth is not None:
+                log("evaluate: scoring every profile against the planted truth ...")
+                document["profiles"] = profile_recovery(session, truth, as_of=as_of)
     finally:
         engine.dispose()
     if args.json:
@@ -78,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         _print_recommendations(document["recommendations"], markdown=args.format == "markdown")
     if "predictions" in document:
         _print_predictions(document["predictions"], markdown=args.format == "markdown")
+    if "profiles" in document:
+        _print_profiles(document["profiles"], markdown=args.format == "markdown")
     return 0
 
 
@@ -173,3 +192,20 @@ def _print_predictions(result: dict[str, Any], markdown: bool = False) -> None:
     print("other figures (ours vs last purchase + mean gap)")
     _table(("metric", "ours", "naive"),
            [[m, _fmt(a), _fmt(b)] for m, a, b in evaluation_rows(result)], markdown)
+
+
+def _print_profiles(result: dict[str, Any], markdown: bool = False) -> None:
+    print(f"profiles: scored as of {result['as_of']:%Y-%m-%d %H:%M}; {result['customers']:,} "
+          "customers against the seed's planted propensities and traits")
+    print("each score: Spearman rank correlation with its latent propensity over the "
+          "customers who have it (enough evidence), and the share of buyers who have it")
+    _table(("score", "Spearman", "customers", "buyers", "given to buyers"),
+           [[r["score"], _fmt(r["spearman"]), f"{r['customers']:,}", f"{r['buyers']:,}",
+             "-" if r["given_share"] is None else f"{r['given_share']:.1%}"]
+            for r in result["scores"]], markdown)
+    print()
+    print("each segment at the store's rules vs the customers planted with the trait "
+          "(enthusiasts pooled)")
+    _table(("segment", "planted", "found", "precision", "recall"),
+           [[r["segment"], f"{r['planted']:,}", f"{r['found']:,}", _fmt(r["precision"], 2),
+             _fmt(r["recall"], 2)] for r in result["segments"]], markdown)

@@ -111,7 +111,8 @@ def run_profile(args: argparse.Namespace) -> int:
           f"lines, {profile.data_points['activity']} actions, {profile.reviews} reviews")
     for name in SCORES:
         detail = profile.scores[name]
-        print(f"  {name:<20} {detail.value:6.1f}  {detail.explanation}")
+        value = "   n/a" if detail.value is None else f"{detail.value:6.1f}"
+        print(f"  {name:<20} {value}  {detail.explanation}")
     print(f"segments   {', '.join(profile.segments) or '(none)'}")
     mood = profile.emotional_state
     if profile.mean_rating is not None:

@@ -101,7 +101,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument(
         "--truth",
         metavar="FILE",
-        help="also write each customer's planted traits (customer_id,traits)",
+        help="also write each customer's planted traits and latent propensities "
+        "(customer_id,traits,<one column per score>)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(handler=run)

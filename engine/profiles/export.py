@@ -9,15 +9,17 @@ from sqlalchemy.orm import Session
 
 from engine.models import Profile, ProfileStats
 
-from .scoring import EVIDENCE, SCORES
+from .scoring import EVIDENCE, SCORES, evidence_mask
+from .segments import load_min_evidence
 
 
 def score_export(session: Session) -> pd.DataFrame:
     """Every stored profile's scores, sorted by customer id.
 
     Columns: ``customer_id`` and the nine :data:`engine.profiles.scoring.SCORES`, each
-    NaN where the customer has no evidence for it (its :data:`EVIDENCE` count is 0): a
-    score with nothing behind it is "not enough data", not a number.
+    NaN where the customer's evidence for it (its :data:`EVIDENCE` count) is below the
+    store's minimum (:func:`engine.profiles.segments.load_min_evidence`): "not enough
+    data", not a number.
     """
     evidence = sorted(set(EVIDENCE.values()))
     statement = (
@@ -27,8 +29,8 @@ def score_export(session: Session) -> pd.DataFrame:
         .order_by(Profile.customer_id)
     )
     frame = pd.read_sql(statement, session.connection())
+    enough = evidence_mask({e: frame[f"n_{e}"] for e in evidence}, load_min_evidence(session))
     out = frame[["customer_id"]].copy()
     for name in SCORES:
-        seen = frame[f"n_{EVIDENCE[name]}"].to_numpy() > 0
-        out[name] = np.where(seen, frame[name].astype(float).round(2), np.nan)
+        out[name] = np.where(enough[name], frame[name].astype(float).round(2), np.nan)
     return out

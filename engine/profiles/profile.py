@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +35,17 @@ from engine.models import (
     SegmentMembership,
 )
 from engine.profiles.emotion import TONES, UNHAPPY_RATING, state_of, weighted_mean
-from engine.profiles.scoring import SCORES, Calibration, explain, fit_calibration, score_frame
+from engine.profiles.scoring import (
+    SCORES,
+    Calibration,
+    explain,
+    fit_calibration,
+    score_frame,
+)
 from engine.profiles.segments import (
     Rules,
     assign_segments,
+    load_min_evidence,
     load_rules,
     normalise_rules,
     segments_for,
@@ -66,9 +74,14 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
-    """The profile frame (:data:`PROFILE_COLUMNS`) from a stats frame: pure, vectorised."""
-    frame = score_frame(stats, calibration)
+def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration,
+                        min_evidence: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """The profile frame (:data:`PROFILE_COLUMNS`) from a stats frame: pure, vectorised.
+
+    A score below its minimum evidence (``min_evidence``, default
+    :data:`engine.profiles.scoring.MIN_EVIDENCE`) is NaN.
+    """
+    frame = score_frame(stats, calibration, min_evidence)
     mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])
     frame["emotional_state"] = state_of(mean, stats["reviews"].to_numpy())
     frame["mean_rating"] = mean
@@ -96,6 +109,7 @@ def _batch(
     as_of: datetime,
     calibration: Calibration | None,
     customer_ids: list[str] | None = None,
+    min_evidence: Mapping[str, int] | None = None,
 ) -> _Batch:
     if calibration is None and customer_ids is not None:
         # The calibration is the whole store's, whoever is being scored.
@@ -103,7 +117,10 @@ def _batch(
     stats = compute_stats(session, as_of=as_of, customer_ids=customer_ids)
     if calibration is None:
         calibration = fit_calibration(stats)
-    return _Batch(as_of, stats, calibration, profiles_from_stats(stats, calibration))
+    if min_evidence is None:
+        min_evidence = load_min_evidence(session)
+    return _Batch(as_of, stats, calibration,
+                  profiles_from_stats(stats, calibration, min_evidence))
 
 
 def compute_profiles(
@@ -113,6 +130,7 @@ def compute_profiles(
     calibration: Calibration | None = None,
     rules: Rules | None = None,
     customer_ids: list[str] | None = None,
+    min_evidence: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every customer's profile as of ``as_of``, computed now (nothing is written).
 
@@ -123,19 +141,21 @@ def compute_profiles(
             them on the same data (tracking and its tests freeze them).
         rules: segment rules for the ``segments`` column (default: the store's).
         customer_ids: only these customers (the calibration is still the store's).
+        min_evidence: minimum evidence per score (default: the store's,
+            :func:`engine.profiles.segments.load_min_evidence`).
 
     Returns:
         Frame with :data:`PROFILE_COLUMNS` plus ``segments`` (``;``-joined,
-        sorted); ``attrs["calibration"]`` and ``attrs["as_of"]`` say what it
-        was computed with.
+        sorted); a score is NaN where there is not enough data for it.
+        ``attrs["calibration"]`` and ``attrs["as_of"]`` say what it was computed with.
     """
     as_of = resolve_as_of(session, as_of)
-    batch = _batch(session, as_of, calibration, customer_ids)
+    batch = _batch(session, as_of, calibration, customer_ids, min_evidence)
     rules = normalise_rules(rules) if rules is not None else load_rules(session)
     profiles = batch.profiles.copy()
     members = assign_segments(profiles, rules)
     joined = members.groupby("customer_id")["segment"].agg(lambda s: ";".join(sorted(s)))
-    profiles["segments"] = profiles["customer_id"].map(joined).fillna("")
+    profiles["segments"] = profiles["customer_id"].map(joined).astype(object).fillna("")
     profiles.attrs["calibration"] = batch.calibration.as_dict()
     profiles.attrs["as_of"] = as_of
     return profiles
@@ -182,12 +202,18 @@ def stored_calibration(session: Session, calibration_id: int | None) -> Calibrat
 
 @dataclass
 class ScoreDetail:
-    """One score with the evidence behind it (``n`` = how many observations)."""
+    """One score with the evidence behind it (``n`` observations; ``min_n`` needed)."""
 
-    value: float
+    value: float | None
     n: int
     inputs: dict[str, Any]
     explanation: str
+    min_n: int = 1
+
+    @property
+    def enough(self) -> bool:
+        """False when there is not enough data for the score (``value`` is then ``None``)."""
+        return self.value is not None
 
 
 @dataclass
@@ -321,6 +347,7 @@ def get_profile(
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise UserError(f"unknown customer {customer_id!r}")
+    min_evidence = load_min_evidence(session)
     if as_of is not None and not customer_exists(session, customer_id, as_of):
         raise UserError(
             f"customer {customer_id!r} has no data before {as_of:%Y-%m-%d %H:%M}: "
@@ -343,12 +370,12 @@ def get_profile(
             calibration = fit_calibration(compute_stats(session, as_of=when))
         one = compute_stats(session, as_of=when, customer_ids=[customer_id])
         stats = stats_record(one.iloc[0])
-        row = profiles_from_stats(one, calibration).iloc[0]
+        row = profiles_from_stats(one, calibration, min_evidence).iloc[0]
         segments = segments_for({name: float(row[name]) for name in SCORES},
                                 row["top_category"], float(row["category_share"]),
                                 int(row["interest_events"]), load_rules(session))
         source, computed_at = "computed", None
-    details = explain(stats, calibration)
+    details = explain(stats, calibration, min_evidence)
     mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])
     mean_rating = None if np.isnan(mean) else float(mean)
     state = str(state_of(mean if mean_rating is not None else 0.0, stats["reviews"]))

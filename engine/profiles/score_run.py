@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from engine.bulk import insert_frame
 from engine.db import run_write, session_scope
 from engine.models import Profile, ProfileStats, ScoreCalibration, SegmentMembership
 from engine.profiles.profile import _Batch, _batch, _now
-from engine.profiles.scoring import SCORES
+from engine.profiles.scoring import SCORES, score_columns
 from engine.profiles.segments import (
     Rules,
     assign_segments,
@@ -98,10 +99,16 @@ def _write(session: Session, run: _Computed, keep: Collection[str] = ()) -> Scor
     session.flush()
     scored = ~run.batch.profiles["customer_id"].isin(keep)
     rows = run.batch.profiles.loc[scored, ["customer_id", *SCORES, "emotional_state"]].copy()
+    stats = run.batch.stats.loc[~run.batch.stats["customer_id"].isin(keep)].copy()
+    assert (rows["customer_id"].to_numpy() == stats["customer_id"].to_numpy()).all()
+    # The stored columns hold the formula's value even without enough evidence (they are
+    # NOT NULL); every reader masks them with the evidence in profile_stats.
+    raw = score_columns(stats, run.batch.calibration)
+    for name in SCORES:
+        rows[name] = np.asarray(raw[name], dtype=float)
     rows["as_of"] = run.as_of
     rows["computed_at"] = run.computed_at
     rows["calibration_id"] = calibration.id
-    stats = run.batch.stats.loc[~run.batch.stats["customer_id"].isin(keep)].copy()
     stats["as_of"] = run.as_of
     members = run.members.loc[~run.members["customer_id"].isin(keep)]
     for model in (SegmentMembership, ProfileStats, Profile):

@@ -37,7 +37,6 @@ MIN_BRANDED_LINES = 5
 """Customers with fewer branded lines do not vote on the store's typical top-2 share
 (their top-2 share is high by arithmetic, not by loyalty)."""
 
-# Which statistic is the "n" (amount of evidence) behind each score.
 EVIDENCE = {
     "lifetime_value": "orders",
     "purchase_frequency": "orders_365",
@@ -49,13 +48,48 @@ EVIDENCE = {
     "night_shopping": "activity",
     "mobile_usage": "activity",
 }
+"""Which statistic is the "n" (amount of evidence) behind each score."""
 
-
-_RATIO_SCORES = frozenset({"lifetime_value", "purchase_frequency", "research_intensity"})
-_NO_DATA = {
-    False: " (no data: the score is the store's share)",
-    True: " (no data: nothing measured, so 0)",
+MIN_EVIDENCE: dict[str, int] = {
+    "lifetime_value": 2,
+    "purchase_frequency": 2,
+    "price_sensitivity": 5,
+    "brand_loyalty": 8,
+    "impulse_buying": 5,
+    "research_intensity": 10,
+    "weekend_shopping": 10,
+    "night_shopping": 10,
+    "mobile_usage": 10,
 }
+"""Default minimum evidence (its :data:`EVIDENCE` count) for a score to be given; below
+it the score is "not enough data" (NaN). Configurable with the segment rules
+(:func:`engine.profiles.segments.save_min_evidence`); ``docs/scoring.md`` says why."""
+
+
+def evidence_mask(stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
+                  ) -> dict[str, Any]:
+    """Per score: whether the customer has enough evidence for it (bool array or scalar).
+
+    Args:
+        stats: the statistics (frame or one customer's mapping).
+        minimums: minimum evidence per score (default :data:`MIN_EVIDENCE`).
+    """
+    minimums = {**MIN_EVIDENCE, **(minimums or {})}
+    return {name: np.asarray(stats[EVIDENCE[name]], dtype=float) >= max(minimums[name], 1)
+            for name in SCORES}
+
+
+EVIDENCE_WORDS = {
+    "orders": "orders", "orders_365": "orders in the last 365 days", "lines": "order lines",
+    "branded_lines": "branded products", "viewed_lines": "viewed-then-bought lines",
+    "activity": "actions",
+}
+"""What each :data:`EVIDENCE` count counts, in words."""
+
+
+def not_enough_data(score: str, n: int, min_n: int) -> str:
+    """``"not enough data (3 of 5 order lines)"``: the state of a score below its minimum."""
+    return f"not enough data ({n} of {min_n} {EVIDENCE_WORDS[EVIDENCE[score]]})"
 
 
 @dataclass(frozen=True)
@@ -181,17 +215,26 @@ def score_columns(stats: Mapping[str, Any], calibration: Calibration) -> dict[st
     return {k: np.clip(np.nan_to_num(v, nan=0.0), 0.0, 100.0) for k, v in scores.items()}
 
 
-def score_frame(stats: pd.DataFrame, calibration: Calibration) -> pd.DataFrame:
-    """``customer_id`` plus the nine score columns, one row per row of ``stats``."""
+def score_frame(stats: pd.DataFrame, calibration: Calibration,
+                minimums: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """``customer_id`` plus the nine score columns, one row per row of ``stats``.
+
+    A score whose evidence is below ``minimums`` (default :data:`MIN_EVIDENCE`) is NaN:
+    "not enough data", neither a number nor a rank.
+    """
     columns = score_columns(stats, calibration)
+    enough = evidence_mask(stats, minimums)
     frame = pd.DataFrame({"customer_id": stats["customer_id"].to_numpy()})
     for name in SCORES:
-        frame[name] = np.asarray(columns[name], dtype=float)
+        frame[name] = np.where(enough[name], np.asarray(columns[name], dtype=float), np.nan)
     return frame
 
 
-def explain(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, dict[str, Any]]:
-    """For one customer: each score's value, evidence ``n``, inputs and a sentence."""
+def explain(stats: Mapping[str, Any], calibration: Calibration,
+            minimums: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """For one customer: each score's value, evidence ``n`` and the ``min_n`` it needs,
+    inputs and a sentence. ``value`` is ``None`` when ``n < min_n`` (not enough data)."""
+    minimums = {**MIN_EVIDENCE, **(minimums or {})}
     scores = {k: float(v) for k, v in score_columns(stats, calibration).items()}
     c = calibration
     s = {k: stats[k] for k in stats}
@@ -222,7 +265,7 @@ def explain(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, dic
                               "{store_median_orders_365d:g}",
         "price_sensitivity": "{discounted_lines} of {lines} lines discounted "
                              "(store {store_share:.0%})",
-        "brand_loyalty": "{top2_brand_lines} of {branded_lines} branded lines from the top 2 "
+        "brand_loyalty": "{top2_brand_lines} of {branded_lines} branded products from the top 2 "
                          "brands (store typical {store_typical_share:.0%})",
         "impulse_buying": "{quick_lines} of {viewed_then_bought_lines} viewed-then-bought lines "
                           "within 30 min of the first view (store {store_share:.0%})",
@@ -238,11 +281,14 @@ def explain(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, dic
     out: dict[str, dict[str, Any]] = {}
     for name in SCORES:
         n = int(s[EVIDENCE[name]])
+        need = max(int(minimums[name]), 1)
+        enough = n >= need
         out[name] = {
-            "value": scores[name],
+            "value": scores[name] if enough else None,
             "n": n,
+            "min_n": need,
             "inputs": inputs[name],
             "explanation": sentences[name].format(**inputs[name])
-            + ("" if n else _NO_DATA[name in _RATIO_SCORES]),
+            + ("" if enough else f"; {not_enough_data(name, n, need)}"),
         }
     return out

@@ -6,6 +6,11 @@ override the defaults. ``<category>_enthusiast`` is the one family rule: the
 customer's top category holds at least ``threshold`` percent of their
 time-decayed interest (views and purchased lines), with at least
 :data:`MIN_ENTHUSIAST_EVENTS` such events.
+
+A score without enough evidence ("not enough data", NaN) puts nobody in its
+segment. The minimum evidence per score lives beside the rules: defaults in
+:data:`engine.profiles.scoring.MIN_EVIDENCE`, overrides saved with
+:func:`save_min_evidence` in the same table (rows ``min_evidence:<score>``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.errors import UserError
 from engine.models import SegmentMembership, SegmentRule
-from engine.profiles.scoring import SCORES
+from engine.profiles.scoring import EVIDENCE, MIN_EVIDENCE, SCORES
 
 ENTHUSIAST = "category_enthusiast"
 """Name of the enthusiast rule (its members are named ``<category slug>_enthusiast``)."""
@@ -115,6 +120,56 @@ def save_rules(
     return merged
 
 
+# --------------------------------------------------------------------------- evidence
+
+MIN_EVIDENCE_KEY = "min_evidence:"
+"""Prefix of the ``segment_rules`` rows holding a score's minimum evidence."""
+
+
+def normalise_min_evidence(values: Mapping[str, float] | None) -> dict[str, int]:
+    """Defaults (:data:`engine.profiles.scoring.MIN_EVIDENCE`) overridden by ``values``.
+
+    Raises:
+        UserError: an unknown score, or a minimum that is not a whole number >= 1.
+    """
+    out = dict(MIN_EVIDENCE)
+    for score, value in (values or {}).items():
+        if score not in MIN_EVIDENCE:
+            raise UserError(f"unknown score {score!r}; valid values: {', '.join(SCORES)}")
+        if (not isinstance(value, int | float) or isinstance(value, bool) or np.isnan(value)
+                or value < 1 or float(value) != int(value)):
+            raise UserError(f"invalid minimum evidence {value!r} for {score}: "
+                            f"expected a whole number of {EVIDENCE[score]} >= 1")
+        out[score] = int(value)
+    return out
+
+
+def load_min_evidence(session: Session) -> dict[str, int]:
+    """The store's minimum evidence per score: saved values over the defaults."""
+    saved = session.connection().execute(_SAVED_RULES).all()
+    return normalise_min_evidence({
+        s[len(MIN_EVIDENCE_KEY):]: t for s, t in saved
+        if s.startswith(MIN_EVIDENCE_KEY) and s[len(MIN_EVIDENCE_KEY):] in MIN_EVIDENCE
+    })
+
+
+def save_min_evidence(session: Session, values: Mapping[str, float], *, updated_at: datetime
+                      ) -> dict[str, int]:
+    """Store minimum evidence per score (upsert, beside the segment rules); returns the
+    full set now in force. The caller commits; run ``score`` to apply it."""
+    merged = normalise_min_evidence(values)
+    for score in values:
+        key = f"{MIN_EVIDENCE_KEY}{score}"
+        row = session.get(SegmentRule, key)
+        if row is None:
+            session.add(SegmentRule(segment=key, score=score, threshold=float(merged[score]),
+                                    updated_at=updated_at))
+        else:
+            row.threshold, row.updated_at = float(merged[score]), updated_at
+    session.flush()
+    return merged
+
+
 def assign_segments(profiles: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
     """Every membership implied by ``rules`` (default rules when ``None``).
 
@@ -140,7 +195,9 @@ def assign_segments(profiles: pd.DataFrame, rules: Rules | None = None) -> pd.Da
             names = profiles.loc[mask, "top_category"].map(enthusiast_segment).to_numpy()
             parts.append(pd.DataFrame({"customer_id": ids[mask], "segment": names}))
             continue
-        mask = profiles[rule.score].to_numpy(dtype=float) > rule.threshold
+        # NaN (not enough data) is never above a threshold: no segment without evidence.
+        with np.errstate(invalid="ignore"):
+            mask = profiles[rule.score].to_numpy(dtype=float) > rule.threshold
         parts.append(pd.DataFrame({"customer_id": ids[mask], "segment": segment}))
     if not parts:
         return pd.DataFrame(columns=["customer_id", "segment"])
@@ -149,7 +206,7 @@ def assign_segments(profiles: pd.DataFrame, rules: Rules | None = None) -> pd.Da
 
 
 def segments_for(
-    scores: Mapping[str, float],
+    scores: Mapping[str, float | None],
     top_category: str | None,
     category_share: float,
     interest_events: int,
@@ -162,8 +219,8 @@ def segments_for(
             if (top_category is not None and category_share >= rule.threshold
                     and interest_events >= MIN_ENTHUSIAST_EVENTS):
                 out.append(enthusiast_segment(top_category))
-        elif scores[rule.score] > rule.threshold:
-            out.append(segment)
+        elif (value := scores[rule.score]) is not None and value > rule.threshold:
+            out.append(segment)  # None/NaN (not enough data) is never above it
     return sorted(out)
 
 
@@ -268,7 +325,8 @@ def replace_memberships(
 
 
 __all__ = [
-    "DEFAULT_RULES", "ENTHUSIAST", "Rule", "SCORES", "assign_segments", "load_rules",
-    "normalise_rules", "preview_segment_sizes", "save_rules", "segment_members",
+    "DEFAULT_RULES", "ENTHUSIAST", "MIN_EVIDENCE", "Rule", "SCORES", "assign_segments",
+    "load_min_evidence", "load_rules", "normalise_min_evidence", "normalise_rules",
+    "save_min_evidence", "preview_segment_sizes", "save_rules", "segment_members",
     "segment_overlaps", "segment_sizes",
 ]

@@ -336,7 +336,9 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
     gap = f"{d.epoch('ordered_at')} - {d.epoch('first_view')}"
     lines = fetch(
         "SELECT cid AS customer_id, count(*) AS lines, sum(disc) AS disc_lines, "
-        "sum(spend) AS spend, count(brand) AS branded_lines, "
+        "sum(spend) AS spend, "
+        # Brand loyalty counts products, not lines: rebuying one staple is no brand choice.
+        "count(DISTINCT CASE WHEN brand IS NOT NULL THEN product_id END) AS branded_lines, "
         "sum(CASE WHEN first_view <= ordered_at THEN 1 ELSE 0 END) AS viewed_lines, "
         "sum(CASE WHEN first_view <= ordered_at "
         f"AND {gap} <= {IMPULSE_WINDOW_SECONDS!r} THEN 1 ELSE 0 END) AS quick_lines "
@@ -389,12 +391,13 @@ def _part(connection: Connection, as_of: datetime, customers: _Customers) -> pd.
 
 def _tops_sql(d: _Dialect, customers: _Customers) -> str:
     """Per customer: the top category and its weight (ties: alphabetical), and the
-    purchased lines of their first and second brand (``brand_1``, ``brand_2``)."""
+    distinct products bought of their first and second brand (``brand_1``, ``brand_2``)."""
     if d.name == "sqlite":
         # Small look-ups per customer into the customer-keyed tables: no global sort.
         brand_rank = (
-            f"(SELECT count(*) FROM {_LINES} b WHERE b.cid = c.customer_id "
-            "AND b.brand IS NOT NULL GROUP BY b.brand ORDER BY count(*) DESC LIMIT 1{offset})"
+            f"(SELECT count(DISTINCT b.product_id) FROM {_LINES} b WHERE b.cid = c.customer_id "
+            "AND b.brand IS NOT NULL GROUP BY b.brand "
+            "ORDER BY count(DISTINCT b.product_id) DESC LIMIT 1{offset})"
         )
         top = (
             f"(SELECT i.{{column}} FROM {_INTEREST} i WHERE i.cid = c.customer_id "
@@ -417,8 +420,8 @@ def _tops_sql(d: _Dialect, customers: _Customers) -> str:
         "ORDER BY cid, weight DESC, category) t FULL JOIN "
         "(SELECT cid, sum(CASE WHEN r = 1 THEN n END) AS brand_1, "
         "sum(CASE WHEN r = 2 THEN n END) AS brand_2 FROM "
-        "(SELECT cid, count(*) AS n, row_number() OVER (PARTITION BY cid "
-        f"ORDER BY count(*) DESC) AS r FROM {_LINES} WHERE brand IS NOT NULL "
+        "(SELECT cid, count(DISTINCT product_id) AS n, row_number() OVER (PARTITION BY cid "
+        f"ORDER BY count(DISTINCT product_id) DESC) AS r FROM {_LINES} WHERE brand IS NOT NULL "
         "GROUP BY cid, brand) ranked WHERE r <= 2 GROUP BY cid) b ON b.cid = t.cid"
     )
 
@@ -636,7 +639,8 @@ def _one(kind: str, dialect: str) -> TextClause:
                 ") t GROUP BY category"
             ),
             "brands": (
-                f"SELECT p.brand, count(*) {_one_customer_lines()} AND p.brand IS NOT NULL "
+                f"SELECT p.brand, count(DISTINCT l.product_id) {_one_customer_lines()} "
+                "AND p.brand IS NOT NULL "
                 "GROUP BY p.brand"
             ),
             "impulse": (
@@ -670,7 +674,7 @@ def customer_interest(session: Session, customer_id: str, as_of: datetime
 
 
 def customer_brands(session: Session, customer_id: str, as_of: datetime) -> dict[str, int]:
-    """One customer's purchased lines per brand."""
+    """One customer's distinct purchased products per brand."""
     rows = session.connection().execute(_one("brands", session.get_bind().dialect.name),
                            {"cid": customer_id, "as_of": as_of})
     return {str(b): int(n) for b, n in rows}

@@ -58,8 +58,14 @@ from engine.profiles.profile import (
     stats_record,
     stored_calibration,
 )
-from engine.profiles.scoring import Calibration, score_columns
-from engine.profiles.segments import Rules, load_rules, normalise_rules, segments_for
+from engine.profiles.scoring import Calibration, evidence_mask, score_columns
+from engine.profiles.segments import (
+    Rules,
+    load_min_evidence,
+    load_rules,
+    normalise_rules,
+    segments_for,
+)
 from engine.profiles.stats import (
     COUNT_COLUMNS,
     FLOAT_COLUMNS,
@@ -95,7 +101,8 @@ class TrackResult:
     status: str
     customer_id: str | None
     event_id: str | None
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    """The nine scores; ``None`` where there is not enough data."""
     segments: list[str] = field(default_factory=list)
     emotional_state: str | None = None
 
@@ -403,11 +410,15 @@ def _write_profile(
 ) -> TrackResult:
     conn = session.connection()
     scores = {k: float(v) for k, v in score_columns(stats, calibration).items()}
+    enough = evidence_mask(stats, load_min_evidence(session))
+    # Stored as computed (NOT NULL columns, masked by every reader); reported and
+    # segmented only where there is enough evidence.
+    given = {k: (v if bool(enough[k]) else None) for k, v in scores.items()}
     mean = float(weighted_mean(stats["rating_wsum"], stats["rating_w"]))
     state = str(state_of(mean if stats["reviews"] else 0.0, stats["reviews"]))
     total = stats["interest_total"]
     share = 100.0 * stats["top_interest"] / total if total > 0 else 0.0
-    segments = segments_for(scores, stats["top_category"], share, stats["interest_events"],
+    segments = segments_for(given, stats["top_category"], share, stats["interest_events"],
                             rules)
     profile = {"customer_id": customer_id, "as_of": as_of, "computed_at": computed_at,
                "calibration_id": calibration_id, "emotional_state": state, **scores}
@@ -430,7 +441,7 @@ def _write_profile(
                 {"customer_id": customer_id, "segment": s, "computed_at": computed_at,
                  "as_of": as_of} for s in segments
             ])
-    return TrackResult("recorded", customer_id, event_id, scores, segments, state)
+    return TrackResult("recorded", customer_id, event_id, given, segments, state)
 
 
 _EVENT_FIELDS = ("event_id", "customer_id", "anonymous_id", "event_type", "product_id", "query",

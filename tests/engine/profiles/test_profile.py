@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from engine.db import session_scope
 from engine.errors import UserError
 from engine.profiles import compute_profiles, get_profile, score_store
+from engine.profiles.scoring import MIN_EVIDENCE
 
 from .factories import AS_OF, build
 
@@ -52,22 +54,36 @@ def test_profile_stored_and_on_the_fly(store):
 
         empty = get_profile(session, "c3")
         assert empty.scores["weekend_shopping"].n == 0
-        assert empty.scores["weekend_shopping"].value == pytest.approx(
-            100 * empty.calibration["weekend_share"])
+        # No evidence: "not enough data", not the store's share dressed up as a score.
+        assert empty.scores["weekend_shopping"].value is None
+        assert "not enough data" in empty.scores["weekend_shopping"].explanation
+        assert empty.segments == []
 
         with pytest.raises(UserError, match="unknown customer 'nope'"):
             get_profile(session, "nope")
 
 
-def test_compute_profiles_columns_and_no_nan(sqlite_store):
+def test_compute_profiles_columns_and_nan_only_without_evidence(sqlite_store):
     with session_scope(sqlite_store) as session:
         build(session)
     with session_scope(sqlite_store) as session:
         profiles = compute_profiles(session, as_of=AS_OF)
+        default = compute_profiles(session, as_of=AS_OF,
+                                   min_evidence=dict(MIN_EVIDENCE))
     assert profiles["customer_id"].tolist() == ["c1", "c2", "c3"]
     scores = profiles.iloc[:, 1:10]
-    assert not scores.isna().any().any()
-    assert ((scores >= 0) & (scores <= 100)).all().all()
+    assert not scores.iloc[0].isna().any()  # c1 has evidence for every score
+    assert scores.iloc[2].isna().all()  # c3 has none
+    given = scores.to_numpy()[~np.isnan(scores.to_numpy(dtype=float))]
+    assert ((given >= 0) & (given <= 100)).all()
+    # At the default minimums (2 orders, 5 lines, 10 actions, ...) c1's two orders give
+    # value and frequency, and nothing else is scored or segmented.
+    given_default = default.set_index("customer_id").iloc[:, :9].notna()
+    assert given_default.loc["c1"].to_dict() == {
+        name: name in ("lifetime_value", "purchase_frequency") for name in MIN_EVIDENCE}
+    assert not given_default.loc[["c2", "c3"]].any().any()
+    assert set(";".join(default["segments"]).split(";")) <= {"", "high_value",
+                                                              "frequent_buyer"}
     assert profiles.attrs["as_of"] == AS_OF
     # c1: 3 lines, 1 discounted; store share 1/3 -> (1 + 3 * 1/3) / (3 + 3) = 1/3.
     assert profiles.loc[0, "price_sensitivity"] == pytest.approx(100 / 3)
@@ -90,7 +106,7 @@ def test_computed_profile_matches_the_batch_and_takes_its_calibration(sqlite_sto
         skewed = get_profile(session, "c1", as_of=moment,
                              calibration=Calibration(median_spend=1e6))
     for profile in (fitted, given):
-        assert {k: v.value for k, v in profile.scores.items()} == pytest.approx(
-            {k: batch.loc["c1", k] for k in SCORES})
+        values = {k: np.nan if v.value is None else v.value for k, v in profile.scores.items()}
+        assert values == pytest.approx({k: batch.loc["c1", k] for k in SCORES}, nan_ok=True)
         assert profile.segments == [s for s in batch.loc["c1", "segments"].split(";") if s]
     assert skewed.scores["lifetime_value"].value < given.scores["lifetime_value"].value

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.profiles.scoring import (
+    MIN_EVIDENCE,
     SCORES,
     Calibration,
+    evidence_mask,
     explain,
     fit_calibration,
     score_columns,
@@ -70,8 +72,30 @@ def test_no_data_gets_the_prior_and_says_so():
     assert s["lifetime_value"] == 0.0 and s["research_intensity"] == 0.0
     details = explain(_stats(), CAL)
     assert details["price_sensitivity"]["n"] == 0
-    assert "no data" in details["price_sensitivity"]["explanation"]
-    assert "no data" in details["lifetime_value"]["explanation"]
+    assert details["price_sensitivity"]["value"] is None
+    assert "not enough data (0 of 5 order lines)" in details["price_sensitivity"]["explanation"]
+    assert "not enough data" in details["lifetime_value"]["explanation"]
+
+
+def test_a_score_below_its_minimum_evidence_is_not_given():
+    """Not enough data is a state: NaN in frames, None in one profile, never a number."""
+    thin = _stats(orders=1, orders_365=1, spend=500.0, lines=4, disc_lines=4, activity=9,
+                  weekend=9, viewed_lines=4, quick_lines=4, branded_lines=7, top2_lines=7)
+    enough = evidence_mask(thin)
+    assert not any(bool(v) for v in enough.values())
+    details = explain(thin, CAL)
+    assert all(d["value"] is None for d in details.values())
+    assert details["lifetime_value"]["min_n"] == MIN_EVIDENCE["lifetime_value"]
+    frame = pd.DataFrame([thin, _stats(orders=2, orders_365=2, spend=10.0, lines=5, activity=10)])
+    frame.insert(0, "customer_id", ["thin", "two"])
+    scored = score_frame(frame, CAL).set_index("customer_id")
+    assert scored.loc["thin"].isna().all()
+    assert scored.loc["two", ["lifetime_value", "price_sensitivity", "weekend_shopping"]].notna(
+    ).all()
+    assert np.isnan(scored.loc["two", "brand_loyalty"])
+    # A lower minimum (configured with the segment rules) gives the score.
+    relaxed = score_frame(frame, CAL, {"lifetime_value": 1}).set_index("customer_id")
+    assert relaxed.loc["thin", "lifetime_value"] > 50
 
 
 def test_fit_calibration_by_hand():
@@ -160,8 +184,10 @@ def test_score_frame_is_vectorised_and_matches_single_rows():
             for i in range(5)]
     frame = pd.DataFrame(rows)
     frame.insert(0, "customer_id", [f"c{i}" for i in range(5)])
-    scored = score_frame(frame, CAL)
+    scored = score_frame(frame, CAL, dict.fromkeys(SCORES, 1))
     assert list(scored.columns) == ["customer_id", *SCORES]
     for i, row in enumerate(rows):
         single = score_columns(row, CAL)
-        assert np.allclose([scored.loc[i, k] for k in SCORES], [single[k] for k in SCORES])
+        given = evidence_mask(row, dict.fromkeys(SCORES, 1))
+        expected = [single[k] if given[k] else np.nan for k in SCORES]
+        assert np.allclose([scored.loc[i, k] for k in SCORES], expected, equal_nan=True)

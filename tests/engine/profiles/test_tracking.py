@@ -6,6 +6,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -196,6 +197,8 @@ def _compare_with_batch(engine) -> None:
                                      customer_ids=[profile.customer_id], rules=rules)
             row = batch.iloc[0]
             for name in SCORES:
+                if np.isnan(row[name]):
+                    continue  # not enough data: the stored formula value is never shown
                 assert getattr(profile, name) == pytest.approx(row[name], rel=1e-9, abs=1e-9), (
                     profile.customer_id, name)
             assert profile.emotional_state == row["emotional_state"]
