@@ -46,7 +46,9 @@ from seed.world import (
     CITIES,
     CONTEXT_TAGS,
     DEAL_WORDS,
+    GEAR_WEIGHT,
     REVIEW_TEXTS,
+    WEATHER_GEAR,
 )
 
 ProgressFn = Callable[[str, int, int], None]
@@ -439,6 +441,11 @@ class _Generator:
         for t, tag in enumerate(CONTEXT_TAGS):
             tag_bits[:, t] = pd.Series(tag_text).str.split(";").apply(lambda s, tag=tag: tag in s)
         self.p_tags = tag_bits
+        # Weather gear takes most of its weather's extra demand (see seed.world.WEATHER_GEAR).
+        self.p_gear = np.ones((n, len(CONTEXT_TAGS)))
+        for tag, gear in WEATHER_GEAR.items():
+            self.p_gear[np.isin(self.p_noun, gear) & tag_bits[:, _TAG[tag]], _TAG[tag]] = (
+                GEAR_WEIGHT)
         # Local products sell mostly at home (see the region pools), little elsewhere.
         self.p_pop = (
             rng.lognormal(0.0, 0.7, n) * np.where(local, 0.15, 1.0)
@@ -702,6 +709,8 @@ class _Generator:
         for k, (c, b, t, r, pc) in enumerate(unique.tolist()):
             members = self._pool(c, b, t, r)
             w = self.p_pop[members] * self.p_price[members] ** float(pc - _NEUTRAL)
+            if t >= 0:
+                w = w * self.p_gear[members, t]
             cum = np.cumsum(w)
             cum = k + cum / cum[-1]
             cum[-1] = k + 1.0
@@ -903,11 +912,11 @@ class _Generator:
         # Mean price per (category, price class); a customer's lines are in their
         # favourite category with their focus, elsewhere by the categories' shares.
         by_class = np.zeros((len(share), 7))
-        for pc in range(7):
-            w = self.p_pop * self.p_price ** float(pc - _NEUTRAL)
+        for klass in range(7):
+            w = self.p_pop * self.p_price ** float(klass - _NEUTRAL)
             total = np.bincount(self.p_cat, weights=w * self.p_price, minlength=len(share))
             norm = np.bincount(self.p_cat, weights=w, minlength=len(share))
-            by_class[:, pc] = total / np.maximum(norm, 1e-12)
+            by_class[:, klass] = total / np.maximum(norm, 1e-12)
         pc = _price_class(basket)
         price = (self.focus * by_class[self.fav_cat, pc]
                  + (1.0 - self.focus) * (share @ by_class)[pc])

@@ -326,6 +326,18 @@ ADJECTIVES: tuple[str, ...] = (
     "Original",
 )
 
+WEATHER_GEAR: dict[str, tuple[str, ...]] = {
+    "rain": ("Umbrella", "Raincoat", "Rain Boots"),
+    "snow": ("Snow Shovel", "Sled", "Ski Gloves", "Puffer Jacket"),
+    "cold": ("Space Heater", "Hand Warmers", "Wool Sweater", "Hot Chocolate"),
+    "hot": ("Electric Fan", "Ice Cream", "Cooling Mat", "Sunscreen"),
+    "sunny": ("Sunscreen", "Sunglasses", "Sun Hat"),
+}
+"""Items bought *because* of the weather: among the items tagged for it they take
+:data:`GEAR_WEIGHT` times their popularity's share of the weather's extra demand (an
+umbrella in the rain), where a rainy-day novel only sells a little more."""
+GEAR_WEIGHT = 6.0
+
 DEAL_WORDS: tuple[str, ...] = ("sale", "deal", "discount", "clearance")
 
 REVIEW_TEXTS: dict[int, tuple[str, ...]] = {

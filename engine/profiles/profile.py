@@ -34,7 +34,7 @@ from engine.models import (
     ScoreCalibration,
     SegmentMembership,
 )
-from engine.profiles.emotion import TONES, UNHAPPY_RATING, state_of, weighted_mean
+from engine.profiles.emotion import TONES, state_of, unhappy_with, weighted_mean
 from engine.profiles.scoring import (
     SCORES,
     Calibration,
@@ -397,13 +397,9 @@ def get_profile(
     for channel, n in orders["channel"].fillna("unknown").value_counts().items():
         channels.setdefault(str(channel), {"events": 0, "orders": 0})["orders"] = int(n)
 
-    unhappy_brands: list[str] = []
-    unhappy_categories: list[str] = []
-    if not reviews.empty:
-        by_brand = reviews.dropna(subset=["brand"]).groupby("brand")["rating"].mean()
-        by_category = reviews.dropna(subset=["category"]).groupby("category")["rating"].mean()
-        unhappy_brands = sorted(by_brand.index[by_brand <= UNHAPPY_RATING].astype(str))
-        unhappy_categories = sorted(by_category.index[by_category <= UNHAPPY_RATING].astype(str))
+    reviews = reviews.assign(customer_id=customer_id)
+    unhappy_brands = list(unhappy_with(reviews, "brand").get(customer_id, ()))
+    unhappy_categories = list(unhappy_with(reviews, "category").get(customer_id, ()))
 
     views = events.loc[events["event_type"] == "product_view", ["product_id", "occurred_at"]]
     from engine.frames import load_products

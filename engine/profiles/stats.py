@@ -55,6 +55,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from engine.frames import existing_customers
 from engine.models import MOBILE_CHANNELS, NIGHT_HOURS, Customer
+from engine.profiles.emotion import RATING_HALF_LIFE_DAYS
 
 T0 = datetime(2000, 1, 1)
 """Origin of the time-decay weights (any fixed moment works; it cancels in shares)."""
@@ -62,8 +63,6 @@ _T0_EPOCH = (T0 - datetime(1970, 1, 1)).total_seconds()
 
 INTEREST_HALF_LIFE_DAYS = 90.0
 """Half-life of category/brand interest (views and purchased lines)."""
-RATING_HALF_LIFE_DAYS = 180.0
-"""Half-life of a review's weight in the emotional state."""
 INTEREST_LAMBDA = math.log(2.0) / INTEREST_HALF_LIFE_DAYS
 RATING_LAMBDA = math.log(2.0) / RATING_HALF_LIFE_DAYS
 

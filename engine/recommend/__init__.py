@@ -12,16 +12,17 @@ Typical use::
 
 from .als import ALSRecommender
 from .base import NotFittedError, Recommender, Scored, StoreData
-from .blend import DEFAULT_WEIGHTS, BlendRecommender, compare_contexts, default_recommenders
+from .blend import DEFAULT_WEIGHTS, BlendRecommender, default_recommenders
 from .collaborative import CollaborativeRecommender
 from .content import ContentRecommender
 from .context import DEVICES, TIMES_OF_DAY, WEATHERS, Context, parse_context, validate_k
 from .contextual import ContextualRecommender
 from .ease import EASERecommender
-from .emotion import Mood, customer_moods
+from .emotion import Mood
 from .evaluation import BASELINES, PROTOCOLS, evaluate, evaluate_store, ranking_metrics
 from .frequency import PersonalFrequencyRecommender
 from .itemknn import ItemKNNRecommender
+from .lists import compare_contexts
 from .popularity import PopularityRecommender
 from .rebuy import RebuyRecommender
 from .tifu import TIFUKNNRecommender
@@ -33,7 +34,7 @@ __all__ = [
     "DEFAULT_WEIGHTS", "DEVICES", "TIMES_OF_DAY", "WEATHERS", "BlendRecommender",
     "CollaborativeRecommender", "ContentRecommender", "Context", "ContextualRecommender",
     "Mood", "NotFittedError", "PopularityRecommender", "RebuyRecommender", "Recommender",
-    "Scored", "StoreData", "TrendingRecommender", "compare_contexts", "customer_moods",
+    "Scored", "StoreData", "TrendingRecommender", "compare_contexts",
     "default_recommenders", "evaluate", "evaluate_store", "parse_context", "ranking_metrics",
     "validate_k",
 ]

@@ -10,8 +10,11 @@ only" (:meth:`BlendRecommender.score_new_rows`) a small popularity-anchored scor
 tuned on the same window is used, or a model of its own when it is clearly better
 on the held-out customers. Each shown product's score (0..100) is split among the
 recommenders in proportion to their evidence for it, and its reason is that of the
-recommender with the largest share. With too little history to learn from, or with
-per-call weight overrides (the dashboard's sliders), the weighted rules below apply.
+recommender with the largest share. With too little history to learn from, with
+per-call weight overrides (the dashboard's sliders), or for an anonymous visitor (the
+ranking is learned on customers' histories), the weighted rules below apply. On every
+path the list is then composed (:mod:`.composition`): a durable the customer owns is
+never shown again, and with a context given its best-fitting products get room.
 
 The weighted rules (``ranker="weights"``):
 
@@ -27,9 +30,10 @@ contribution (in points) adds up to it. Then the rules:
 * cold start: anonymous or new customers get contextual and trending only;
   with fewer than ``cold_start_events`` events, collaborative filtering is
   faded in gradually (content-based counts from the first event);
-* a dissatisfied customer (see :mod:`.emotion`) sees products of the brands
-  and categories they rated badly scaled down by ``unhappy_penalty``, and the
-  best-rated products lifted by ``quality_weight``; the reason says so.
+* a dissatisfied or very dissatisfied customer (the profile's emotional state, see
+  :mod:`.emotion`) sees products of the brands and categories they rated badly scaled
+  down by ``unhappy_penalty`` (squared when very dissatisfied), and the best-rated
+  products lifted by ``quality_weight``; the reason says so.
 """
 
 from __future__ import annotations
@@ -38,16 +42,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from engine.errors import UserError
 
-from .base import Contexts, Recommender, Scored, StoreData, context_list, normalise_rows, top_k
+from .base import Contexts, Recommender, StoreData, context_list, normalise_rows
 from .collaborative import CollaborativeRecommender
+from .composition import durable_items, merge_rows, place_context_picks
 from .content import ContentRecommender
-from .context import Context, validate_k
+from .context import Context
 from .contextual import ContextualRecommender
-from .emotion import Mood, customer_moods, item_quality, mood_from_row
+from .emotion import Mood, StoreMoods, item_quality
+from .lists import QUALITY, ListedRecommender
 from .rebuy import RebuyRecommender
 from .rerank import NEEDED, CandidateFeatures, Ranker, fit_ranker
 from .trending import TrendingRecommender
@@ -63,7 +68,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "trending": 0.50,
     "rebuy": 1.0,
 }
-QUALITY = "quality"
 
 
 def default_recommenders() -> dict[str, Recommender]:
@@ -90,7 +94,7 @@ def check_weights(weights: Mapping[str, float], names: Iterable[str]) -> dict[st
     return out
 
 
-class BlendRecommender(Recommender):
+class BlendRecommender(ListedRecommender):
     """Blends every recommender (see the module docstring for the rules).
 
     Parameters:
@@ -103,13 +107,19 @@ class BlendRecommender(Recommender):
         unhappy_penalty: factor applied to unhappy brands/categories of a dissatisfied customer.
         quality_weight: weight of "best rated" for a dissatisfied customer.
         recommenders: the components (default :func:`default_recommenders`); fitted by ``fit``.
+        durable_rate: repeat rate below which a product counts as durable: one the
+            customer bought is never shown again (see :mod:`.composition`).
+        context_slots, context_rank, context_lift: with a context given, this many of
+            the products it multiplies the odds of by at least ``context_lift`` are
+            placed from rank ``context_rank`` on (:mod:`.composition`; 0 slots: none).
         ranker: ``"learned"`` (default) or ``"weights"`` (the weighted rules only).
         horizon_days: the learned ranking's label window at the end of the fitted period.
         random_state: seed of the ranker's sampling and trees.
 
     Learned state: ``recommenders_`` (fitted), ``ranker_`` (None: weighted rules),
-    ``settings_`` (what was chosen on the label window, for reports), ``moods_`` (per customer, see
-    :func:`~engine.recommend.emotion.customer_moods`), ``quality_`` (0..100 per product).
+    ``settings_`` (what was chosen on the label window, for reports), ``moods_`` (the
+    profile's emotional states, :class:`~engine.recommend.emotion.StoreMoods`),
+    ``durable_`` (per product, see :mod:`.composition`), ``quality_`` (0..100 per product).
     """
 
     name = "blend"
@@ -118,7 +128,8 @@ class BlendRecommender(Recommender):
     def __init__(self, weights: Mapping[str, float] | None = None,
                  rebuy_threshold: float | str = "auto",
                  cold_start_events: int = 5, unhappy_penalty: float = 0.3,
-                 quality_weight: float = 0.6,
+                 quality_weight: float = 0.6, durable_rate: float = 0.02,
+                 context_slots: int = 2, context_rank: int = 4, context_lift: float = 2.0,
                  recommenders: Mapping[str, Recommender] | None = None,
                  ranker: str = "learned", horizon_days: float = 30.0,
                  random_state: int | None = 0) -> None:
@@ -127,6 +138,10 @@ class BlendRecommender(Recommender):
         self.cold_start_events = cold_start_events
         self.unhappy_penalty = unhappy_penalty
         self.quality_weight = quality_weight
+        self.durable_rate = durable_rate
+        self.context_slots = context_slots
+        self.context_rank = context_rank
+        self.context_lift = context_lift
         self.recommenders = recommenders
         self.ranker = ranker
         self.horizon_days = horizon_days
@@ -142,17 +157,12 @@ class BlendRecommender(Recommender):
         self.weights_ = {**{n: DEFAULT_WEIGHTS.get(n, 0.5) for n in self.recommenders_},
                          **check_weights(self.weights or {}, self.recommenders_)}
         self.rebuy_threshold_ = self._threshold()
-        self.moods_ = customer_moods(data.reviews, data.as_of)
-        self.dissatisfied_ = np.zeros(data.n_customers, dtype=bool)
-        upset = self.moods_.index[self.moods_["state"] == "dissatisfied"]
-        rows = data.rows_of(upset)
-        self.dissatisfied_[rows[rows >= 0]] = True
+        self.durable_ = durable_items(data, self.durable_rate)
+        self.moods_ = StoreMoods.of(data, self.unhappy_penalty)
         quality = item_quality(data.reviews, data.product_ids)
         # Only clearly good products earn points: 3.5 stars -> 0, 5 stars -> 100.
         self.quality_ = np.nan_to_num(np.clip((quality - 3.5) / 1.5, 0, 1) * 100).astype(
             np.float32)
-        self.category_codes_, self.category_labels_ = data.codes("category")
-        self.brand_codes_, self.brand_labels_ = data.codes("brand")
         self.ranker_: Ranker | None = None
         self.features_: CandidateFeatures | None = None
         self.settings_: dict[str, Any] = {"ranker": "weights"}
@@ -190,24 +200,10 @@ class BlendRecommender(Recommender):
             if getattr(rebuy, "model_", None) is not None else float("nan")
         return float(np.clip(rate, 0.005, 0.5)) if np.isfinite(rate) else 0.1
 
-    # ----------------------------------------------------------------- moods
     def mood_of(self, row: int) -> Mood:
-        """The mood learned from reviews for a customer row (unknown for anonymous)."""
+        """The profile's mood of a customer row (unknown for anonymous rows)."""
         self._check_fitted()
-        if row < 0:
-            return Mood()
-        cid = str(self.data_.customer_ids[row])
-        return mood_from_row(self.moods_.loc[cid] if cid in self.moods_.index else None)
-
-    def _unhappy_mask(self, mood: Mood) -> np.ndarray:
-        brands = np.isin(self.brand_labels_, list(mood.unhappy_brands))
-        cats = np.isin(self.category_labels_, list(mood.unhappy_categories))
-        mask = np.zeros(self.data_.n_items, dtype=bool)
-        if brands.any():
-            mask |= (self.brand_codes_ >= 0) & brands[np.maximum(self.brand_codes_, 0)]
-        if cats.any():
-            mask |= (self.category_codes_ >= 0) & cats[np.maximum(self.category_codes_, 0)]
-        return mask
+        return self.moods_.mood_of(row)
 
     # ----------------------------------------------------------------- scoring
     def row_weights(self, rows: np.ndarray, weights: Mapping[str, float] | None = None
@@ -252,8 +248,51 @@ class BlendRecommender(Recommender):
         rows = np.asarray(rows, dtype=np.int64)
         overridden = weights is not None and check_weights(weights, self.recommenders_) != {
             n: w for n, w in self.weights_.items() if n in weights}
+        contexts = context_list(context, len(rows))
         if self.ranker_ is not None and not overridden:
-            return self._learned_rows(rows, context, moods)
+            # The learned ranking knows customers; a visitor gets the cold-start rules.
+            known = rows >= 0
+            parts = []
+            for mask, learned in ((known, True), (~known, False)):
+                if mask.any():
+                    where = np.flatnonzero(mask)
+                    ctx = [contexts[i] for i in where]
+                    mood = None if moods is None else [moods[i] for i in where]
+                    parts.append((where, self._learned_rows(rows[where], ctx, mood) if learned
+                                  else self._weighted_rows(rows[where], ctx, None, mood)))
+            total, points = merge_rows(len(rows), self.data_.n_items, parts)
+        else:
+            total, points = self._weighted_rows(rows, contexts, weights, moods)
+        self._compose(rows, contexts, total, points)
+        return total, points
+
+    def _compose(self, rows: np.ndarray, contexts: list[Context | None], total: np.ndarray,
+                 points: dict[str, np.ndarray]) -> None:
+        """The list rules of :mod:`.composition`, in place: owned durables hidden, then
+        the context's best-fitting products given room."""
+        known = rows >= 0
+        bought = np.zeros(total.shape, dtype=bool)
+        if known.any():
+            bought[known] = self.data_.purchase_counts[rows[known]].toarray() > 0
+        hide = bought & self.durable_[None, :]
+        if hide.any():
+            total[hide] = 0.0
+            for p in points.values():
+                p[hide] = 0.0
+        contextual = self.recommenders_.get("contextual")
+        if contextual is None or not self.context_slots or all(
+                c is None or c.is_empty for c in contexts):
+            return
+        prior = np.maximum(getattr(contextual, "prior_", np.ones(total.shape[1])), 1e-6)
+        fit = contextual.score_rows(rows, contexts) / prior[None, :]
+        eligible = ~bought & self.data_.in_stock[None, :]
+        place_context_picks(total, points, fit, eligible, slots=self.context_slots,
+                            rank=self.context_rank, min_lift=self.context_lift)
+
+    def _weighted_rows(self, rows: np.ndarray, context: Contexts,
+                       weights: Mapping[str, float] | None, moods: list[Mood] | None
+                       ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The weighted rules (see the module docstring) for some rows."""
         row_w = self.row_weights(rows, weights)
         points: dict[str, np.ndarray] = {}
         active_weight = np.zeros(len(rows))
@@ -272,13 +311,8 @@ class BlendRecommender(Recommender):
         total = sum(points.values(), np.zeros((len(rows), self.data_.n_items), np.float32))
 
         # Emotional adaptation, row by row over the (few) dissatisfied customers only.
-        if moods is None:
-            upset = np.flatnonzero((rows >= 0) & self.dissatisfied_[np.maximum(rows, 0)])
-            adapt = [(int(i), self.mood_of(int(rows[i]))) for i in upset]
-        else:
-            adapt = [(i, m) for i, m in enumerate(moods) if m.dissatisfied]
-        for i, mood in adapt:
-            keep = np.where(self._unhappy_mask(mood), self.unhappy_penalty, 1.0)
+        for i, mood in self.moods_.adapting(rows, moods):
+            keep = self.moods_.keep(mood)
             for name in points:
                 points[name][i] *= keep
             scale = 1.0 / (1.0 + self.quality_weight)
@@ -313,15 +347,9 @@ class BlendRecommender(Recommender):
         score = self.ranker_.score(cand.features, variant)
         if variant == "new":
             score[cand.past] = 0.0
-        if moods is None:
-            upset = np.flatnonzero((rows >= 0) & self.dissatisfied_[np.maximum(rows, 0)])
-            adapt = [(int(i), self.mood_of(int(rows[i]))) for i in upset]
-        else:
-            adapt = [(i, m) for i, m in enumerate(moods) if m.dissatisfied]
-        for i, mood in adapt:
-            on = cand.which == i
-            unhappy = self._unhappy_mask(mood)[cand.items[on]]
-            score[np.flatnonzero(on)[unhappy]] *= self.unhappy_penalty
+        for i, mood in self.moods_.adapting(rows, moods):
+            on = np.flatnonzero(cand.which == i)
+            score[on] *= self.moods_.keep(mood)[cand.items[on]]
         shape = (len(rows), self.data_.n_items)
         total = np.zeros(shape, np.float32)
         total[cand.which, cand.items] = score
@@ -351,190 +379,22 @@ class BlendRecommender(Recommender):
         if self.ranker_ is None:
             scores = self.score_rows(rows, context)
         else:
-            scores = self._learned_rows(rows, context, None, "new")[0]
+            contexts = context_list(context, len(rows))
+            known = rows >= 0
+            parts = []
+            if known.any():
+                where = np.flatnonzero(known)
+                parts.append((where, self._learned_rows(rows[where], [contexts[i] for i in where],
+                                                        None, "new")))
+            if (~known).any():
+                where = np.flatnonzero(~known)
+                parts.append((where, self._weighted_rows(rows[where],
+                                                         [contexts[i] for i in where], None,
+                                                         None)))
+            scores, points = merge_rows(len(rows), self.data_.n_items, parts)
+            self._compose(rows, contexts, scores, points)
         known = rows >= 0
         if known.any():
             scores[known] = np.where(self.data_.purchase_counts[rows[known]].toarray() > 0, 0.0,
                                      scores[known])
         return scores
-
-    # ----------------------------------------------------------------- explaining
-    def explain(self, row: int, items: np.ndarray, context: Context | None = None) -> list[str]:
-        _, points = self.blend_rows(np.array([row]), context)
-        return self._reasons(row, items, context, {n: p[0] for n, p in points.items()},
-                             self.mood_of(row))
-
-    def _reasons(self, row: int, items: np.ndarray, context: Context | None,
-                 points: dict[str, np.ndarray], mood: Mood) -> list[str]:
-        names = list(points)
-        if not names or len(items) == 0:
-            return ["Recommended for you"] * len(items)
-        stacked = np.stack([points[n][items] for n in names])
-        leader = np.array(names, dtype=object)[np.argmax(stacked, axis=0)]
-        reasons = np.empty(len(items), dtype=object)
-        for name in set(leader):
-            pos = np.flatnonzero(leader == name)
-            if name == QUALITY:
-                reasons[pos] = [self._quality_reason(mood)] * len(pos)
-            else:
-                reasons[pos] = self.recommenders_[name].explain(row, items[pos], context)
-        return [str(r) for r in reasons]
-
-    def _pair_reasons(self, rows: np.ndarray, which: np.ndarray, items: np.ndarray,
-                      contexts: Contexts, points: dict[str, np.ndarray]) -> list[str]:
-        """:meth:`_reasons` for many (row, product) pairs at once: each pair's leading
-        recommender explains all its pairs in one call (``which``: position in ``points``)."""
-        names = list(points)
-        if not names or len(items) == 0:
-            return ["Recommended for you"] * len(items)
-        stacked = np.stack([points[n][which, items] for n in names])
-        leader = np.argmax(stacked, axis=0)
-        reasons = np.empty(len(items), dtype=object)
-        per_pair = context_list(contexts, len(items))
-        for j, name in enumerate(names):
-            pos = np.flatnonzero(leader == j)
-            if not len(pos):
-                continue
-            if name == QUALITY:
-                reasons[pos] = [self._quality_reason(self.mood_of(int(rows[i]))) for i in pos]
-            else:
-                reasons[pos] = self.recommenders_[name].explain_many(
-                    rows[pos], items[pos], [per_pair[i] for i in pos])
-        return [str(r) for r in reasons]
-
-    @staticmethod
-    def _quality_reason(mood: Mood) -> str:
-        bad = sorted(mood.unhappy_brands | mood.unhappy_categories)
-        about = f" with {', '.join(bad[:3])}" if bad else ""
-        return (f"One of our best-rated products: you seemed unhappy{about} lately, "
-                "so we show you what customers rate highest")
-
-    def recommend(
-        self,
-        customer_id: str | None,
-        context: Context | None = None,
-        *,
-        k: int = 20,
-        exclude: Iterable[str] = (),
-        allow_unknown: bool = False,
-        weights: Mapping[str, float] | None = None,
-        mood: Mood | None = None,
-    ) -> list[Scored]:
-        """The top ``k`` products (0..100 scores, reasons, per-recommender points).
-
-        Args:
-            customer_id: the customer, or None for an anonymous visitor.
-            context: validated context (see :func:`~engine.recommend.context.parse_context`).
-            k: how many, 1..100 (default 20).
-            exclude: product ids never to return.
-            allow_unknown: treat an unknown customer as anonymous instead of refusing.
-            weights: per-call weight overrides (recommender name -> weight >= 0).
-            mood: the customer's mood from elsewhere (default: learned from reviews).
-
-        Raises:
-            NotFittedError: before fit. UserError: unknown customer, bad k or weights.
-        """
-        validate_k(k)
-        row = self.customer_row(customer_id, allow_unknown=allow_unknown)
-        mood = mood if mood is not None else self.mood_of(row)
-        total, points = self.blend_rows(np.array([row]), context, weights=weights, moods=[mood])
-        scores = total[0]
-        scores[self.exclusion_mask(exclude)] = 0.0
-        items = top_k(scores[None, :], k)[0]
-        items = items[scores[items] > 0]
-        row_points = {n: p[0] for n, p in points.items()}
-        reasons = self._reasons(row, items, context, row_points, mood)
-        return [
-            Scored(str(self.data_.product_ids[i]), round(float(scores[i]), 2), reason,
-                   {n: round(float(p[i]), 2) for n, p in row_points.items()})
-            for i, reason in zip(items, reasons, strict=True)
-        ]
-
-    def recommend_all(
-        self,
-        customer_ids: Iterable[str] | None = None,
-        context: Contexts = None,
-        *,
-        k: int = 20,
-        batch_size: int = 512,
-    ) -> pd.DataFrame:
-        """Top ``k`` for many customers at once (default: everyone active before ``as_of``).
-
-        Returns:
-            Columns ``customer_id, rank, product_id, score, reason`` (rank from 1,
-            score 0..100), customers in id order.
-        """
-        self._check_fitted()
-        validate_k(k)
-        if customer_ids is None:
-            rows = np.flatnonzero(self.data_.activity > 0)
-        else:
-            rows = self.data_.rows_of(customer_ids)
-            rows = rows[rows >= 0]
-        contexts = context_list(context, len(rows)) if not isinstance(context, Context) \
-            and context is not None else context
-        out_rows: list[np.ndarray] = []
-        out_items: list[np.ndarray] = []
-        out_scores: list[np.ndarray] = []
-        out_reasons: list[str] = []
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start:start + batch_size]
-            ctx: Any = contexts[start:start + batch_size] if isinstance(contexts, list) \
-                else contexts
-            total, points = self.blend_rows(batch, ctx)
-            items = top_k(total, k)
-            picked = np.take_along_axis(total, items, axis=1)
-            which, col = np.nonzero(picked > 0)  # row-major: each row's ranks in order
-            its = items[which, col]
-            pair_ctx = [ctx[j] for j in which] if isinstance(ctx, list) else ctx
-            out_reasons += self._pair_reasons(batch[which], which, its, pair_ctx, points)
-            out_rows.append(batch[which])
-            out_items.append(its)
-            out_scores.append(picked[which, col])
-        if not out_rows:
-            return pd.DataFrame(columns=["customer_id", "rank", "product_id", "score", "reason"])
-        row_all = np.concatenate(out_rows)
-        frame = pd.DataFrame({
-            "customer_id": self.data_.customer_ids[row_all],
-            "product_id": self.data_.product_ids[np.concatenate(out_items)],
-            "score": np.round(np.concatenate(out_scores).astype(float), 2),
-            "reason": out_reasons,
-        })
-        frame.insert(1, "rank", frame.groupby("customer_id", sort=False).cumcount() + 1)
-        return frame
-
-
-def compare_contexts(
-    blend: BlendRecommender,
-    customer_id: str | None,
-    first: Context,
-    second: Context,
-    *,
-    k: int = 20,
-    weights: Mapping[str, float] | None = None,
-) -> pd.DataFrame:
-    """The top ``k`` in two contexts side by side, with what moved.
-
-    Returns:
-        One row per product in either list: ``product_id, name, rank_first,
-        rank_second, score_first, score_second, reason_first, reason_second,
-        movement`` (``rank_first - rank_second``: positive moved up in the second
-        context; NaN ranks mean "not in that list"), ordered by the second list.
-    """
-    a = blend.recommend(customer_id, first, k=k, weights=weights)
-    b = blend.recommend(customer_id, second, k=k, weights=weights)
-
-    def frame(items: list[Scored], suffix: str) -> pd.DataFrame:
-        return pd.DataFrame({
-            "product_id": [s.product_id for s in items],
-            f"rank_{suffix}": np.arange(1, len(items) + 1, dtype=float),
-            f"score_{suffix}": [s.score for s in items],
-            f"reason_{suffix}": [s.reason for s in items],
-        })
-
-    out = frame(a, "first").merge(frame(b, "second"), on="product_id", how="outer")
-    names = pd.Series(blend.data_.product_names, index=blend.data_.product_ids)
-    out.insert(1, "name", out["product_id"].map(names))
-    out["movement"] = out["rank_first"] - out["rank_second"]
-    return out.sort_values(["rank_second", "rank_first"], na_position="last") \
-        .reset_index(drop=True)

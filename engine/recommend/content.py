@@ -165,7 +165,9 @@ class ContentRecommender(Recommender):
         return out
 
     def _similar(self, row: int, items: np.ndarray) -> dict[int, str]:
-        """For each item, the name of the most similar (by name) product in the row's history."""
+        """For each item, the name of the most similar (by name) other product in the row's
+        history; items with none (only themselves, or products of the very same name,
+        which would read "similar to itself") are left out."""
         if self.text_items_ is None or len(items) == 0 or row < 0:
             return {}
         hist, _ = row_entries(self.history_, row)
@@ -173,6 +175,10 @@ class ContentRecommender(Recommender):
             return {}
         sims = (sparse_rows(self.text_items_, hist) @ sparse_rows(self.text_items_, items).T) \
             .toarray()
-        sims[hist[:, None] == items[None, :]] = -1.0
-        best = hist[np.argmax(sims, axis=0)]
-        return {int(i): str(self.data_.product_names[b]) for i, b in zip(items, best, strict=True)}
+        names = self.data_.product_names
+        same = (hist[:, None] == items[None, :]) | (names[hist][:, None] == names[items][None, :])
+        sims[same] = 0.0
+        best = np.argmax(sims, axis=0)
+        found = sims[best, np.arange(len(items))] > 0
+        return {int(i): str(names[hist[b]])
+                for i, b, ok in zip(items, best, found, strict=True) if ok}

@@ -5,7 +5,10 @@ Two sources, so it also works on a store whose products carry no tags:
 * **tags** on products (``rain;cold;morning``; a product's ``region`` makes it local);
 * **lift learned from history**: how much more a category sells (or is looked
   at) in the rain, in the morning, in a region or on a device than overall,
-  ``P(category | context value) / P(category)``, smoothed towards 1 for rare values.
+  ``P(category | context value) / P(category)``, smoothed towards 1 for rare values;
+  then each product's own lift, ``observed / expected`` in that context, smoothed
+  towards its category's with ``item_smoothing`` expected observations: an umbrella
+  sells five times as much in the rain where the rest of Accessories barely moves.
   Products without a category get their own, more heavily smoothed, lift.
 
 A product's score is its popularity prior times ``exp(sum of log-lifts)`` times
@@ -41,6 +44,8 @@ class ContextualRecommender(Recommender):
         tag_boost: multiplier added per matching product tag.
         lift_strength: exponent applied to the learned lifts (0 ignores history).
         smoothing: pseudo-count pulling a category's lift towards 1 (more for rare values).
+        item_smoothing: expected observations pulling a product's lift towards its
+            category's (a product seen rarely in a context keeps its category's lift).
         max_log_lift: bound on any one learned log-lift (rare values cannot dominate).
 
     Learned state: ``prior_`` (popularity prior per product, 0..1), ``tag_match_``
@@ -52,10 +57,12 @@ class ContextualRecommender(Recommender):
     label = "Fits the moment"
 
     def __init__(self, tag_boost: float = 1.5, lift_strength: float = 1.0,
-                 smoothing: float = 30.0, max_log_lift: float = 1.0) -> None:
+                 smoothing: float = 30.0, item_smoothing: float = 20.0,
+                 max_log_lift: float = 1.5) -> None:
         self.tag_boost = tag_boost
         self.lift_strength = lift_strength
         self.smoothing = smoothing
+        self.item_smoothing = item_smoothing
         self.max_log_lift = max_log_lift
 
     # ----------------------------------------------------------------- fitting
@@ -127,9 +134,11 @@ class ContextualRecommender(Recommender):
         total = weight.sum()
         if total <= 0:
             return lifts
-        obs_group = group[obs["item"].to_numpy()]
+        obs_item = obs["item"].to_numpy()
+        obs_group = group[obs_item]
         p_group = np.bincount(obs_group, weights=weight, minlength=n_groups) / total
-        a = self.smoothing
+        n_item = np.bincount(obs_item, weights=weight, minlength=data.n_items)
+        a, m = self.smoothing, self.item_smoothing
         for dim in ("weather", "time_of_day", "device", *PLACE_LEVELS):
             # Integer codes and bincount: far quicker than a pandas groupby per dimension.
             value_codes, values = pd.factorize(obs[dim])
@@ -144,9 +153,17 @@ class ContextualRecommender(Recommender):
                 rate = (n_gv + a * p_group[None, :]) / (n_v + a)
                 log_lift = np.where(p_group[None, :] > 0, np.log(rate / p_group[None, :]), 0.0)
             log_lift = np.clip(log_lift, -self.max_log_lift, self.max_log_lift)
-            per_item = log_lift[:, group]  # values x products
+            per_item = log_lift[:, group]  # values x products: the category's lift
             # A single product's lift rests on few sales: halve it.
             per_item = np.where(uncategorised[None, :], per_item * 0.5, per_item)
+            # Each product's own lift, shrunk towards its category's (gamma-Poisson).
+            item_key = value_codes[known].astype(np.int64) * data.n_items + obs_item[known]
+            observed = np.bincount(item_key, weights=weight[known],
+                                   minlength=len(values) * data.n_items)
+            observed = observed.reshape(len(values), data.n_items)
+            expected = n_v * n_item[None, :] / total
+            own = np.log((observed + m * np.exp(per_item)) / (expected + m))
+            per_item = np.clip(own, -self.max_log_lift, self.max_log_lift)
             table = lifts.setdefault("location" if dim in PLACE_LEVELS else dim, {})
             for j, value in enumerate(values):
                 table.setdefault(str(value), per_item[j].astype(np.float32))

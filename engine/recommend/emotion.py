@@ -1,29 +1,36 @@
 """A customer's mood as recommendations need it: how satisfied, and with what not.
 
-A small stand-in for the profiles package: a recency-weighted mean of the
-customer's review ratings and the brands and categories they rated 2 or less.
-The blend accepts a :class:`Mood` from anywhere (e.g. a computed profile's
-emotional state), and falls back on :func:`customer_moods` otherwise.
+The mood is the profile's emotional state (:func:`engine.profiles.emotion.emotional_states`:
+the recency-weighted mean rating in five bands, and the brands and categories the
+customer rated badly), so the dashboard never shows one mood while the
+recommendations adapt to another. The blend also accepts a :class:`Mood` from
+elsewhere (a CRM's label, say), whose state may use other words for unhappy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-# Emotional states (from any source) that count as dissatisfied.
-DISSATISFIED_STATES = frozenset({"dissatisfied", "frustrated", "unhappy", "angry", "negative",
-                                 "disappointed", "at_risk"})
+from engine.profiles.emotion import DISSATISFIED, emotional_states
+
+from .base import StoreData
+
+# Emotional states that count as dissatisfied: the profile's two, and words other
+# sources of a mood use.
+DISSATISFIED_STATES = DISSATISFIED | frozenset({"frustrated", "unhappy", "angry", "negative",
+                                               "disappointed", "at_risk"})
+VERY_DISSATISFIED_STATES = frozenset({"very_dissatisfied", "angry"})
+"""States that call for "service first": what upset the customer is held back harder."""
 
 
 @dataclass(frozen=True)
 class Mood:
     """What the blend needs to adapt to a customer's feelings.
 
-    ``state`` is e.g. ``dissatisfied``, ``neutral``, ``satisfied`` or ``unknown``;
+    ``state`` is one of :data:`engine.profiles.emotion.STATES` (or another source's word);
     ``unhappy_brands`` / ``unhappy_categories`` are names as in the catalog.
     """
 
@@ -36,58 +43,72 @@ class Mood:
     def dissatisfied(self) -> bool:
         return self.state.lower() in DISSATISFIED_STATES
 
-
-def customer_moods(
-    reviews: pd.DataFrame,
-    as_of: datetime,
-    *,
-    half_life_days: float = 90.0,
-    low_rating: int = 2,
-    dissatisfied_below: float = 2.5,
-    satisfied_from: float = 4.0,
-) -> pd.DataFrame:
-    """Each reviewing customer's mood from their reviews before ``as_of``.
-
-    Args:
-        reviews: columns ``customer_id, rating, reviewed_at, category, brand``.
-        as_of: only reviews strictly before it count; newer reviews weigh more.
-        half_life_days: a review's weight halves every this many days.
-        low_rating: ratings at or below it make a brand/category "unhappy".
-        dissatisfied_below: weighted mean at or below it means ``dissatisfied``.
-        satisfied_from: weighted mean at or above it means ``satisfied``.
-
-    Returns:
-        Indexed by ``customer_id``: ``mean_rating, n_reviews, state,
-        unhappy_brands, unhappy_categories`` (the last two tuples of names).
-    """
-    columns = ["mean_rating", "n_reviews", "state", "unhappy_brands", "unhappy_categories"]
-    r = reviews[reviews["reviewed_at"] < as_of].dropna(subset=["customer_id", "rating"])
-    if r.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="customer_id"))
-    age = (pd.Timestamp(as_of) - r["reviewed_at"]).dt.total_seconds() / 86400.0
-    r = r.assign(w=np.power(0.5, age.to_numpy() / half_life_days),
-                 rating=pd.to_numeric(r["rating"], errors="coerce"))
-    r = r.assign(wr=r["w"] * r["rating"], customer_id=r["customer_id"].astype(str))
-    g = r.groupby("customer_id")
-    out = pd.DataFrame({"mean_rating": g["wr"].sum() / g["w"].sum(), "n_reviews": g.size()})
-    out["state"] = np.where(out["mean_rating"] <= dissatisfied_below, "dissatisfied",
-                            np.where(out["mean_rating"] >= satisfied_from, "satisfied", "neutral"))
-    low = r[r["rating"] <= low_rating]
-    for column, target in (("brand", "unhappy_brands"), ("category", "unhappy_categories")):
-        names = low.dropna(subset=[column]).groupby("customer_id")[column] \
-            .agg(lambda s: tuple(sorted(set(s.astype(str)))))
-        out[target] = names.reindex(out.index)
-        out[target] = out[target].apply(lambda v: v if isinstance(v, tuple) else ())
-    return out[columns]
+    @property
+    def very_dissatisfied(self) -> bool:
+        return self.state.lower() in VERY_DISSATISFIED_STATES
 
 
 def mood_from_row(row: pd.Series | None) -> Mood:
-    """A :class:`Mood` from one row of :func:`customer_moods` (None: unknown)."""
+    """A :class:`Mood` from one row of :func:`~engine.profiles.emotion.emotional_states`
+    (None: unknown)."""
     if row is None:
         return Mood()
     return Mood(state=str(row["state"]), unhappy_brands=frozenset(row["unhappy_brands"]),
                 unhappy_categories=frozenset(row["unhappy_categories"]),
                 mean_rating=float(row["mean_rating"]))
+
+
+@dataclass
+class StoreMoods:
+    """Every customer's mood in one store, and what upset them as product masks.
+
+    ``states`` is :func:`~engine.profiles.emotion.emotional_states` of the store;
+    ``penalty`` the factor on what upset a dissatisfied customer (squared when very
+    dissatisfied: the profile's tone for them is "service first").
+    """
+
+    states: pd.DataFrame
+    data: StoreData
+    penalty: float
+
+    def __post_init__(self) -> None:
+        self.dissatisfied = np.zeros(self.data.n_customers, dtype=bool)
+        rows = self.data.rows_of(self.states.index[self.states["state"].isin(
+            DISSATISFIED_STATES)])
+        self.dissatisfied[rows[rows >= 0]] = True
+        self._brands = self.data.codes("brand")
+        self._categories = self.data.codes("category")
+
+    @classmethod
+    def of(cls, data: StoreData, penalty: float) -> StoreMoods:
+        return cls(emotional_states(data.reviews, data.as_of), data, penalty)
+
+    def mood_of(self, row: int) -> Mood:
+        """The profile's mood of a customer row (unknown for anonymous rows)."""
+        if row < 0:
+            return Mood()
+        cid = str(self.data.customer_ids[row])
+        return mood_from_row(self.states.loc[cid] if cid in self.states.index else None)
+
+    def adapting(self, rows: np.ndarray, moods: list[Mood] | None) -> list[tuple[int, Mood]]:
+        """``(position, mood)`` of the rows to adapt: the dissatisfied ones (``moods``, one
+        per row, overriding the store's)."""
+        if moods is not None:
+            return [(i, m) for i, m in enumerate(moods) if m.dissatisfied]
+        upset = np.flatnonzero((rows >= 0) & self.dissatisfied[np.maximum(rows, 0)])
+        return [(int(i), self.mood_of(int(rows[i]))) for i in upset]
+
+    def keep(self, mood: Mood) -> np.ndarray:
+        """Per product the factor the mood puts on it: ``penalty`` (squared when very
+        dissatisfied) on the brands and categories the customer rated badly, else 1."""
+        mask = np.zeros(self.data.n_items, dtype=bool)
+        for (codes, labels), names in ((self._brands, mood.unhappy_brands),
+                                       (self._categories, mood.unhappy_categories)):
+            bad = np.isin(labels, list(names))
+            if bad.any():
+                mask |= (codes >= 0) & bad[np.maximum(codes, 0)]
+        factor = self.penalty ** 2 if mood.very_dissatisfied else self.penalty
+        return np.where(mask, factor, 1.0)
 
 
 def item_quality(reviews: pd.DataFrame, product_ids: np.ndarray, *, prior_weight: float = 5.0

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine.errors import UserError
+from engine.profiles.emotion import emotional_states
 from engine.recommend import BlendRecommender, Context, Mood, compare_contexts
-from engine.recommend.emotion import customer_moods
 
 from .toy import AS_OF, toy_store
 
@@ -66,12 +66,13 @@ def test_context_moves_the_list(blend):
     assert umbrella["reason_second"] == "Because it is raining in Seattle"
 
 
-def test_moods_from_reviews():
-    moods = customer_moods(toy_store().reviews, AS_OF)
-    assert moods.loc["c5", "state"] == "dissatisfied"
+def test_moods_from_reviews_are_the_profiles_emotional_states():
+    moods = emotional_states(toy_store().reviews, AS_OF)
+    # c5 rated both purchases 1: very dissatisfied (the stand-in it replaced said "dissatisfied").
+    assert moods.loc["c5", "state"] == "very_dissatisfied"
     assert moods.loc["c5", "unhappy_brands"] == ("Moo",)
     assert moods.loc["c5", "unhappy_categories"] == ("Dairy",)
-    assert moods.loc["c1", "state"] == "satisfied"
+    assert moods.loc["c1", "state"] == "very_satisfied"
     assert moods.loc["c1", "mean_rating"] == pytest.approx(5.0)
 
 
