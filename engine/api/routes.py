@@ -192,19 +192,26 @@ def post_events(
 
     def record(session: Session) -> list[EventResult]:
         results: list[EventResult] = []
+        # each customer's profile after this batch's events so far (what track returned
+        # is what it stored), so only a customer's first event reads the stored one
+        seen: dict[str, queries.Snapshot] = {}
         for index, event in enumerate(events):
             raw = event.model_dump(exclude_none=True)
             who = raw.get("customer_id")
             if who is None and raw.get("anonymous_id"):
                 who = queries.linked_customer(session, raw["anonymous_id"])
-            before = queries.snapshot(session, who) if who else None
+            before = (seen[who] if who in seen else queries.snapshot(session, who)) \
+                if who else None
             try:
                 result = track(session, raw)
             except UserError as exc:
                 label = f"events[{index}]: " if isinstance(body, list) else ""
                 raise ApiProblem(422, f"{label}{exc} (nothing written)") from exc
-            after = (queries.snapshot(session, result.customer_id)
-                     if result.status == "recorded" and result.customer_id else None)
+            after = None
+            if result.status == "recorded" and result.customer_id:
+                after = queries.Snapshot(dict(result.scores), sorted(result.segments),
+                                         result.emotional_state)
+                seen[result.customer_id] = after
             results.append(_result(index, result, before, after))
         return results
 
