@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from engine.errors import UserError
 
@@ -221,7 +222,9 @@ def parse(text: str) -> Node:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    # Positional and exact (repr's shortest digits): the tokenizer reads no exponents.
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def render(node: Node) -> str:
