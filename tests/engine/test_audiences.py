@@ -269,6 +269,19 @@ def test_channels_categories_and_contacts_on_every_backend(db_url, capsys):
         ("c0", None), ("c1", None), ("c2", None)]
 
 
+def test_before_any_data_an_audience_is_empty_not_an_error(seeded_db_url, capsys):
+    code, out, err = _run(capsys, "--db", seeded_db_url, "audience", "eval",
+                          "high_value OR NOT high_value", "--as-of", "2020-01-01")
+    assert code == 0, err
+    assert "size       0 of 0 customers (0.0%)" in out
+    code, out, _ = _run(capsys, "--db", seeded_db_url, "audience", "eval", "NOT high_value",
+                        "--as-of", "2020-01-01", "--format", "csv")
+    assert out == "customer_id,name,email,city,lifetime_value\n"
+    code, _, err = _run(capsys, "--db", seeded_db_url, "audience", "eval", "p_active > 0.5",
+                        "--as-of", "2020-01-01")
+    assert code == 2 and "no orders before 2020-01-01" in err
+
+
 # --------------------------------------------------------------------------- storage
 
 
