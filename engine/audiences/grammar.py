@@ -20,6 +20,7 @@ needs no database.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -293,7 +294,7 @@ def with_thresholds(node: Node, overrides: dict[int, tuple[float, float | None]]
     return walk(node)
 
 
-def with_segments_as(node: Node, replacements: dict[str, Node]) -> Node:
+def with_segments_as(node: Node, replacements: Mapping[str, Node]) -> Node:
     """``node`` with every mention of a segment in ``replacements`` replaced by its node
     (a what-if threshold turns ``night_owl`` into ``night_shopping > 70``)."""
     if isinstance(node, Segment):
