@@ -162,9 +162,10 @@ def slider_spec(
 
 def bounds_of(chosen: float | tuple[float, float]) -> tuple[float, float | None]:
     """A what-if slider's value as ``(value, high)`` for ``with_thresholds``."""
+    # Rounded: a slider's float steps accumulate noise (0.35000000000000003).
     if isinstance(chosen, tuple | list):
-        return float(chosen[0]), float(chosen[1])
-    return float(chosen), None
+        return round(float(chosen[0]), 4), round(float(chosen[1]), 4)
+    return round(float(chosen), 4), None
 
 
 def segment_rules(url: str, node: Node) -> dict[str, Rule]:

@@ -1,12 +1,13 @@
 """One settings object, read from ``PERSONALIZE_*`` environment variables.
 
 Nothing here touches a database or the disk at import time: :func:`get_settings`
-builds a fresh object on each call so a test can point everything elsewhere by
+follows the environment at every call, so a test can point everything elsewhere by
 setting an environment variable.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime
 from pathlib import Path
@@ -52,4 +53,25 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
+    """The settings the environment gives now (a fresh object the caller may change).
+
+    Reading them costs a few milliseconds (pydantic-settings inspects every field), which
+    ``track`` would pay per event: the object is built once per distinct environment
+    and copied, so a changed variable still takes effect at the next call.
+    """
+    return _settings_for(_environment()).model_copy()
+
+
+def _environment() -> tuple[str | None, ...]:
+    """The values of the variables the settings read, as documented (upper case), and of
+    those the default data directory comes from."""
+    return tuple(os.environ.get(name) for name in _VARIABLES)
+
+
+@functools.lru_cache(maxsize=16)
+def _settings_for(environment: tuple[str | None, ...]) -> Settings:
     return Settings()
+
+
+_VARIABLES = (*(f"PERSONALIZE_{name.upper()}" for name in Settings.model_fields),
+              "XDG_DATA_HOME", "HOME")

@@ -27,7 +27,7 @@ def helpers(url: str) -> None:
         left.button("Add segment", on_click=aud.on_add, args=("audiences_segment_combiner",))
         field = right.selectbox("Field", list(FIELDS), key="audiences_field",
                                 format_func=lambda f: f"{f}: {FIELDS[f].label}")
-        top = FIELDS[field].high if FIELDS[field].high is not None else 1000.0
+        top = FIELDS[field].high or 1000.0  # money has no upper bound: a round start
         low, high = right.columns(2)
         low.number_input("From", 0.0, None, value=top / 2, key=aud.LOW_KEY)
         high.number_input("To", 0.0, None, value=top, key=aud.HIGH_KEY)

@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--fit", choices=["background", "blocking", "lazy"],
                         help="fit the models at startup in the background (default), before "
                         "answering, or on first use")
+    parser.add_argument("--access-log", action="store_true", default=None,
+                        help="log every request (default $PERSONALIZE_API_ACCESS_LOG, else "
+                        "off: a line per request costs more than some requests, and the "
+                        "proxy in front usually logs them)")
     parser.set_defaults(handler=run)
 
 
@@ -46,13 +50,15 @@ def run(args: argparse.Namespace) -> int:
         settings.refit_every_s = args.refit_every
     if args.fit is not None:
         settings.fit = args.fit
+    if args.access_log is not None:
+        settings.access_log = args.access_log
     engine = open_store(args.db)  # a bad URL is refused here, in one line
     try:
         app = create_app(engine, settings=settings)
         log(f"serve: {engine.url.render_as_string(hide_password=True)} on "
             f"http://{args.host}:{args.port} (OpenAPI docs at /docs; fitting models "
             f"{settings.fit})")
-        uvicorn.run(app, host=args.host, port=args.port,
+        uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log,
                     log_level=os.environ.get("PERSONALIZE_API_LOG_LEVEL", "info"))
     finally:
         engine.dispose()

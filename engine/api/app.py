@@ -60,7 +60,8 @@ class Api:
                          "(GET /health says when they are ready)", headers={"Retry-After": "5"})
 
 
-def get_api(request: Request) -> Api:
+async def get_api(request: Request) -> Api:
+    """The app's :class:`Api` (async: it only reads app state, so it needs no thread)."""
     api: Api = request.app.state.api
     return api
 

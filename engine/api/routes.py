@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from fastapi.responses import JSONResponse
-from pydantic import Field
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from engine.db import head_revision, run_write, session_scope
@@ -82,6 +82,13 @@ def _check_customer(api: Api, customer_id: str) -> None:
             raise _unknown_customer(customer_id)
 
 
+def _json(body: BaseModel, status_code: int = 200) -> Response:
+    """``body`` as the response, serialised here: given a model instead, FastAPI would
+    validate a sync route's return value again, in another thread hop."""
+    return Response(body.model_dump_json(), status_code=status_code,
+                    media_type="application/json")
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready copy: numpy scalars to Python, NaN to null, dates to ISO."""
     if isinstance(value, dict):
@@ -117,7 +124,7 @@ def _model_health(api: Api) -> ModelHealth:
 
 @router.get("/health", response_model=Health, tags=["service"],
             summary="store reachable, schema current, models fitted as of when (no key)")
-def health(api: ApiDep) -> Any:
+def health(api: ApiDep) -> Response:
     try:
         with session_scope(api.engine) as session:
             revision = queries.schema_revision(session)
@@ -133,8 +140,7 @@ def health(api: ApiDep) -> Any:
     else:
         status = "ok"
     body = Health(status=status, store=store, models=models)
-    return JSONResponse(body.model_dump(mode="json"), status_code=503 if not store.reachable
-                        else 200)
+    return _json(body, status_code=503 if not store.reachable else 200)
 
 
 @router.post("/admin/refit", response_model=RefitResponse, status_code=202, tags=["service"],
@@ -142,9 +148,9 @@ def health(api: ApiDep) -> Any:
 def refit(
     _key: AdminKey, api: ApiDep,
     wait: Annotated[bool, Query(description="answer only when the refit is done")] = False,
-) -> Any:
+) -> Response:
     started = api.server.refit() if wait else api.server.refit_in_background()
-    return RefitResponse(started=started, models=_model_health(api))
+    return _json(RefitResponse(started=started, models=_model_health(api)), status_code=202)
 
 
 # --------------------------------------------------------------------------- tracking
@@ -184,7 +190,7 @@ def _result(index: int, result: Any, before: queries.Snapshot | None,
 def post_events(
     _key: TrackKey, api: ApiDep,
     body: Annotated[EventIn | Batch, Body(description="one event, or a list of events")],
-) -> TrackResponse:
+) -> Response:
     """Validate and record the events, in one transaction: if any event is invalid,
     nothing is written. Each recorded event updates its customer's profile and
     segments at once; the response says what changed."""
@@ -192,19 +198,26 @@ def post_events(
 
     def record(session: Session) -> list[EventResult]:
         results: list[EventResult] = []
+        # each customer's profile after this batch's events so far (what track returned
+        # is what it stored), so only a customer's first event reads the stored one
+        seen: dict[str, queries.Snapshot] = {}
         for index, event in enumerate(events):
             raw = event.model_dump(exclude_none=True)
             who = raw.get("customer_id")
             if who is None and raw.get("anonymous_id"):
                 who = queries.linked_customer(session, raw["anonymous_id"])
-            before = queries.snapshot(session, who) if who else None
+            before = (seen[who] if who in seen else queries.snapshot(session, who)) \
+                if who else None
             try:
                 result = track(session, raw)
             except UserError as exc:
                 label = f"events[{index}]: " if isinstance(body, list) else ""
                 raise ApiProblem(422, f"{label}{exc} (nothing written)") from exc
-            after = (queries.snapshot(session, result.customer_id)
-                     if result.status == "recorded" and result.customer_id else None)
+            after = None
+            if result.status == "recorded" and result.customer_id:
+                after = queries.Snapshot(dict(result.scores), sorted(result.segments),
+                                         result.emotional_state)
+                seen[result.customer_id] = after
             results.append(_result(index, result, before, after))
         return results
 
@@ -213,12 +226,12 @@ def post_events(
     with api.server.write_lock:
         results = run_write(api.engine, record)
     fitted = api.server.fitted
-    return TrackResponse(
+    return _json(TrackResponse(
         recorded=sum(r.status == "recorded" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),
         anonymous=sum(r.status == "anonymous" for r in results),
         results=results, recommendations_as_of=fitted.as_of if fitted else None,
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- recommendations
@@ -250,14 +263,15 @@ def customer_recommendations(
     _key: ReadKey, api: ApiDep,
     customer_id: CustomerId, weather: Weather = None, time_of_day: TimeOfDay = None,
     location: Location = None, device: Device = None, k: K = 20,
-) -> Recommendations:
+) -> Response:
     fitted = api.models()
     if fitted.data.row_of(customer_id) >= 0:
         basis = "personal"
     else:
         _check_customer(api, customer_id)  # in the store, new since the last fit
         basis = "cold_start"
-    return _recommend(fitted, customer_id, basis, weather, time_of_day, location, device, k)
+    return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
+                            device, k))
 
 
 @router.get("/recommendations", response_model=Recommendations, tags=["recommendations"],
@@ -270,7 +284,7 @@ def visitor_recommendations(
                                               description="the visitor's id, if any")] = None,
     weather: Weather = None, time_of_day: TimeOfDay = None, location: Location = None,
     device: Device = None, k: K = 20,
-) -> Recommendations:
+) -> Response:
     fitted = api.models()
     customer_id = None
     if anonymous_id:
@@ -278,8 +292,8 @@ def visitor_recommendations(
             customer_id = queries.linked_customer(session, anonymous_id)
     basis = "personal" if customer_id is not None and fitted.data.row_of(customer_id) >= 0 \
         else "cold_start"
-    return _recommend(fitted, customer_id, basis, weather, time_of_day, location, device, k,
-                      anonymous_id=anonymous_id)
+    return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
+                            device, k, anonymous_id=anonymous_id))
 
 
 # --------------------------------------------------------------------------- profiles
@@ -289,19 +303,19 @@ def visitor_recommendations(
             responses=_CUSTOMER, summary="one unified profile (scores, segments, emotion, "
             "channels, histories)")
 def customer_profile(customer_id: CustomerId, api: ApiDep,
-                     _key: ReadKey) -> Any:
+                     _key: ReadKey) -> Response:
     with session_scope(api.engine) as session:
         if not queries.customer_exists(session, customer_id):
             raise _unknown_customer(customer_id)
         profile = get_profile(session, customer_id)
-    return _plain(profile.as_dict())
+    return _json(Profile.model_validate(_plain(profile.as_dict())))
 
 
 @router.get("/customers/{customer_id}/prediction", response_model=Prediction,
             tags=["predictions"], responses={**_CUSTOMER, **_MODELS},
             summary="next purchase, confidence, p_active, expected purchases, 12-month value")
 def customer_prediction(customer_id: CustomerId, api: ApiDep,
-                        _key: ReadKey) -> Any:
+                        _key: ReadKey) -> Response:
     fitted = api.models()
     _check_customer(api, customer_id)
     if fitted.predictor is None:
@@ -309,16 +323,17 @@ def customer_prediction(customer_id: CustomerId, api: ApiDep,
                          headers={"Retry-After": "60"})
     record = prediction_record(fitted.predictor.predict([customer_id]).iloc[0])
     record["as_of"] = fitted.as_of.isoformat()
-    return _plain(record)
+    return _json(Prediction.model_validate(_plain(record)))
 
 
 @router.get("/segments", response_model=Segments, tags=["profiles"], responses=_AUTH,
             summary="segment sizes and pairwise overlaps")
-def segments(api: ApiDep, _key: ReadKey) -> Any:
+def segments(api: ApiDep, _key: ReadKey) -> Response:
     with session_scope(api.engine) as session:
         sizes = segment_sizes(session)
         overlaps = segment_overlaps(session)
-    return _plain({"sizes": sizes.to_dict("records"), "overlaps": overlaps.to_dict("records")})
+    return _json(Segments.model_validate(_plain({"sizes": sizes.to_dict("records"),
+                                                 "overlaps": overlaps.to_dict("records")})))
 
 
 @router.get("/segments/{segment}/members", response_model=SegmentMembers, tags=["profiles"],
@@ -329,7 +344,7 @@ def segment_members(
     segment: Annotated[str, Path(min_length=1, max_length=64)],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> SegmentMembers:
+) -> Response:
     with session_scope(api.engine) as session:
         size, ids = queries.segment_page(session, segment, offset=offset, limit=limit)
         if size == 0:
@@ -338,5 +353,6 @@ def segment_members(
             if segment not in known:
                 raise not_found(f"unknown segment {segment!r}; valid values: {', '.join(known)}")
     following = offset + len(ids)
-    return SegmentMembers(segment=segment, size=size, offset=offset, limit=limit,
-                          customer_ids=ids, next_offset=following if following < size else None)
+    return _json(SegmentMembers(segment=segment, size=size, offset=offset, limit=limit,
+                                customer_ids=ids,
+                                next_offset=following if following < size else None))

@@ -18,6 +18,7 @@ class ApiSettings(BaseSettings):
             that needs them, in the background).
         refit_every_s: seconds between scheduled refits (0: only ``POST /admin/refit``).
         max_body_bytes: largest request body accepted (413 above).
+        access_log: log a line per request (``personalize serve --access-log``).
     """
 
     model_config = SettingsConfigDict(env_prefix="PERSONALIZE_API_", extra="ignore")
@@ -25,6 +26,7 @@ class ApiSettings(BaseSettings):
     fit: Literal["background", "blocking", "lazy"] = "background"
     refit_every_s: float = Field(default=3600.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    access_log: bool = False
 
 
 def get_api_settings() -> ApiSettings:

@@ -112,8 +112,9 @@ def load_audience_data(
     columns = [*CONTACT_COLUMNS, "top_category", "channel", *score_fields]
     columns += list(PREDICTED_FIELDS) if predictions else []
     frame = frame[columns].sort_values("customer_id", kind="stable").reset_index(drop=True)
-    members = profiles[["customer_id", "segments"]].assign(
-        segment=profiles["segments"].str.split(";")).explode("segment")
+    # astype: before any data the frame is empty and pandas cannot tell its column holds text
+    names = profiles["segments"].fillna("").astype(str).str.split(";")
+    members = profiles[["customer_id"]].assign(segment=names).explode("segment")
     members = members.loc[members["segment"].fillna("") != "", ["customer_id", "segment"]]
     return AudienceData(moment, frame, members.reset_index(drop=True),
                         valid_segments(session), predictions)

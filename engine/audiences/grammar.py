@@ -20,7 +20,9 @@ needs no database.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from engine.errors import UserError
 
@@ -221,7 +223,9 @@ def parse(text: str) -> Node:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    # Positional and exact (repr's shortest digits): the tokenizer reads no exponents.
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def render(node: Node) -> str:
@@ -290,7 +294,7 @@ def with_thresholds(node: Node, overrides: dict[int, tuple[float, float | None]]
     return walk(node)
 
 
-def with_segments_as(node: Node, replacements: dict[str, Node]) -> Node:
+def with_segments_as(node: Node, replacements: Mapping[str, Node]) -> Node:
     """``node`` with every mention of a segment in ``replacements`` replaced by its node
     (a what-if threshold turns ``night_owl`` into ``night_shopping > 70``)."""
     if isinstance(node, Segment):

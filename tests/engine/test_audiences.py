@@ -8,6 +8,8 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard.cli import main
 from engine.audiences import (
@@ -73,6 +75,27 @@ def test_between_takes_its_and_before_the_boolean_and():
 def test_render_parses_back_to_the_same_tree(text):
     node = parse(text)
     assert parse(render(node)) == node
+
+
+_NAMES = st.sampled_from(["night_owl", "mobile_first", "lifetime_value", "p_active", "x_1"])
+_NUMBERS = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False).map(lambda v: v + 0.0)
+_ATOMS = st.one_of(
+    _NAMES.map(Segment),
+    st.builds(Comparison, _NAMES, st.sampled_from([">", ">=", "<", "<=", "=", "!="]), _NUMBERS),
+    st.builds(lambda f, a, b: Comparison(f, "between", min(a, b), max(a, b)),
+              _NAMES, _NUMBERS, _NUMBERS),
+)
+_TREES = st.recursive(_ATOMS, lambda inner: st.one_of(
+    inner.map(Not),
+    st.lists(inner, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+    st.lists(inner, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
+), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TREES)
+def test_any_tree_renders_to_text_that_parses_back_to_it(tree):
+    assert parse(render(tree)) == tree
 
 
 @pytest.mark.parametrize(("text", "problem"), [
@@ -244,6 +267,19 @@ def test_channels_categories_and_contacts_on_every_backend(db_url, capsys):
     assert code == 0
     assert [(r["customer_id"], r["name"]) for r in json.loads(out)] == [
         ("c0", None), ("c1", None), ("c2", None)]
+
+
+def test_before_any_data_an_audience_is_empty_not_an_error(seeded_db_url, capsys):
+    code, out, err = _run(capsys, "--db", seeded_db_url, "audience", "eval",
+                          "high_value OR NOT high_value", "--as-of", "2020-01-01")
+    assert code == 0, err
+    assert "size       0 of 0 customers (0.0%)" in out
+    code, out, _ = _run(capsys, "--db", seeded_db_url, "audience", "eval", "NOT high_value",
+                        "--as-of", "2020-01-01", "--format", "csv")
+    assert out == "customer_id,name,email,city,lifetime_value\n"
+    code, _, err = _run(capsys, "--db", seeded_db_url, "audience", "eval", "p_active > 0.5",
+                        "--as-of", "2020-01-01")
+    assert code == 2 and "no orders before 2020-01-01" in err
 
 
 # --------------------------------------------------------------------------- storage
