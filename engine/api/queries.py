@@ -18,7 +18,8 @@ from engine.profiles.scoring import SCORES
 class Snapshot:
     """A customer's stored profile at one moment: raw scores, segments, emotional state."""
 
-    scores: dict[str, float]
+    scores: dict[str, float | None]
+    """None: not enough data for that score (from tracking)."""
     segments: list[str]
     emotional_state: str | None
 

@@ -168,10 +168,11 @@ def _result(index: int, result: Any, before: queries.Snapshot | None,
     out.segments = list(result.segments)
     out.emotional_state = result.emotional_state
     if before is not None:
+        # a score without enough data (None) on either side has no change to report
+        pairs = {name: (before.scores.get(name), now) for name, now in after.scores.items()}
         out.score_changes = {
-            name: round(after.scores[name] - before.scores[name], 2)
-            for name in after.scores
-            if abs(after.scores[name] - before.scores.get(name, after.scores[name])) >= 0.005
+            name: round(now - then, 2) for name, (then, now) in pairs.items()
+            if now is not None and then is not None and abs(now - then) >= 0.005
         }
         out.joined = sorted(set(result.segments) - set(before.segments))
         out.left = sorted(set(before.segments) - set(result.segments))
