@@ -18,6 +18,7 @@ SECTIONS: dict[str, str] = {
     "predict": "benchmarks.predict:run",
     "cli": "benchmarks.cli:run",
     "writers": "benchmarks.writers:run",
+    "serve": "benchmarks.serve:run",
 }
 
 
