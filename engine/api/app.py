@@ -21,7 +21,7 @@ from engine.db import open_store, session_scope
 from . import errors
 from .errors import ApiProblem
 from .keys import KeyInfo, grants, verify_token
-from .service import FittedModels, ModelServer, fit_models
+from .service import AudienceCache, FittedModels, ModelServer, fit_models
 from .settings import ApiSettings, get_api_settings
 
 DESCRIPTION = """\
@@ -46,6 +46,7 @@ class Api:
     engine: Engine
     server: ModelServer
     settings: ApiSettings
+    audiences: AudienceCache
 
     def models(self) -> FittedModels:
         """The current fit, or 503 while there is none (starting a lazy fit if needed)."""
@@ -116,6 +117,7 @@ def create_app(
     Returns:
         The app; run it with uvicorn (``personalize serve``) or FastAPI's TestClient.
     """
+    from .audience_routes import router as audience_router
     from .routes import router
 
     chosen = settings or get_api_settings()
@@ -124,7 +126,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = store if isinstance(store, Engine) else open_store(store)
         server = ModelServer(engine, refit_every=chosen.refit_every_s, fit=fit)
-        app.state.api = Api(engine=engine, server=server, settings=chosen)
+        app.state.api = Api(engine=engine, server=server, settings=chosen,
+                            audiences=AudienceCache())
         server.start(fit=chosen.fit)
         try:
             yield
@@ -140,4 +143,5 @@ def create_app(
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=chosen.max_body_bytes)
     app.include_router(router)
+    app.include_router(audience_router)
     return app

@@ -198,6 +198,29 @@ class SegmentMembers(BaseModel):
     next_offset: int | None = Field(description="offset of the next page; null on the last")
 
 
+class SavedAudience(BaseModel):
+    name: str
+    rule: str = Field(description="in the audience language (personalize audience define)")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class Audiences(BaseModel):
+    audiences: list[SavedAudience]
+
+
+class AudienceMembers(BaseModel):
+    audience: str
+    rule: str
+    as_of: UtcDateTime = Field(description="evaluated on data before this: the served "
+                               "models' moment, so pages agree until the next refit")
+    size: int
+    offset: int
+    limit: int
+    customer_ids: list[str]
+    next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
 class StoreHealth(BaseModel):
     reachable: bool
     schema_revision: str | None

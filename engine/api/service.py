@@ -159,5 +159,21 @@ class ModelServer:
     def stop(self) -> None:
         self._stop.set()
 
-    def next_refit_seconds(self) -> float | None:
-        return self.refit_every
+
+class AudienceCache:
+    """The members of each rule as of one moment, each computed once (one at a time:
+    a second request for an audience being evaluated waits for that evaluation)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._as_of: datetime | None = None
+        self._members: dict[str, list[str]] = {}
+
+    def members(self, rule: str, as_of: datetime, compute: Callable[[], list[str]]
+                ) -> list[str]:
+        with self._lock:
+            if as_of != self._as_of:  # a refit: every audience is evaluated afresh
+                self._as_of, self._members = as_of, {}
+            if rule not in self._members:
+                self._members[rule] = compute()
+            return self._members[rule]

@@ -15,6 +15,8 @@ ROUTES = [  # (method, path, scope needed)
     ("get", "/customers/{customer}/prediction", "read"),
     ("get", "/segments", "read"),
     ("get", "/segments/high_value/members", "read"),
+    ("get", "/audiences", "read"),
+    ("get", "/audiences/anyone/members", "read"),
     ("post", "/admin/refit", "admin"),
 ]
 

@@ -10,6 +10,7 @@ so ``POST /admin/refit?wait=true`` costs nothing per example.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 import schemathesis
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from engine.api import ApiSettings, create_app, create_key
 from engine.api.service import fit_models
+from engine.audiences import save_audience
 from engine.db import session_scope
 from engine.models import Customer, SegmentMembership
 from tests.api.conftest import scored_copy
@@ -62,8 +64,10 @@ def real_ids(fuzz_engine: Engine) -> dict[str, str]:
             Customer.customer_id)).first()
         segment = session.scalars(select(SegmentMembership.segment).order_by(
             SegmentMembership.segment)).first()
+        audience = save_audience(session, "fuzzed", "night_owl AND lifetime_value >= 50",
+                                 updated_at=datetime(2026, 11, 1)).name
     assert customer and segment
-    return {"customer_id": customer, "segment": segment}
+    return {"customer_id": customer, "segment": segment, "name": audience}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +85,7 @@ def test_the_schema_documents_every_route() -> None:
         ("GET", "/recommendations"), ("GET", "/customers/{customer_id}/profile"),
         ("GET", "/customers/{customer_id}/prediction"), ("GET", "/segments"),
         ("GET", "/segments/{segment}/members"), ("GET", "/health"), ("POST", "/admin/refit"),
+        ("GET", "/audiences"), ("GET", "/audiences/{name}/members"),
     }
 
 
