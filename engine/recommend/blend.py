@@ -280,12 +280,11 @@ class BlendRecommender(ListedRecommender):
             for p in points.values():
                 p[hide] = 0.0
         contextual = self.recommenders_.get("contextual")
-        if contextual is None or not self.context_slots or all(
+        if not isinstance(contextual, ContextualRecommender) or not self.context_slots or all(
                 c is None or c.is_empty for c in contexts):
             return
-        prior = np.maximum(getattr(contextual, "prior_", np.ones(total.shape[1])), 1e-6)
-        fit = contextual.score_rows(rows, contexts) / prior[None, :]
-        eligible = ~bought & self.data_.in_stock[None, :]
+        fit = contextual.score_rows(rows, contexts) / np.maximum(contextual.prior_, 1e-6)
+        eligible = ~bought & self.data_.in_stock & contextual.explicit_rows(rows, contexts)
         place_context_picks(total, points, fit, eligible, slots=self.context_slots,
                             rank=self.context_rank, min_lift=self.context_lift)
 

@@ -13,11 +13,14 @@ products; two rules then shape the list, on every path alike:
   stay to the ranking and its rebuy model;
 * **the moment gets room.** With a context given, the ``slots`` products that fit it
   best for this customer, among those they never bought whose odds the context at
-  least multiplies by ``min_lift`` (tags included, see :mod:`.contextual`), are placed
+  least multiplies by ``min_lift`` (tags included, see :mod:`.contextual`) and that the
+  store tags for it or whose sales the weather plainly lifts, are placed
   from rank ``rank`` on, unless the ranking already has them higher. Which ones: the
   ranking's own order among the fitting products, else how well they fit. So a rainy
   evening shows rain gear even to a customer whose list is full of staples, and the
-  context widgets visibly change a known customer's list.
+  context widgets visibly change a known customer's list. (Measured: room for the moment
+  costs about 1% of NDCG@10 on the seeded store's holdout, 0.436 -> 0.431; on the real
+  grocery sample, which has no tags or weather, it changes nothing.)
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ Two sources, so it also works on a store whose products carry no tags:
 * **lift learned from history**: how much more a category sells (or is looked
   at) in the rain, in the morning, in a region or on a device than overall,
   ``P(category | context value) / P(category)``, smoothed towards 1 for rare values;
-  then each product's own lift, ``observed / expected`` in that context, smoothed
-  towards its category's with ``item_smoothing`` expected observations: an umbrella
-  sells five times as much in the rain where the rest of Accessories barely moves.
+  in the weather (``item_dimensions``), each product's own lift, ``observed / expected``,
+  smoothed towards its category's with ``item_smoothing`` expected observations: an
+  umbrella sells five times as much in the rain where the rest of Accessories barely
+  moves. (Product-level lifts of the time of day, device and place were noise on the
+  real grocery sample: the blend's NDCG@10 fell from 0.057 to 0.053 with them.)
   Products without a category get their own, more heavily smoothed, lift.
 
 A product's score is its popularity prior times ``exp(sum of log-lifts)`` times
@@ -46,6 +48,7 @@ class ContextualRecommender(Recommender):
         smoothing: pseudo-count pulling a category's lift towards 1 (more for rare values).
         item_smoothing: expected observations pulling a product's lift towards its
             category's (a product seen rarely in a context keeps its category's lift).
+        item_dimensions: the dimensions that get product-level lifts.
         max_log_lift: bound on any one learned log-lift (rare values cannot dominate).
 
     Learned state: ``prior_`` (popularity prior per product, 0..1), ``tag_match_``
@@ -58,11 +61,13 @@ class ContextualRecommender(Recommender):
 
     def __init__(self, tag_boost: float = 1.5, lift_strength: float = 1.0,
                  smoothing: float = 30.0, item_smoothing: float = 20.0,
-                 max_log_lift: float = 1.5) -> None:
+                 item_dimensions: tuple[str, ...] = ("weather",),
+                 max_log_lift: float = 1.0) -> None:
         self.tag_boost = tag_boost
         self.lift_strength = lift_strength
         self.smoothing = smoothing
         self.item_smoothing = item_smoothing
+        self.item_dimensions = item_dimensions
         self.max_log_lift = max_log_lift
 
     # ----------------------------------------------------------------- fitting
@@ -156,6 +161,11 @@ class ContextualRecommender(Recommender):
             per_item = log_lift[:, group]  # values x products: the category's lift
             # A single product's lift rests on few sales: halve it.
             per_item = np.where(uncategorised[None, :], per_item * 0.5, per_item)
+            table = lifts.setdefault("location" if dim in PLACE_LEVELS else dim, {})
+            if dim not in self.item_dimensions:
+                for j, value in enumerate(values):
+                    table.setdefault(str(value), per_item[j].astype(np.float32))
+                continue
             # Each product's own lift, shrunk towards its category's (gamma-Poisson).
             item_key = value_codes[known].astype(np.int64) * data.n_items + obs_item[known]
             observed = np.bincount(item_key, weights=weight[known],
@@ -164,7 +174,6 @@ class ContextualRecommender(Recommender):
             expected = n_v * n_item[None, :] / total
             own = np.log((observed + m * np.exp(per_item)) / (expected + m))
             per_item = np.clip(own, -self.max_log_lift, self.max_log_lift)
-            table = lifts.setdefault("location" if dim in PLACE_LEVELS else dim, {})
             for j, value in enumerate(values):
                 table.setdefault(str(value), per_item[j].astype(np.float32))
         return lifts
@@ -209,6 +218,25 @@ class ContextualRecommender(Recommender):
         tags = sum((tag for tag, _ in parts.values()), np.zeros_like(self.prior_))
         return (self.prior_ * np.exp(self.lift_strength * log_lift)
                 * (1.0 + self.tag_boost * tags)).astype(np.float32)
+
+    def explicit_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
+        """Rows x products: the product is tagged for a dimension the row's context sets
+        (a local product for its place), or the weather lifts its odds at least twofold:
+        the fits a store states or its history shows plainly, not a time-of-day nuance."""
+        self._check_fitted()
+        contexts = context_list(context, len(rows))
+        out = np.zeros((len(rows), len(self.prior_)), dtype=bool)
+        cache: dict[Context | None, np.ndarray] = {}
+        for i, ctx in enumerate(contexts):
+            if ctx is None or ctx.is_empty:
+                continue
+            if ctx not in cache:
+                parts = self._parts(ctx)
+                tagged = sum((tag for tag, _ in parts.values()), np.zeros_like(self.prior_)) > 0
+                weather = parts.get("weather")
+                cache[ctx] = tagged | (weather is not None and weather[1] >= np.log(2.0))
+            out[i] = cache[ctx]
+        return out
 
     def score_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
         self._check_fitted()
