@@ -84,7 +84,8 @@ def steady(base_url: str, token: str, requests: Sequence[Request], *, rate: floa
     (no coordinated omission).
     """
     pool = _clients(base_url, token, clients)
-    t0 = time.perf_counter() + 0.2
+    t0 = time.perf_counter() + 0.2  # all threads started by then
+    ended = [t0] * clients
 
     def work(index: int) -> list[float]:
         client, out = pool[index], []
@@ -93,17 +94,18 @@ def steady(base_url: str, token: str, requests: Sequence[Request], *, rate: floa
             time.sleep(max(due - time.perf_counter(), 0.0))
             _send(client, requests[i])
             out.append(time.perf_counter() - due)
+        ended[index] = time.perf_counter()
         return out
 
     try:
-        per_client, wall = _drive(clients, work)
+        per_client, _ = _drive(clients, work)
     finally:
         for client in pool:
             client.close()
     seconds = [0.0] * len(requests)
     for index, values in enumerate(per_client):
         seconds[index::clients] = values
-    return Run(seconds, wall)
+    return Run(seconds, max(ended) - t0)
 
 
 def flat_out(base_url: str, token: str, requests: Sequence[Request], *, clients: int) -> Run:

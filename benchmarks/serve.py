@@ -15,7 +15,9 @@ clients (:mod:`benchmarks.load`):
 The baselines, measured in the same run on the same store: the engine calls behind
 each route made in this process (fit the served models, ``parse_context`` and the
 blend's ``recommend``; ``track`` in one ``run_write`` transaction per batch or per
-event), so the figures show what HTTP, auth and the service add.
+event), so the figures show what HTTP, auth and the service add. The two modes take
+turns in ``ROUNDS`` rounds, each a slice of every workload, so that both meet the same
+load of this shared machine.
 """
 
 from __future__ import annotations
@@ -29,18 +31,21 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from engine.bench import BenchOptions, Metric, stopwatch
 from engine.db import open_store, run_write, session_scope
 from engine.models import DEVICES, WEATHERS, Profile
 from engine.recommend.context import TIMES_OF_DAY, parse_context
+
+if TYPE_CHECKING:
+    from engine.api.service import FittedModels
 
 from . import load
 from .writers import event_files
@@ -52,6 +57,7 @@ RATE = 50.0
 BATCH = 100
 K = 10
 READY_TIMEOUT_S = 900.0
+ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -134,123 +140,163 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log_path: Path) -> N
 
 @dataclass(frozen=True)
 class Workload:
-    """The requests of one run, drawn once so HTTP and in-process make the same calls."""
+    """The requests of one mode (HTTP or in-process), drawn once for both: the same
+    recommendation asks, and alternate events of one stream (distinct ids, same mix)."""
 
     asks: list[tuple[str, dict[str, str]]]  # (customer, context) per recommendation
     batches: list[list[dict[str, Any]]]
     singles: list[dict[str, Any]]
 
     @classmethod
-    def draw(cls, url: str, directory: Path, sizes: Sizes, *, prefix: str) -> Workload:
+    def draw(cls, url: str, directory: Path, sizes: Sizes) -> tuple[Workload, Workload]:
+        """(over HTTP, in-process)."""
         engine = open_store(url)
         with session_scope(engine) as session:
             customers = sorted(session.scalars(select(Profile.customer_id)))
         engine.dispose()
-        rng = random.Random(prefix)
+        rng = random.Random(SECTION)
         asks = [(rng.choice(customers), {
             "weather": rng.choice(WEATHERS), "time_of_day": rng.choice(TIMES_OF_DAY),
             "device": rng.choice(DEVICES)}) for _ in range(sizes.recommendations)]
-        total = sizes.batches * BATCH + sizes.singles
-        files, _ = event_files(url, directory, workers=1, each=total, customers=500, new=50,
-                               prefix=prefix)
-        with files[0].open(encoding="utf-8") as lines:
-            events = [json.loads(line) for line in lines]
-        batched = events[:sizes.batches * BATCH]
-        return cls(asks, [batched[i:i + BATCH] for i in range(0, len(batched), BATCH)],
-                   events[sizes.batches * BATCH:])
+        each = sizes.batches * BATCH + sizes.singles
+        files, _ = event_files(url, directory, workers=2, each=each, customers=500, new=50,
+                               prefix="serve-")
+        modes = []
+        for path in files:
+            with path.open(encoding="utf-8") as lines:
+                events = [json.loads(line) for line in lines]
+            batched = events[:sizes.batches * BATCH]
+            modes.append(cls(asks, [batched[i:i + BATCH] for i in range(0, len(batched), BATCH)],
+                             events[sizes.batches * BATCH:]))
+        return modes[0], modes[1]
+
+    def round(self, index: int) -> Workload:
+        """The ``index``-th of :data:`ROUNDS` slices."""
+        def part(items: list[Any]) -> list[Any]:
+            return items[index::ROUNDS]
+        return Workload(part(self.asks), part(self.batches), part(self.singles))
 
 
-def _over_http(base: str, token: str, work: Workload) -> dict[str, Any]:
+@dataclass
+class Tally:
+    """What one mode measured over the rounds."""
+
+    recs: list[float] = field(default_factory=list)
+    recs_wall: float = 0.0
+    batched_events: int = 0
+    batched_s: float = 0.0
+    single_events: int = 0
+    single_s: float = 0.0
+
+    @property
+    def run(self) -> load.Run:
+        return load.Run(self.recs, self.recs_wall)
+
+
+def _http_round(base: str, token: str, work: Workload, tally: Tally) -> None:
     asks: list[load.Request] = [
         ("GET", f"/customers/{customer}/recommendations", {"params": {**context, "k": K}})
         for customer, context in work.asks]
     recs = load.steady(base, token, asks, rate=RATE, clients=CLIENTS)
+    tally.recs += recs.seconds
+    tally.recs_wall += recs.wall
     batched = load.flat_out(base, token, [("POST", "/events", {"json": b})
                                           for b in work.batches], clients=CLIENTS)
+    tally.batched_events += sum(len(b) for b in work.batches)
+    tally.batched_s += batched.wall
     single = load.flat_out(base, token, [("POST", "/events", {"json": e})
                                          for e in work.singles], clients=CLIENTS)
-    return {"recs": recs, "batched": len(work.batches) * BATCH / batched.wall,
-            "single": single.rate}
+    tally.single_events += len(work.singles)
+    tally.single_s += single.wall
 
 
-def _in_process(url: str, work: Workload) -> dict[str, Any]:
-    from engine.api.service import fit_models
+def _recorder(events: list[dict[str, Any]]) -> Callable[[Session], None]:
     from engine.profiles import track
 
-    engine = open_store(url)
-    try:
-        with stopwatch() as fit_elapsed:
-            fitted = fit_models(engine)
-        seconds = []
-        for customer, context in work.asks:
-            with stopwatch() as elapsed:
-                chosen = parse_context(**context, location=None,
-                                       known_locations=fitted.known_locations)
-                fitted.blend.recommend(customer, chosen, k=K, allow_unknown=True)
-            seconds.append(elapsed())
-        def recorder(events: list[dict[str, Any]]) -> Callable[[Session], None]:
-            def record(session: Session) -> None:
-                for event in events:
-                    track(session, event)
-            return record
+    def record(session: Session) -> None:
+        for event in events:
+            track(session, event)
+    return record
 
-        with stopwatch() as batched:
-            for batch in work.batches:
-                run_write(engine, recorder(batch))
-        with stopwatch() as single:
-            for event in work.singles:
-                run_write(engine, recorder([event]))
-    finally:
-        engine.dispose()
-    return {"fit": fit_elapsed(), "recs": load.Run(seconds, sum(seconds)),
-            "batched": len(work.batches) * BATCH / batched(),
-            "single": len(work.singles) / single()}
+
+def _local_round(engine: Engine, fitted: FittedModels, work: Workload, tally: Tally) -> None:
+    for customer, context in work.asks:
+        with stopwatch() as elapsed:
+            chosen = parse_context(**context, location=None,
+                                   known_locations=fitted.known_locations)
+            fitted.blend.recommend(customer, chosen, k=K, allow_unknown=True)
+        tally.recs.append(elapsed())
+        tally.recs_wall += elapsed()
+    with stopwatch() as batched:
+        for batch in work.batches:
+            run_write(engine, _recorder(batch))
+    tally.batched_events += sum(len(b) for b in work.batches)
+    tally.batched_s += batched()
+    with stopwatch() as single:
+        for event in work.singles:
+            run_write(engine, _recorder([event]))
+    tally.single_events += len(work.singles)
+    tally.single_s += single()
 
 
 def run(options: BenchOptions) -> list[Metric]:
     """Run the section (see the module docstring)."""
+    from engine.api.service import fit_models
+
     sizes = Sizes.of(options)
+    http, local = Tally(), Tally()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         url = _store(directory, sizes)
         token = json.loads(_cli(url, "apikey", "create", "--scope", "admin", "--name",
                                 "bench", "--json"))["key"]
-        served_work = Workload.draw(url, directory, sizes, prefix="http-")
+        served_work, local_work = Workload.draw(url, directory, sizes)
         with _served(url, directory / "serve.log") as (base, ready_s):
-            http = _over_http(base, token, served_work)
-        local = _in_process(url, Workload.draw(url, directory, sizes, prefix="local-"))
-    return _metrics(sizes, ready_s, http, local)
+            engine = open_store(url)
+            try:
+                with stopwatch() as fit_elapsed:
+                    fitted = fit_models(engine)
+                # rounds alternate the modes, so both see the same (shared, noisy) machine
+                for index in range(ROUNDS):
+                    _http_round(base, token, served_work.round(index), http)
+                    _local_round(engine, fitted, local_work.round(index), local)
+            finally:
+                engine.dispose()
+    return _metrics(sizes, ready_s, fit_elapsed(), http, local)
 
 
-def _metrics(sizes: Sizes, ready_s: float, http: dict[str, Any],
-             local: dict[str, Any]) -> list[Metric]:
+def _metrics(sizes: Sizes, ready_s: float, fit_s: float, http: Tally,
+             local: Tally) -> list[Metric]:
     store = "default store" if sizes.customers is None else f"{sizes.customers:,} customers"
-    recs, base = http["recs"], local["recs"]
+    recs, base = http.run, local.run
     load_note = (f"{len(recs.seconds)} requests at {RATE:g}/s over {CLIENTS} clients "
-                 f"(achieved {recs.rate:.1f}/s), from when each was due; {store}")
+                 f"(achieved {len(recs.seconds) / recs.wall:.1f}/s), from when each was due; "
+                 f"{store}")
+    rates = {name: (t.batched_events / t.batched_s, t.single_events / t.single_s)
+             for name, t in (("http", http), ("local", local))}
     ms = 1000.0
+    rounds = f"{ROUNDS} rounds alternating with the in-process calls"
     return [
         Metric(SECTION, "serve: start to ready (models fitted)", ready_s, "s",
-               note=f"in-process fit {local['fit']:.1f} s in the same run"),
+               note=f"in-process fit {fit_s:.1f} s in the same run"),
         Metric(SECTION, "recommendations over HTTP p50", recs.percentile(50) * ms, "ms",
                note=load_note),
         Metric(SECTION, "recommendations over HTTP p95", recs.percentile(95) * ms, "ms",
-               target=50.0, note=f"in-process p95 {base.percentile(95) * ms:.1f} ms"),
+               target=50.0, note=f"in-process p95 {base.percentile(95) * ms:.1f} ms; {rounds}"),
         Metric(SECTION, "recommendations in-process p50 (baseline)", base.percentile(50) * ms,
                "ms", note="parse_context + BlendRecommender.recommend, same requests"),
         Metric(SECTION, "recommendations in-process p95 (baseline)", base.percentile(95) * ms,
                "ms"),
-        Metric(SECTION, f"events over HTTP, batches of {BATCH}", http["batched"], "ev/s",
+        Metric(SECTION, f"events over HTTP, batches of {BATCH}", rates["http"][0], "ev/s",
                target=1000.0, lower_is_better=False,
                note=f"{sizes.batches} batches over {CLIENTS} clients; in-process "
-                    f"{local['batched']:.0f} ev/s"),
-        Metric(SECTION, f"events in-process, batches of {BATCH} (baseline)", local["batched"],
+                    f"{rates['local'][0]:.0f} ev/s"),
+        Metric(SECTION, f"events in-process, batches of {BATCH} (baseline)", rates["local"][0],
                "ev/s", lower_is_better=False, note="track() in one run_write per batch"),
-        Metric(SECTION, "events over HTTP, one at a time", http["single"], "ev/s",
+        Metric(SECTION, "events over HTTP, one at a time", rates["http"][1], "ev/s",
                target=200.0, lower_is_better=False,
                note=f"{sizes.singles} requests over {CLIENTS} clients; in-process "
-                    f"{local['single']:.0f} ev/s"),
-        Metric(SECTION, "events in-process, one at a time (baseline)", local["single"], "ev/s",
-               lower_is_better=False, note="track() in one run_write per event"),
+                    f"{rates['local'][1]:.0f} ev/s"),
+        Metric(SECTION, "events in-process, one at a time (baseline)", rates["local"][1],
+               "ev/s", lower_is_better=False, note="track() in one run_write per event"),
     ]
-
