@@ -13,7 +13,7 @@ from pydantic import Field
 from engine.db import head_revision, session_scope
 from engine.errors import UserError
 from engine.predict.next_purchase import prediction_record
-from engine.profiles.profile import get_profile
+from engine.profiles.customer import get_profile
 from engine.profiles.segments import DEFAULT_RULES, ENTHUSIAST, segment_overlaps, segment_sizes
 from engine.profiles.tracking import track
 from engine.recommend.context import parse_context

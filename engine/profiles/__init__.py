@@ -4,17 +4,10 @@ See ``docs/scoring.md`` for every formula and ``docs/personas.md`` for the
 signals the synthetic market plants.
 """
 
+from engine.profiles.customer import CustomerProfile, ScoreDetail, get_profile
 from engine.profiles.emotion import STATES, TONES
 from engine.profiles.export import score_export
-from engine.profiles.profile import (
-    PROFILE_COLUMNS,
-    CustomerProfile,
-    ScoreDetail,
-    ScoreRunReport,
-    compute_profiles,
-    get_profile,
-    score_store,
-)
+from engine.profiles.profile import PROFILE_COLUMNS, ScoreRunReport, compute_profiles, score_store
 from engine.profiles.scoring import SCORES, Calibration, fit_calibration
 from engine.profiles.segments import (
     DEFAULT_RULES,
