@@ -20,7 +20,8 @@ from engine.profiles.segments import (
     segment_overlaps,
     segment_sizes,
 )
-from engine.profiles.tracking import TrackResult, track, validate_event
+from engine.profiles.tracking import TrackResult, track
+from engine.profiles.validation import validate_event
 
 __all__ = [
     "DEFAULT_RULES", "PROFILE_COLUMNS", "SCORES", "STATES", "TONES", "Calibration",
