@@ -16,7 +16,7 @@ launched partway through) and may be out of stock for a stretch (some still are
 at the end of the market: ``products.in_stock`` is false for them). Nobody buys
 a product before its launch or while it is out of stock.
 
-:func:`assign_products` turns the pool draws of :mod:`seed.market` (several
+:func:`assign_products` turns the pool draws of :mod:`seed.orders` (several
 candidate products per order line) into the bought products, one customer's
 orders at a time in time order: due staples take lines first, then each line
 takes its first candidate the customer can and would buy.

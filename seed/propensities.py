@@ -5,7 +5,7 @@ from; they never fence them off. An ordinary customer can be as mobile as the
 least mobile "mobile-first" one, and a weekend shopper can shop on weekdays:
 the distributions overlap as they do in every real store.
 
-The generator (:mod:`seed.market`) draws every activity from these numbers with
+The generator (:mod:`seed.market` and its stages) draws every activity from these numbers with
 sampling noise on top, and ``seed --truth`` writes them (one column per score,
 named as the score), so recovery is measured against what was planted, not
 against a band the generator kept clear.
@@ -24,7 +24,7 @@ Scales (what each number means to the generator):
 * ``research_intensity``: views and searches per order (the expected figure);
 * ``purchase_frequency``: expected orders over the market's last 365 days;
 * ``lifetime_value``: expected net spend over the market (see
-  :meth:`seed.market._Generator.expected_spend`).
+  :meth:`seed.orders.OrderStage.expected_spend`).
 
 The last two include the customer's exposure (when they signed up, when a
 lapsed customer stopped), because the scores measure amounts, not rates.

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.db import head_revision, run_write, session_scope
 from engine.errors import UserError
 from engine.predict.views import prediction_record
-from engine.profiles.profile import get_profile
+from engine.profiles.customer import get_profile
 from engine.profiles.segments import DEFAULT_RULES, ENTHUSIAST, segment_overlaps, segment_sizes
 from engine.profiles.tracking import track
 from engine.recommend.context import parse_context

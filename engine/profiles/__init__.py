@@ -4,15 +4,10 @@ See ``docs/scoring.md`` for every formula and ``docs/personas.md`` for the
 signals the synthetic market plants.
 """
 
+from engine.profiles.customer import CustomerProfile, ScoreDetail, get_profile
 from engine.profiles.emotion import STATES, TONES
 from engine.profiles.export import score_export
-from engine.profiles.profile import (
-    PROFILE_COLUMNS,
-    CustomerProfile,
-    ScoreDetail,
-    compute_profiles,
-    get_profile,
-)
+from engine.profiles.profile import PROFILE_COLUMNS, compute_profiles
 from engine.profiles.score_run import ScoreRunReport, score_store, score_store_concurrently
 from engine.profiles.scoring import SCORES, Calibration, fit_calibration
 from engine.profiles.segments import (
@@ -26,7 +21,8 @@ from engine.profiles.segments import (
     segment_overlaps,
     segment_sizes,
 )
-from engine.profiles.tracking import TrackResult, track, validate_event
+from engine.profiles.tracking import TrackResult, track
+from engine.profiles.validation import validate_event
 
 __all__ = [
     "DEFAULT_RULES", "PROFILE_COLUMNS", "SCORES", "STATES", "TONES", "Calibration",

@@ -20,8 +20,6 @@ become theirs, each counted once).
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,9 +33,6 @@ from sqlalchemy.orm import Session
 from engine.db import checkpoint_in_background
 from engine.errors import ValidationError
 from engine.models import (
-    DEVICES,
-    EVENT_TYPES,
-    WEATHERS,
     Customer,
     Event,
     IdentityLink,
@@ -79,15 +74,10 @@ from engine.profiles.stats import (
     customer_orders_365,
     decay_weight,
 )
-from engine.timeutil import newest_timestamp, plausible_window, to_utc_naive, window_text
+from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
+from engine.timeutil import newest_timestamp
 
 _JUST_AFTER = timedelta(microseconds=1)
-NEEDS_PRODUCT = ("product_view", "cart_add", "wishlist_add", "purchase", "review")
-NEEDS_CUSTOMER = ("purchase", "review")
-_LENGTHS = {
-    "event_id": 64, "customer_id": 64, "anonymous_id": 64, "product_id": 64, "query": 200,
-    "channel": 32, "location": 100,
-}
 
 
 @dataclass
@@ -112,100 +102,6 @@ class TrackResult:
             "scores": dict(self.scores), "segments": list(self.segments),
             "emotional_state": self.emotional_state,
         }
-
-
-_IDS = frozenset({"event_id", "customer_id", "anonymous_id", "product_id"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _text(event: Mapping[str, Any], name: str) -> str | None:
-    value = event.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
-            isinstance(value, float) and not math.isfinite(value)):
-        # JSON's NaN or Infinity is no id: it would create a customer "nan"
-        raise ValidationError(f"invalid {name} {value!r}: expected a string")
-    text = str(value).strip()
-    if not text:
-        return None
-    # PostgreSQL cannot store a NUL byte; other control characters in an id are an
-    # export's corruption, not a name anyone could type or see
-    if "\x00" in text or (name in _IDS and _CONTROL.search(text)):
-        raise ValidationError(f"invalid {name} {text!r}: contains a control character "
-                              "(e.g. a NUL byte)")
-    limit = _LENGTHS.get(name)
-    if limit is not None and len(text) > limit:
-        raise ValidationError(f"invalid {name}: longer than {limit} characters")
-    return text
-
-
-def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Check one event (the import format of CONTRACT.md) and return its clean fields.
-
-    Raises:
-        ValidationError: naming the field, the value and the valid values.
-    """
-    if not isinstance(event, Mapping):
-        raise ValidationError("invalid event: expected a JSON object")
-    clean: dict[str, Any] = {}
-    event_type = _text(event, "event_type")
-    if event_type is None:
-        raise ValidationError(
-            f"missing event_type; valid values: {', '.join(EVENT_TYPES)}"
-        )
-    if event_type.lower() not in EVENT_TYPES:
-        raise ValidationError(
-            f"invalid event_type {event_type!r}; valid values: {', '.join(EVENT_TYPES)}"
-        )
-    clean["event_type"] = event_type.lower()
-    raw_time = _text(event, "occurred_at")
-    if raw_time is None:
-        raise ValidationError("missing occurred_at: expected an ISO 8601 datetime")
-    try:
-        clean["occurred_at"] = to_utc_naive(
-            datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
-        )
-    except ValueError as exc:
-        raise ValidationError(
-            f"invalid occurred_at {raw_time!r}: expected an ISO 8601 datetime, "
-            "e.g. 2024-06-01T12:00:00"
-        ) from exc
-    window = plausible_window()
-    if not window[0] <= clean["occurred_at"] <= window[1]:
-        raise ValidationError(
-            f"invalid occurred_at {raw_time!r}: outside the plausible window "
-            f"{window_text(window)}")
-    for name in ("event_id", "customer_id", "anonymous_id", "product_id", "query", "channel",
-                 "location"):
-        clean[name] = _text(event, name)
-    if clean["customer_id"] is None and clean["anonymous_id"] is None:
-        raise ValidationError("missing customer_id or anonymous_id: an event needs at least one")
-    for name, valid in (("device", DEVICES), ("weather", WEATHERS)):
-        value = _text(event, name)
-        if value is not None and value.lower() not in valid:
-            raise ValidationError(f"invalid {name} {value!r}; valid values: {', '.join(valid)}")
-        clean[name] = value.lower() if value is not None else None
-    if clean["channel"] is not None:
-        clean["channel"] = clean["channel"].lower()
-    rating = event.get("rating")
-    clean["rating"] = None
-    if rating is not None and rating != "":
-        bad = ValidationError(f"invalid rating {rating!r}; valid values: 1, 2, 3, 4, 5")
-        if isinstance(rating, bool):
-            raise bad
-        try:
-            number = float(rating)
-        except (TypeError, ValueError) as exc:
-            raise bad from exc
-        if not (1 <= number <= 5 and number == int(number)):
-            raise bad
-        clean["rating"] = int(number)
-    if clean["event_type"] in NEEDS_PRODUCT and clean["product_id"] is None:
-        raise ValidationError(f"missing product_id: a {clean['event_type']} event needs one")
-    if clean["event_type"] == "review" and clean["rating"] is None:
-        raise ValidationError("missing rating: a review event needs one; valid values: 1..5")
-    return clean
 
 
 def _stored(session: Session, customer_id: str) -> tuple[Profile | None, ProfileStats | None]:
