@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from engine.bench import BenchOptions, Metric, peak_rss_mib, stopwatch
+from benchmarks.harness import BenchOptions, Metric, peak_rss_mib, stopwatch
 from engine.db import open_store, session_scope
 from engine.models import (
     Customer,
