@@ -273,7 +273,7 @@ def run(options: BenchOptions) -> list[Metric]:
             finally:
                 _postgres_db(options.postgres_url, name, drop_only=True)
 
-        from engine.profiles import stats as stats_module
+        from engine.profiles import stats_parallel as stats_module
 
         main_mib, worker_mib = peak_rss_mib(), stats_module.worker_peak_mib
         metrics.append(Metric(
