@@ -39,7 +39,7 @@ import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.bench import BenchOptions, Metric, stopwatch
+from benchmarks.harness import BenchOptions, Metric, stopwatch
 from engine.db import open_store, run_write, session_scope
 from engine.models import DEVICES, WEATHERS, Profile
 from engine.recommend.context import TIMES_OF_DAY, parse_context
