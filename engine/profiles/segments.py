@@ -15,7 +15,6 @@ segment. The minimum evidence per score lives beside the rules: defaults in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from engine.errors import UserError
 from engine.models import SegmentMembership, SegmentRule
 from engine.profiles.scoring import EVIDENCE, MIN_EVIDENCE, SCORES
+from engine.vocabulary import slug
 
 ENTHUSIAST = "category_enthusiast"
 """Name of the enthusiast rule (its members are named ``<category slug>_enthusiast``)."""
@@ -58,11 +58,6 @@ DEFAULT_RULES: dict[str, Rule] = {
 }
 
 Rules = Mapping[str, Rule]
-
-
-def slug(name: str) -> str:
-    """A category's slug as used in segment names: lower case, ``_`` between words."""
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
 
 
 def enthusiast_segment(category: str) -> str:

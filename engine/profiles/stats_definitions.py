@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from engine.models import MOBILE_CHANNELS, NIGHT_HOURS
 from engine.profiles.emotion import RATING_HALF_LIFE_DAYS
+from engine.vocabulary import is_mobile, is_night, is_weekend
 
 T0 = datetime(2000, 1, 1)
 """Origin of the time-decay weights (any fixed moment works; it cancels in shares)."""
@@ -51,7 +51,7 @@ def decay_factor(as_of: datetime, lam: float) -> float:
 def activity_flags(at: datetime, channel: str | None, device: str | None) -> dict[str, int]:
     """The weekend/night/mobile flags of one event or order (the generated columns' rule)."""
     return {
-        "weekend": int(at.weekday() >= 5),
-        "night": int(at.hour >= NIGHT_HOURS[0] or at.hour < NIGHT_HOURS[1]),
-        "mobile": int(device == "mobile" or channel in MOBILE_CHANNELS),
+        "weekend": int(is_weekend(at)),
+        "night": int(is_night(at.hour)),
+        "mobile": int(is_mobile(channel, device)),
     }

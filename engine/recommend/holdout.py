@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .context import Context, hour_buckets
+from engine.vocabulary import DEVICES, WEATHERS, hour_buckets
+
+from .context import Context
 from .store_data import StoreData
 
 
@@ -46,10 +48,10 @@ def _contexts(first: pd.DataFrame, known: set[str]) -> list[Context]:
     device = first["device"].astype(object).str.lower()
     return [
         Context(weather=w if isinstance(w, str) and w in
-                ("sunny", "cloudy", "rainy", "snowy", "hot", "cold") else None,
+                WEATHERS else None,
                 time_of_day=str(b),
                 location=loc if isinstance(loc, str) and loc in known else None,
-                device=d if isinstance(d, str) and d in ("desktop", "mobile", "tablet")
+                device=d if isinstance(d, str) and d in DEVICES
                 else None)
         for w, b, loc, d in zip(weather, buckets, first["location"], device, strict=True)
     ]
