@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.bulk import frame_records, insert_frame
 from engine.db import session_scope
-from engine.models import Customer, Event, Product, Recommendation
+from engine.models import Customer, Event, Product, ScoreCalibration
 
 
 def test_fast_path_round_trips_every_type(store):
@@ -55,19 +55,15 @@ def test_frame_records_turn_missing_values_into_none():
 
 
 def test_fast_path_serialises_json_columns(store):
-    stamp = pd.to_datetime(["2024-03-01", "2024-03-01"])
-    recommendations = pd.DataFrame({
-        "customer_id": ["c1", "c2"], "context": ["default", "default"], "rank": [1, 1],
-        "product_id": ["p1", "p1"], "score": [90.0, 80.0], "reason": ["because", "because"],
-        "contributions": [{"trending": 0.5, "why": ["rain"]}, None],
-        "as_of": stamp, "computed_at": stamp,
+    stamp = pd.to_datetime(["2024-03-01", "2024-03-02"])
+    calibrations = pd.DataFrame({
+        "id": [1, 2], "as_of": stamp, "computed_at": stamp,
+        "reference": [{"median_spend": 0.5, "why": ["rain"]}, {}],
     })
     with store.begin() as connection:
-        insert_frame(connection, Customer.__table__, pd.DataFrame({"customer_id": ["c1", "c2"]}))
-        insert_frame(connection, Product.__table__, pd.DataFrame({"product_id": ["p1"]}))
-        assert insert_frame(connection, Recommendation.__table__, recommendations) == 2
+        assert insert_frame(connection, ScoreCalibration.__table__, calibrations) == 2
     with session_scope(store) as session:
-        c1, c2 = session.scalars(select(Recommendation)
-                                 .order_by(Recommendation.customer_id)).all()
-        assert c1.contributions == {"trending": 0.5, "why": ["rain"]}
-        assert c2.contributions is None
+        first, second = session.scalars(select(ScoreCalibration)
+                                        .order_by(ScoreCalibration.id)).all()
+        assert first.reference == {"median_spend": 0.5, "why": ["rain"]}
+        assert second.reference == {}

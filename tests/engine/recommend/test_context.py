@@ -17,8 +17,8 @@ def test_valid_values_normalised():
     assert parse_context().is_empty
 
 
-@pytest.mark.parametrize(("hour", "bucket"), [(0, "night"), (4, "night"), (5, "morning"),
-                                              (11, "morning"), (12, "afternoon"),
+@pytest.mark.parametrize(("hour", "bucket"), [(0, "night"), (4, "night"), (5, "night"),
+                                              (6, "morning"), (11, "morning"), (12, "afternoon"),
                                               (16, "afternoon"), (17, "evening"),
                                               (21, "evening"), (22, "night"), (23, "night")])
 def test_hour_buckets(hour, bucket):
