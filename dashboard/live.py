@@ -109,6 +109,8 @@ class LiveRun:
         self._lock = threading.Lock()
         self._injections: queue.Queue[str] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self.error: Exception | None = None
+        """What stopped the run, if an error did (the page shows it, the CLI raises it)."""
         self._state = LiveState()
         self._touched: set[str] = set()
         self._recent: deque[float] = deque()
@@ -205,9 +207,9 @@ class LiveRun:
                     self._stop.wait(0.05)
             else:
                 self._finish("stopped")
-        except Exception as exc:  # noqa: BLE001 - the page shows it; the store is consistent
+        except Exception as exc:  # noqa: BLE001 - kept for the caller; the store is consistent
+            self.error = exc
             self._finish(f"stopped by an error: {exc}")
-            raise
         return self.state()
 
     def _finish(self, message: str) -> None:
