@@ -62,6 +62,8 @@ class Followed:
     look: Look
     history: list[tuple[str, list[str]]] = field(default_factory=list)
     """(event summary, changes), newest first."""
+    previous: Look | None = None
+    """The look before their latest event (None before their first)."""
 
 
 @dataclass
@@ -299,7 +301,8 @@ class LiveRun:
         with self._lock:
             history = self._state.followed.history if self._state.followed else []
             text = f"{summary['at']} {summary['event']} {summary['what'] or ''}".strip()
-            self._state.followed = Followed(after, ([(text, found)] + history)[:FEED_SIZE])
+            self._state.followed = Followed(after, ([(text, found)] + history)[:FEED_SIZE],
+                                            previous=before)
         return found
 
 
