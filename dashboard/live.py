@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from dashboard.live_follow import Look, changes, look
+from dashboard.live_follow import Look, Recommendations, changes, look
 from engine.db import run_write, session_scope
 from engine.errors import UserError, ValidationError
 from engine.models import Customer, Product
@@ -286,7 +286,9 @@ class LiveRun:
         self._first_view, self._bought = {}, set()
         rate = 86_400.0 / (FOLLOW_EVERY_S * self.speed)
         self.sim.follow(customer_id, visits_per_day=rate)
-        seen = look(session, customer_id, blend=self.blend, names=self.names) \
+        self._recommender = Recommendations(self.blend, self.names) \
+            if self.blend is not None else None
+        seen = look(session, customer_id, recommender=self._recommender) \
             if customer_id is not None else None
         with self._lock:
             self._state.followed = Followed(seen) if seen is not None else None
@@ -294,8 +296,8 @@ class LiveRun:
     def _refresh(self, event: dict[str, Any], summary: dict[str, Any]) -> list[str]:
         before = self._state.followed.look if self._state.followed else None
         with session_scope(self.engine) as session:
-            after = look(session, str(event["customer_id"]), blend=self.blend, event=event,
-                         exclude=self._bought, names=self.names)
+            after = look(session, str(event["customer_id"]), recommender=self._recommender,
+                         event=event, exclude=self._bought)
         first = self._first_view.get(event.get("product_id") or "")
         found = changes(before, after, event, first_view=first)
         with self._lock:

@@ -9,13 +9,29 @@ score moved ("impulse buying 41 -> 47: bought 3 minutes after first viewing it")
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.models import (
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Profile,
+    ProfileStats,
+    Review,
+    SegmentMembership,
+)
 from engine.profiles.customer import get_profile
+from engine.profiles.emotion import UNHAPPY_RATING, state_of, weighted_mean
+from engine.profiles.profile import stats_record, stored_calibration
+from engine.profiles.scoring import explain
+from engine.profiles.segments import load_min_evidence
 from engine.recommend import BlendRecommender, Mood, parse_context
 
 LABELS = {
@@ -39,47 +55,116 @@ class Look:
     segments: list[str]
     emotional_state: str
     mean_rating: float | None
-    unhappy: list[str]
+    unhappy_brands: list[str]
+    unhappy_categories: list[str]
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     last_purchase: str | None = None
+
+    @property
+    def unhappy(self) -> list[str]:
+        return sorted({*self.unhappy_brands, *self.unhappy_categories})
 
     @property
     def top(self) -> list[str]:
         return [r["product_id"] for r in self.recommendations]
 
 
-def look(session: Session, customer_id: str, *, blend: BlendRecommender | None = None,
-         event: dict[str, Any] | None = None, exclude: set[str] | None = None,
-         names: dict[str, str] | None = None) -> Look:
-    """The customer's stored profile and (with ``blend``) top recommendations in the
-    context of ``event`` (its weather, hour, device), adapted to their current mood.
+def _stored_look(session: Session, customer_id: str) -> Look | None:
+    """The look from the rows ``track()`` wrote (profile, statistics, memberships), or
+    None when the customer has no stored profile yet. The same figures as
+    :func:`engine.profiles.customer.get_profile`, without its histories (a few small
+    indexed reads instead of a pass over the customer's whole history)."""
+    profile = session.get(Profile, customer_id)
+    row = session.get(ProfileStats, customer_id) if profile is not None else None
+    calibration = stored_calibration(session, profile.calibration_id) if profile else None
+    if profile is None or row is None or calibration is None:
+        return None
+    stats = stats_record(row)
+    details = explain(stats, calibration, load_min_evidence(session))
+    mean = float(weighted_mean(stats["rating_wsum"], stats["rating_w"]))
+    rated: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+    for rating, *names in session.execute(
+            select(Review.rating, Product.brand, Product.category)
+            .join(Product, Product.product_id == Review.product_id)
+            .where(Review.customer_id == customer_id)):
+        for kind, name in zip(rated, names, strict=True):
+            if name is not None:
+                kind.setdefault(str(name), []).append(int(rating))
+    unhappy = [sorted(n for n, r in kind.items() if sum(r) / len(r) <= UNHAPPY_RATING)
+               for kind in rated]
+    last = session.scalar(select(OrderLine.product_id)
+                          .join(Order, Order.order_id == OrderLine.order_id)
+                          .where(Order.customer_id == customer_id)
+                          .order_by(Order.ordered_at.desc(), Order.order_id.desc()).limit(1))
+    customer = session.get(Customer, customer_id)
+    return Look(
+        customer_id=customer_id, name=customer.name if customer else None,
+        scores={k: (round(v["value"], 1) if v["value"] is not None else None)
+                for k, v in details.items()},
+        inputs={k: dict(v["inputs"]) for k, v in details.items()},
+        segments=sorted(session.scalars(select(SegmentMembership.segment).where(
+            SegmentMembership.customer_id == customer_id))),
+        emotional_state=str(state_of(mean if stats["reviews"] else 0.0, stats["reviews"])),
+        mean_rating=None if math.isnan(mean) else mean,
+        unhappy_brands=unhappy[0], unhappy_categories=unhappy[1], last_purchase=last,
+    )
 
-    Raises:
-        engine.errors.UserError: unknown customer.
-    """
+
+def _profile_look(session: Session, customer_id: str) -> Look:
     profile = get_profile(session, customer_id)
     purchases = profile.purchases
-    seen = Look(
+    return Look(
         customer_id=customer_id, name=profile.name,
         scores={k: (round(v.value, 1) if v.value is not None else None)
                 for k, v in profile.scores.items()},
         inputs={k: dict(v.inputs) for k, v in profile.scores.items()},
         segments=list(profile.segments), emotional_state=profile.emotional_state,
         mean_rating=profile.mean_rating,
-        unhappy=sorted(profile.unhappy_brands + profile.unhappy_categories),
+        unhappy_brands=list(profile.unhappy_brands),
+        unhappy_categories=list(profile.unhappy_categories),
         last_purchase=str(purchases["product_id"].iloc[0]) if len(purchases) else None,
     )
-    if blend is not None:
-        mood = Mood(state=profile.emotional_state,
-                    unhappy_brands=frozenset(profile.unhappy_brands),
-                    unhappy_categories=frozenset(profile.unhappy_categories),
-                    mean_rating=profile.mean_rating)
-        seen.recommendations = [
-            {"product_id": r.product_id, "name": (names or {}).get(r.product_id, r.product_id),
-             "score": round(r.score, 1), "reason": r.reason}
-            for r in blend.recommend(customer_id, context_of(blend, event), k=TOP_K,
-                                     exclude=exclude or (), allow_unknown=True, mood=mood)
-        ]
+
+
+class Recommendations:
+    """A followed customer's recommendations, recomputed only when what they depend on
+    changes: their mood, the context of their latest event, or what they bought."""
+
+    def __init__(self, blend: BlendRecommender, names: dict[str, str]) -> None:
+        self.blend, self.names = blend, names
+        self._key: tuple[Any, ...] | None = None
+        self._list: list[dict[str, Any]] = []
+
+    def of(self, seen: Look, event: dict[str, Any] | None, exclude: set[str]
+           ) -> list[dict[str, Any]]:
+        context = context_of(self.blend, event)
+        key = (seen.customer_id, seen.emotional_state, tuple(seen.unhappy), context,
+               frozenset(exclude))
+        if key != self._key:
+            mood = Mood(state=seen.emotional_state,
+                        unhappy_brands=frozenset(seen.unhappy_brands),
+                        unhappy_categories=frozenset(seen.unhappy_categories),
+                        mean_rating=seen.mean_rating)
+            self._list = [
+                {"product_id": r.product_id, "name": self.names.get(r.product_id, r.product_id),
+                 "score": f"{r.score:.0f}", "reason": r.reason}
+                for r in self.blend.recommend(seen.customer_id, context, k=TOP_K,
+                                              exclude=exclude, allow_unknown=True, mood=mood)]
+            self._key = key
+        return self._list
+
+
+def look(session: Session, customer_id: str, *, recommender: Recommendations | None = None,
+         event: dict[str, Any] | None = None, exclude: set[str] | None = None) -> Look:
+    """The customer's stored profile and (with ``recommender``) top recommendations in the
+    context of ``event`` (its weather, hour, device), adapted to their current mood.
+
+    Raises:
+        engine.errors.UserError: unknown customer.
+    """
+    seen = _stored_look(session, customer_id) or _profile_look(session, customer_id)
+    if recommender is not None:
+        seen.recommendations = recommender.of(seen, event, exclude or set())
     return seen
 
 
@@ -166,4 +251,4 @@ def changes(before: Look | None, after: Look, event: dict[str, Any], *,
     return out
 
 
-__all__ = ["LABELS", "Look", "changes", "context_of", "look"]
+__all__ = ["LABELS", "Look", "Recommendations", "changes", "context_of", "look"]

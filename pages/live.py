@@ -68,7 +68,7 @@ def counters(state: LiveState) -> None:
     cells[1].metric("Customers touched", ui.fmt_count(state.customers))
     cells[2].metric("Purchases", ui.fmt_count(state.purchases))
     cells[3].metric("Events/s", f"{state.per_second:.1f}")
-    cells[4].metric("Simulated clock", f"{state.clock:%a %d %b %H:%M}" if state.clock else "-")
+    cells[4].metric("Simulated clock", f"{state.clock:%d %b %H:%M}" if state.clock else "-")
     behind = f"; {state.behind_s:.0f} s behind" if state.behind_s > 60 else ""
     refused = f"; {state.refused} refused" if state.refused else ""
     st.caption(f"Status: {state.message}{behind}{refused}")
@@ -98,8 +98,7 @@ def followed(state: LiveState) -> None:
             st.caption("Nothing that shows: the scores moved by less than a point.")
     if now.recommendations:
         st.markdown("**Recommended now** (in the context of their latest event)")
-        st.dataframe(now.recommendations, hide_index=True, width="stretch",
-                     column_order=["name", "score", "reason"])
+        st.table([{k: r[k] for k in ("name", "score", "reason")} for r in now.recommendations])
     with st.expander("Earlier changes"):
         for event, found in state.followed.history[1:]:
             st.caption(ui.md(f"{event}: {'; '.join(found) or 'no visible change'}"))

@@ -138,3 +138,14 @@ def test_injecting_needs_a_followed_customer(live_store):
     live.follow(FOLLOWED)
     with pytest.raises(UserError, match="valid values"):
         live.inject("dance")
+
+
+def test_the_quick_look_is_the_profiles(live_store):
+    from dashboard.live_follow import _profile_look, look
+
+    with session_scope(live_store) as session:
+        reviewers = session.scalars(select(Review.customer_id).group_by(Review.customer_id)
+                                    .order_by(func.count().desc()).limit(5)).all()
+        for customer in [*reviewers, FOLLOWED]:
+            quick, full = look(session, customer), _profile_look(session, customer)
+            assert quick == full, customer
