@@ -192,12 +192,12 @@ class LiveRun:
                 now = datetime.now(UTC).replace(tzinfo=None)
                 target = min(self.start_at + timedelta(seconds=self.speed * elapsed), now)
                 while not self._injections.empty() and not self._stop.is_set():
-                    self._write(self._injected(self._injections.get(), target))
+                    self.write(self._injected(self._injections.get(), target))
                 due = self.sim.until(target)
                 for event in due:
                     if self._stop.is_set():
                         break
-                    self._write(event)
+                    self.write(event)
                     self._state.behind_s = max(
                         (target - datetime.fromisoformat(event["occurred_at"])).total_seconds(),
                         0.0)
@@ -225,7 +225,9 @@ class LiveRun:
         return self.sim.inject(kind, self.follow_id, at, product_id=product) | {
             "injected": True}
 
-    def _write(self, event: dict[str, Any]) -> None:
+    def write(self, event: dict[str, Any]) -> None:
+        """Record one event through ``track()`` in its own transaction (and refresh the
+        followed customer when it is theirs); a refused event is counted, not raised."""
         injected = bool(event.pop("injected", False))
         began = time.perf_counter()
         try:
