@@ -88,7 +88,8 @@ def _live(url: str, events: list[dict[str, Any]], followed: str) -> dict[str, An
         with session_scope(engine) as session:
             blend = BlendRecommender().fit(StoreData.load(session))
         run = LiveRun(engine, speed=SPEED, seed=SEED, follow=followed, blend=blend)
-        per_event, refresh = [], []
+        per_event: list[float] = []
+        refresh: list[float] = []
         began = time.perf_counter()
         for event in events:
             start = time.perf_counter()
