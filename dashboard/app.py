@@ -38,6 +38,7 @@ def pages() -> list[st.Page]:
         st.Page(PAGES_DIR / "predictions.py", title="Predictions", icon=":material/query_stats:"),
         st.Page(PAGES_DIR / "recommendations.py", title="Recommendations", icon=":material/star:"),
         st.Page(PAGES_DIR / "evaluation.py", title="Evaluation", icon=":material/fact_check:"),
+        st.Page(PAGES_DIR / "live.py", title="Live", icon=":material/sensors:"),
     ]
 
 

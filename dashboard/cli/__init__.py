@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve_cmd",
               "the storefront HTTP API: tracking, recommendations, profiles, predictions"),
     "apikey": ("apikey_cmd", "create, list or revoke API keys of `personalize serve`"),
+    "simulate": ("simulate_cmd", "run the live market: simulated shoppers' events through "
+                 "track() at a chosen speed"),
     "audience": ("audience_cmd",
                  "define, list, show, delete or evaluate audiences (segments and score ranges)"),
 }
