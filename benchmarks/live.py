@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from engine.bench import BenchOptions, Metric
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from engine.bench import BenchOptions, Metric
 
 SECTION = "live"
 ROOT = Path(__file__).resolve().parents[1]
