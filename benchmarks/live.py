@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from engine.bench import BenchOptions, Metric
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from benchmarks.harness import BenchOptions, Metric
 
 SECTION = "live"
 ROOT = Path(__file__).resolve().parents[1]
