@@ -212,3 +212,85 @@ def test_a_customers_last_event_carries_the_profile_and_the_one_before(template,
     assert results[0].scores == {} and len(results[4].scores) == 9
     assert results[4].before is not None and results[4].before.emotional_state == stored
     assert results[3].before is None  # a new customer
+
+
+def _rolled_back(engine: Engine, work) -> tuple[list, dict[str, list[tuple]]]:
+    """What ``work(session)`` answers and leaves in every table, then rolled back.
+
+    Event row ids (and the ``trk-<row id>`` keys made of them) count from the first
+    new one: PostgreSQL does not roll a sequence back.
+    """
+    import re
+
+    from sqlalchemy.orm import Session
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        base = conn.execute(text("SELECT coalesce(max(id), 0) FROM events")).scalar_one()
+        first = conn.execute(text(
+            "INSERT INTO events (event_type, occurred_at) VALUES ('search', '2024-01-01') "
+            "RETURNING id")).scalar_one()
+        conn.execute(text("DELETE FROM events WHERE id = :id"), {"id": first})
+
+        def local(value: object, column: str) -> object:
+            if column == "id" and isinstance(value, int) and value > base:
+                return value - first
+            if isinstance(value, str) and (key := re.fullmatch(r"trk-(\d+)", value)) \
+                    and int(key.group(1)) > base:
+                return f"trk-new{int(key.group(1)) - first}"
+            return value
+
+        with Session(bind=conn) as session:
+            answers = work(session)
+            session.flush()
+            tables = {}
+            for table in Base.metadata.sorted_tables:
+                columns = [c for c in table.columns
+                           if not (table.name == "segment_memberships" and c.name == "as_of")]
+                rows = conn.execute(select(*columns)).all()
+                tables[table.name] = sorted((tuple(local(v, c.name) for v, c in
+                                                   zip(r, columns, strict=True))
+                                             for r in rows), key=repr)
+        transaction.rollback()
+    return answers, tables
+
+
+def test_a_batch_equals_one_at_a_time_on_both_backends(store):
+    import random
+
+    with session_scope(store) as session:
+        build(session)
+    with session_scope(store) as session:
+        score_store(session, as_of=AS_OF, computed_at=datetime(2024, 2, 1))
+        session.execute(text("INSERT INTO customers (customer_id) VALUES ('c9')"))
+    rng = random.Random(3)
+    events = [as_event({name: rng.choice(choices) for name, choices in {
+        "event_type": ["product_view", "product_view", "search", "cart_add", "purchase",
+                       "review"],
+        "who": [(c, a) for c in [*CUSTOMERS, None] for a in [*ANONYMOUS, None]],
+        "product_id": ["p1", "p2", "p3", "nope"], "minutes": range(-1000, 90_000, 7),
+        "channel": [None, "web", "ios"], "device": [None, "mobile", "desktop"],
+        "rating": range(0, 6), "event_id": [None, None, "x1", "x2", "x3"],
+    }.items()}) for _ in range(80)]
+    events[10:10] = [{"event_type": "search", "anonymous_id": "lonely", "query": "tea",
+                      "occurred_at": "2024-02-01T08:00:00"}]
+    events.append({"event_type": "search", "anonymous_id": "lonely", "customer_id": "new1",
+                   "occurred_at": "2024-02-01T09:00:00"})  # stitches it
+
+    def singles(session):
+        out = []
+        for event in events:
+            try:
+                out.append(track(session, event, computed_at=COMPUTED))
+            except ValidationError as exc:
+                out.append(str(exc))
+        return out
+
+    one, left = _rolled_back(store, singles)
+    many, right = _rolled_back(store, lambda s: track_many(s, events, computed_at=COMPUTED))
+    assert {r.status for r in many} >= {"recorded", "refused", "anonymous", "duplicate"}
+    assert_same_answers(one, many)
+    for name, rows in left.items():
+        assert len(rows) == len(right[name]), name
+        for a, b in zip(rows, right[name], strict=True):
+            assert all(_same(x, y) for x, y in zip(a, b, strict=True)), (name, a, b)
