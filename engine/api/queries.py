@@ -5,41 +5,10 @@ Each takes the session from the caller and never commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from engine.models import Customer, IdentityLink, Profile, SegmentMembership
-from engine.profiles.scoring import SCORES
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A customer's stored profile at one moment: raw scores, segments, emotional state."""
-
-    scores: dict[str, float | None]
-    """None: not enough data for that score (from tracking)."""
-    segments: list[str]
-    emotional_state: str | None
-
-
-_SCORE_COLUMNS = [getattr(Profile, name) for name in SCORES]
-
-
-def snapshot(session: Session, customer_id: str) -> Snapshot | None:
-    """The stored profile of ``customer_id``, or None when there is none yet."""
-    conn = session.connection()
-    row = conn.execute(
-        select(Profile.emotional_state, *_SCORE_COLUMNS).where(Profile.customer_id == customer_id)
-    ).first()
-    if row is None:
-        return None
-    segments = sorted(conn.execute(
-        select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
-    ).scalars())
-    return Snapshot({name: float(row[i + 1]) for i, name in enumerate(SCORES)}, segments,
-                    row[0])
+from engine.models import Customer, IdentityLink, SegmentMembership
 
 
 def linked_customer(session: Session, anonymous_id: str) -> str | None:
