@@ -5,10 +5,10 @@ Each takes the session from the caller and never commits.
 
 from __future__ import annotations
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
-from engine.models import Customer, IdentityLink, SegmentMembership
+from engine.models import Customer, IdentityLink, Order, OrderLine, SegmentMembership
 
 
 def linked_customer(session: Session, anonymous_id: str) -> str | None:
@@ -16,6 +16,18 @@ def linked_customer(session: Session, anonymous_id: str) -> str | None:
     return session.connection().execute(
         select(IdentityLink.customer_id).where(IdentityLink.anonymous_id == anonymous_id)
     ).scalar()
+
+
+_BOUGHT = (select(OrderLine.product_id).distinct()
+           .join(Order, Order.order_id == OrderLine.order_id)
+           .where(Order.customer_id == bindparam("cid")))
+
+
+def owned(session: Session, customer_id: str, durables: frozenset[str]) -> list[str]:
+    """The durables ``customer_id`` has bought, per the store now: the served fit knows
+    the purchases before its ``as_of``, not those tracked since."""
+    bought = session.connection().execute(_BOUGHT, {"cid": customer_id}).scalars()
+    return sorted(p for p in bought if p in durables)
 
 
 def customer_exists(session: Session, customer_id: str) -> bool:

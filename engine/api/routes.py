@@ -242,10 +242,13 @@ def post_events(
 
 def _recommend(fitted: FittedModels, customer_id: str | None, basis: str, weather: str | None,
                time_of_day: str | None, location: str | None, device: str | None, k: int,
-               anonymous_id: str | None = None) -> Recommendations:
+               anonymous_id: str | None = None, owned: list[str] | None = None
+               ) -> Recommendations:
     context = parse_context(weather=weather, time_of_day=time_of_day, location=location,
                             device=device, known_locations=fitted.known_locations)
-    items = fitted.blend.recommend(customer_id, context, k=k, allow_unknown=True)
+    # the blend hides the durables it saw bought; `owned` adds those bought since the fit
+    items = fitted.blend.recommend(customer_id, context, k=k, allow_unknown=True,
+                                   exclude=owned or ())
     rows = []
     for rank, item in enumerate(items, start=1):
         name, category, brand = fitted.products.get(item.product_id, (None, None, None))
@@ -268,13 +271,16 @@ def customer_recommendations(
     location: Location = None, device: Device = None, k: K = 20,
 ) -> Response:
     fitted = api.models()
-    if fitted.data.row_of(customer_id) >= 0:
-        basis = "personal"
-    else:
-        _check_customer(api, customer_id)  # in the store, new since the last fit
-        basis = "cold_start"
+    with session_scope(api.engine) as session:
+        if fitted.data.row_of(customer_id) >= 0:
+            basis = "personal"
+        elif queries.customer_exists(session, customer_id):  # new since the last fit
+            basis = "cold_start"
+        else:
+            raise _unknown_customer(customer_id)
+        owned = queries.owned(session, customer_id, fitted.durables)
     return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
-                            device, k))
+                            device, k, owned=owned))
 
 
 @router.get("/recommendations", response_model=Recommendations, tags=["recommendations"],
@@ -289,14 +295,16 @@ def visitor_recommendations(
     device: Device = None, k: K = 20,
 ) -> Response:
     fitted = api.models()
-    customer_id = None
+    customer_id, owned = None, None
     if anonymous_id:
         with session_scope(api.engine) as session:
             customer_id = queries.linked_customer(session, anonymous_id)
+            if customer_id is not None:
+                owned = queries.owned(session, customer_id, fitted.durables)
     basis = "personal" if customer_id is not None and fitted.data.row_of(customer_id) >= 0 \
         else "cold_start"
     return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
-                            device, k, anonymous_id=anonymous_id))
+                            device, k, anonymous_id=anonymous_id, owned=owned))
 
 
 # --------------------------------------------------------------------------- profiles
