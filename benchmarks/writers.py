@@ -73,9 +73,10 @@ def event_files(url: str, directory: Path, *, workers: int, each: int, customers
 
 
 def start_writers(url: str, files: list[Path], *, at: float = 0.0,
-                  plain: bool = False) -> list[subprocess.Popen[str]]:
-    """One :mod:`benchmarks.track_worker` process per file, all starting at ``at``."""
-    extra = ["--plain"] if plain else []
+                  plain: bool = False, batch: int = 0) -> list[subprocess.Popen[str]]:
+    """One :mod:`benchmarks.track_worker` process per file, all starting at ``at``
+    (``batch``: that many events per transaction, through ``track_many``)."""
+    extra = (["--plain"] if plain else []) + (["--batch", str(batch)] if batch else [])
     return [subprocess.Popen([sys.executable, "-m", "benchmarks.track_worker", url, str(path),
                               str(at), *extra], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for path in files]

@@ -193,8 +193,23 @@ def _current_revision(connection: Connection) -> str | None:
     return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+_MADE_LOCK = threading.Lock()
+
+
+def _made_once(engine: Engine, name: str, make: Callable[[], T]) -> T:
+    """``make()``, kept on ``engine`` under ``name`` (collected with the engine)."""
+    with _MADE_LOCK:
+        if name not in engine.__dict__:
+            engine.__dict__[name] = make()
+        made: T = engine.__dict__[name]
+        return made
+
+
 def sessionmaker_for(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The session factory of ``engine``, made once per engine (a new factory is a new
+    Session subclass whose event set-up costs more than a small transaction)."""
+    return _made_once(engine, "_personalize_sessionmaker",
+                      lambda: sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager
@@ -235,8 +250,10 @@ def is_a_race(exc: BaseException) -> bool:
 
 def writer(engine: Engine) -> Engine:
     """``engine`` whose transactions take the write lock when they begin (SQLite's
-    ``BEGIN IMMEDIATE``; PostgreSQL locks rows as they are read ``FOR UPDATE``)."""
-    return engine.execution_options(**{WRITE_LOCK: True})
+    ``BEGIN IMMEDIATE``; PostgreSQL locks rows as they are read ``FOR UPDATE``); one per
+    engine, so its sessions share one factory."""
+    return _made_once(engine, "_personalize_writer",
+                      lambda: engine.execution_options(**{WRITE_LOCK: True}))
 
 
 @contextmanager

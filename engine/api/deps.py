@@ -11,8 +11,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from engine.db import session_scope
-
 from .errors import ApiProblem
 from .keys import KeyInfo, grants, verify_token
 from .service import AudienceCache, FittedModels, ModelServer
@@ -66,8 +64,8 @@ def requires(scope: str) -> Callable[..., KeyInfo]:
             raise ApiProblem(401, "missing API key: send the header Authorization: Bearer "
                              "<key> (make one with `personalize apikey create`)",
                              headers=challenge)
-        with session_scope(api.engine) as session:
-            key = verify_token(session, credentials.credentials)
+        with api.engine.connect() as connection:  # a read: no session needed
+            key = verify_token(connection, credentials.credentials)
         if key is None:
             raise ApiProblem(401, "invalid API key: unknown, revoked or mistyped",
                              headers=challenge)

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import UserError, choice_error
@@ -109,7 +109,11 @@ def revoke_key(session: Session, key_id: str) -> KeyInfo:
     return _info(row)
 
 
-def verify_token(session: Session, token: str) -> KeyInfo | None:
+_KEY = select(ApiKey.key_id, ApiKey.name, ApiKey.scope, ApiKey.created_at, ApiKey.revoked_at,
+              ApiKey.secret_hash).where(ApiKey.key_id == bindparam("kid"))
+
+
+def verify_token(session: Session | Connection, token: str) -> KeyInfo | None:
     """The live key a token belongs to, else None (malformed, unknown, wrong or revoked).
 
     The caller cannot tell which of those it was, by the answer or (for a known id)
@@ -120,12 +124,13 @@ def verify_token(session: Session, token: str) -> KeyInfo | None:
     key_id, sep, secret = token[len(PREFIX):].partition("_")
     if not sep or not secret or len(key_id) > 16:
         return None
-    row = session.get(ApiKey, key_id)
+    conn = session.connection() if isinstance(session, Session) else session
+    row = conn.execute(_KEY, {"kid": key_id}).first()
     expected = row.secret_hash if row is not None else _digest("")
     matches = hmac.compare_digest(_digest(secret), expected)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    return _info(row)
+    return KeyInfo(row.key_id, row.name, row.scope, row.created_at, row.revoked_at)
 
 
 def grants(scope: str, needed: str) -> bool:

@@ -5,41 +5,10 @@ Each takes the session from the caller and never commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
-from engine.models import Customer, IdentityLink, Profile, SegmentMembership
-from engine.profiles.scoring import SCORES
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A customer's stored profile at one moment: raw scores, segments, emotional state."""
-
-    scores: dict[str, float | None]
-    """None: not enough data for that score (from tracking)."""
-    segments: list[str]
-    emotional_state: str | None
-
-
-_SCORE_COLUMNS = [getattr(Profile, name) for name in SCORES]
-
-
-def snapshot(session: Session, customer_id: str) -> Snapshot | None:
-    """The stored profile of ``customer_id``, or None when there is none yet."""
-    conn = session.connection()
-    row = conn.execute(
-        select(Profile.emotional_state, *_SCORE_COLUMNS).where(Profile.customer_id == customer_id)
-    ).first()
-    if row is None:
-        return None
-    segments = sorted(conn.execute(
-        select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
-    ).scalars())
-    return Snapshot({name: float(row[i + 1]) for i, name in enumerate(SCORES)}, segments,
-                    row[0])
+from engine.models import Customer, IdentityLink, Order, OrderLine, SegmentMembership
 
 
 def linked_customer(session: Session, anonymous_id: str) -> str | None:
@@ -47,6 +16,18 @@ def linked_customer(session: Session, anonymous_id: str) -> str | None:
     return session.connection().execute(
         select(IdentityLink.customer_id).where(IdentityLink.anonymous_id == anonymous_id)
     ).scalar()
+
+
+_BOUGHT = (select(OrderLine.product_id).distinct()
+           .join(Order, Order.order_id == OrderLine.order_id)
+           .where(Order.customer_id == bindparam("cid")))
+
+
+def owned(session: Session, customer_id: str, durables: frozenset[str]) -> list[str]:
+    """The durables ``customer_id`` has bought, per the store now: the served fit knows
+    the purchases before its ``as_of``, not those tracked since."""
+    bought = session.connection().execute(_BOUGHT, {"cid": customer_id}).scalars()
+    return sorted(p for p in bought if p in durables)
 
 
 def customer_exists(session: Session, customer_id: str) -> bool:

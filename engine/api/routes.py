@@ -17,6 +17,8 @@ from engine.predict.views import prediction_record
 from engine.profiles.customer import get_profile
 from engine.profiles.memberships import segment_overlaps, segment_sizes
 from engine.profiles.segments import DEFAULT_RULES, ENTHUSIAST
+from engine.profiles.track_batch import track_many
+from engine.profiles.track_core import TrackResult
 from engine.profiles.tracking import track
 from engine.recommend.context import parse_context
 
@@ -157,23 +159,23 @@ def refit(
 # --------------------------------------------------------------------------- tracking
 
 
-def _result(index: int, result: Any, before: queries.Snapshot | None,
-            after: queries.Snapshot | None) -> EventResult:
+def _result(index: int, result: TrackResult, profile_at: int | None) -> EventResult:
     out = EventResult(index=index, status=result.status, customer_id=result.customer_id,
-                      event_id=result.event_id, new_profile=False)
-    if result.status != "recorded" or after is None:
+                      event_id=result.event_id, new_profile=False, profile_at=profile_at)
+    if result.status != "recorded" or not result.carries_profile:
         return out
+    before = result.before
     out.new_profile = before is None
     out.scores = {k: (None if v is None else round(float(v), 2))
                   for k, v in result.scores.items()}
     out.segments = list(result.segments)
     out.emotional_state = result.emotional_state
     if before is not None:
-        # a score without enough data (None) on either side has no change to report
-        pairs = {name: (before.scores.get(name), now) for name, now in after.scores.items()}
+        # a score without enough data (None) has no change to report
         out.score_changes = {
-            name: round(now - then, 2) for name, (then, now) in pairs.items()
-            if now is not None and then is not None and abs(now - then) >= 0.005
+            name: round(now - before.scores[name], 2) for name, now in result.scores.items()
+            if now is not None and name in before.scores
+            and abs(now - before.scores[name]) >= 0.005
         }
         out.joined = sorted(set(result.segments) - set(before.segments))
         out.left = sorted(set(before.segments) - set(result.segments))
@@ -181,6 +183,10 @@ def _result(index: int, result: Any, before: queries.Snapshot | None,
     else:
         out.joined = list(result.segments)
     return out
+
+
+def _refused(index: int | None, exc_or_error: str) -> str:
+    return f"events[{index}]: {exc_or_error}" if index is not None else exc_or_error
 
 
 @router.post(
@@ -194,39 +200,35 @@ def post_events(
     body: Annotated[EventIn | Batch, Body(description="one event, or a list of events")],
 ) -> Response:
     """Validate and record the events, in one transaction: if any event is invalid,
-    nothing is written. Each recorded event updates its customer's profile and
-    segments at once; the response says what changed."""
-    events = body if isinstance(body, list) else [body]
+    nothing is written. Each customer's profile and segments are updated at once (once
+    per request, after all of their events); the response says what changed."""
+    batch = isinstance(body, list)
+    given: list[EventIn] = body if isinstance(body, list) else [body]
+    events = [e.model_dump(exclude_none=True) for e in given]
 
-    def record(session: Session) -> list[EventResult]:
-        results: list[EventResult] = []
-        # each customer's profile after this batch's events so far (what track returned
-        # is what it stored), so only a customer's first event reads the stored one
-        seen: dict[str, queries.Snapshot] = {}
-        for index, event in enumerate(events):
-            raw = event.model_dump(exclude_none=True)
-            who = raw.get("customer_id")
-            if who is None and raw.get("anonymous_id"):
-                who = queries.linked_customer(session, raw["anonymous_id"])
-            before = (seen[who] if who in seen else queries.snapshot(session, who)) \
-                if who else None
+    def record(session: Session) -> list[TrackResult]:
+        if not batch:
             try:
-                result = track(session, raw)
+                return [track(session, events[0])]
             except UserError as exc:
-                label = f"events[{index}]: " if isinstance(body, list) else ""
-                raise ApiProblem(422, f"{label}{exc} (nothing written)") from exc
-            after = None
-            if result.status == "recorded" and result.customer_id:
-                after = queries.Snapshot(dict(result.scores), sorted(result.segments),
-                                         result.emotional_state)
-                seen[result.customer_id] = after
-            results.append(_result(index, result, before, after))
+                raise ApiProblem(422, f"{exc} (nothing written)") from exc
+        results = track_many(session, events)
+        refused = [_refused(i, r.error or "") for i, r in enumerate(results)
+                   if r.status == "refused"]
+        if refused:  # raised inside the transaction: it rolls back whole
+            raise ApiProblem(422, f"{refused[0]} (nothing written)",
+                             errors=[f"{r} (nothing written)" for r in refused])
         return results
 
     # one transaction, rerun whole if it lost a race with another writer (another
     # server process, `personalize track`, an import or `score`)
     with api.server.write_lock:
-        results = run_write(api.engine, record)
+        tracked = run_write(api.engine, record)
+    last = {r.customer_id: i for i, r in enumerate(tracked)
+            if r.status == "recorded" and r.customer_id is not None}
+    results = [_result(i, r, last.get(r.customer_id)
+                       if r.status == "recorded" and r.customer_id else None)
+               for i, r in enumerate(tracked)]
     fitted = api.server.fitted
     return _json(TrackResponse(
         recorded=sum(r.status == "recorded" for r in results),
@@ -241,10 +243,13 @@ def post_events(
 
 def _recommend(fitted: FittedModels, customer_id: str | None, basis: str, weather: str | None,
                time_of_day: str | None, location: str | None, device: str | None, k: int,
-               anonymous_id: str | None = None) -> Recommendations:
+               anonymous_id: str | None = None, owned: list[str] | None = None
+               ) -> Recommendations:
     context = parse_context(weather=weather, time_of_day=time_of_day, location=location,
                             device=device, known_locations=fitted.known_locations)
-    items = fitted.blend.recommend(customer_id, context, k=k, allow_unknown=True)
+    # the blend hides the durables it saw bought; `owned` adds those bought since the fit
+    items = fitted.blend.recommend(customer_id, context, k=k, allow_unknown=True,
+                                   exclude=owned or ())
     rows = []
     for rank, item in enumerate(items, start=1):
         name, category, brand = fitted.products.get(item.product_id, (None, None, None))
@@ -267,13 +272,16 @@ def customer_recommendations(
     location: Location = None, device: Device = None, k: K = 20,
 ) -> Response:
     fitted = api.models()
-    if fitted.data.row_of(customer_id) >= 0:
-        basis = "personal"
-    else:
-        _check_customer(api, customer_id)  # in the store, new since the last fit
-        basis = "cold_start"
+    with session_scope(api.engine) as session:
+        if fitted.data.row_of(customer_id) >= 0:
+            basis = "personal"
+        elif queries.customer_exists(session, customer_id):  # new since the last fit
+            basis = "cold_start"
+        else:
+            raise _unknown_customer(customer_id)
+        owned = queries.owned(session, customer_id, fitted.durables)
     return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
-                            device, k))
+                            device, k, owned=owned))
 
 
 @router.get("/recommendations", response_model=Recommendations, tags=["recommendations"],
@@ -288,14 +296,16 @@ def visitor_recommendations(
     device: Device = None, k: K = 20,
 ) -> Response:
     fitted = api.models()
-    customer_id = None
+    customer_id, owned = None, None
     if anonymous_id:
         with session_scope(api.engine) as session:
             customer_id = queries.linked_customer(session, anonymous_id)
+            if customer_id is not None:
+                owned = queries.owned(session, customer_id, fitted.durables)
     basis = "personal" if customer_id is not None and fitted.data.row_of(customer_id) >= 0 \
         else "cold_start"
     return _json(_recommend(fitted, customer_id, basis, weather, time_of_day, location,
-                            device, k, anonymous_id=anonymous_id))
+                            device, k, anonymous_id=anonymous_id, owned=owned))
 
 
 # --------------------------------------------------------------------------- profiles

@@ -74,6 +74,11 @@ class EventResult(BaseModel):
     customer_id: str | None
     event_id: str | None
     new_profile: bool = Field(False, description="the customer had no profile before")
+    profile_at: int | None = Field(
+        None, description="index of the result that carries this customer's profile: a "
+        "request updates each customer's profile once, after all of their events in it, "
+        "and their last recorded event carries it (the scores, segments and changes since "
+        "before the request); null unless recorded")
     scores: dict[str, float | None] = Field(
         default_factory=dict, description="the nine scores now (null: not enough data)")
     score_changes: dict[str, float] = Field(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 
 from engine.db import session_scope
@@ -39,6 +40,9 @@ class FittedModels:
     products: dict[str, tuple[str | None, str | None, str | None]]
     """product id -> (name, category, brand), for responses."""
     known_locations: tuple[str, ...]
+    durables: frozenset[str]
+    """The products the blend treats as durable: one a customer owns is never shown to
+    them again (for purchases since the fit too, see :func:`engine.api.queries.owned`)."""
     as_of: datetime
     fitted_at: datetime
     seconds: float
@@ -75,7 +79,9 @@ def fit_models(engine: Engine) -> FittedModels:
          data.customer_places, data.product_index, data.customer_index)
     return FittedModels(
         data=data, blend=blend, predictor=predictor, predictor_error=predictor_error,
-        products=products, known_locations=tuple(data.known_locations), as_of=data.as_of,
+        products=products, known_locations=tuple(data.known_locations),
+        durables=frozenset(str(p) for p in np.asarray(data.product_ids)[blend.durable_]),
+        as_of=data.as_of,
         fitted_at=datetime.now(UTC).replace(tzinfo=None), seconds=time.perf_counter() - start,
     )
 

@@ -19,6 +19,7 @@ from engine.profiles.segments import (
     preview_segment_sizes,
     save_rules,
 )
+from engine.profiles.track_batch import track_many
 from engine.profiles.tracking import TrackResult, track
 from engine.profiles.validation import validate_event
 
@@ -28,5 +29,5 @@ __all__ = [
     "assign_segments", "compute_profiles", "fit_calibration", "get_profile", "load_rules",
     "preview_segment_sizes", "save_rules", "score_export", "score_store",
     "score_store_concurrently", "segment_members",
-    "segment_overlaps", "segment_sizes", "track", "validate_event",
+    "segment_overlaps", "segment_sizes", "track", "track_many", "validate_event",
 ]

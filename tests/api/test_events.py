@@ -177,3 +177,37 @@ def test_a_body_that_is_not_text_is_a_problem_in_words(client, tracker):
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["detail"].startswith("invalid request body: not UTF-8 text")
+
+
+def test_a_batch_updates_each_profile_once_and_its_last_event_says_so(client, tracker, read,
+                                                                        known):
+    customer = known["customer"]
+    before = client.get(f"/customers/{customer}/profile", headers=read).json()
+    batch = [_view(customer, known["product"], f"ev-once-{i}") for i in range(3)]
+    batch.insert(1, _view("NEW-CUSTOMER-ONCE", known["product"], "ev-once-new"))
+    body = client.post("/events", headers=tracker, json=batch).json()
+    results = body["results"]
+    assert [r["profile_at"] for r in results] == [3, 1, 3, 3]
+    assert results[0]["scores"] == {} and results[2]["segments"] == []
+    last = results[3]
+    assert len(last["scores"]) == 9 and last["new_profile"] is False
+    assert last["emotional_state_before"] == before["emotional_state"]["state"]
+    assert results[1]["new_profile"] is True and results[1]["joined"] == results[1]["segments"]
+    after = client.get(f"/customers/{customer}/profile", headers=read).json()
+    assert after["data_points"]["activity"] == before["data_points"]["activity"] + 3
+    assert after["segments"] == last["segments"]
+
+
+def test_every_refused_event_of_a_batch_is_named(client, tracker, api_engine, known):
+    good = _view(known["customer"], known["product"], "ev-named-0")
+    batch = [good, {**good, "event_id": "ev-named-1", "device": "watch"}, good,
+             {**good, "event_id": "ev-named-3", "product_id": "NO-SUCH-PRODUCT"}]
+    r = client.post("/events", headers=tracker, json=batch)
+    assert r.status_code == 422
+    problem = r.json()
+    assert problem["detail"] == ("events[1]: invalid device 'watch'; valid values: desktop, "
+                                 "mobile, tablet (nothing written)")
+    assert problem["errors"] == [
+        problem["detail"],
+        "events[3]: invalid product_id 'NO-SUCH-PRODUCT': no such product (nothing written)"]
+    assert _events_with_id(api_engine, "ev-named-") == 0

@@ -46,8 +46,9 @@ def _event_files(url: str, directory: Path) -> tuple[list[Path], list[str]]:
                        customers=CUSTOMERS, new=NEW_CUSTOMERS)
 
 
-def _start_workers(url: str, files: list[Path]) -> list[subprocess.Popen[str]]:
-    return start_writers(url, files)
+def _start_workers(url: str, files: list[Path], batch: int = 0
+                   ) -> list[subprocess.Popen[str]]:
+    return start_writers(url, files, batch=batch)
 
 
 def _finish(runs: list[subprocess.Popen[str]]) -> None:
@@ -90,6 +91,22 @@ def _assert_equal_to_batch(url: str, customers: list[str]) -> None:
 def test_a_track_burst_from_four_processes_loses_nothing(scored_store, tmp_path):
     files, customers = _event_files(scored_store, tmp_path)
     _finish(_start_workers(scored_store, files))
+    _assert_equal_to_batch(scored_store, customers)
+
+
+def test_batches_from_four_processes_lose_nothing(scored_store, tmp_path):
+    """track_many in batches of 25 from four processes at once (each batch one
+    transaction, the customers of the batches overlapping): every event stored once,
+    every profile equal to batch scoring."""
+    files, customers = _event_files(scored_store, tmp_path)
+    _finish(_start_workers(scored_store, files, batch=25))
+    _assert_equal_to_batch(scored_store, customers)
+
+
+def test_batches_and_single_events_at_once_lose_nothing(scored_store, tmp_path):
+    files, customers = _event_files(scored_store, tmp_path)
+    _finish(_start_workers(scored_store, files[:2], batch=40)
+            + _start_workers(scored_store, files[2:]))
     _assert_equal_to_batch(scored_store, customers)
 
 
