@@ -19,6 +19,7 @@ SECTIONS: dict[str, str] = {
     "cli": "benchmarks.cli:run",
     "writers": "benchmarks.writers:run",
     "serve": "benchmarks.serve:run",
+    "dashboard": "benchmarks.dashboard:run",
 }
 
 
