@@ -1,8 +1,8 @@
 """Benchmark section "dashboard": how fast the analyst's pages answer in a real browser.
 
 ``personalize dashboard`` is started headless on a free loopback port against the
-default seeded, scored store (``personalize seed``'s default size; ``--quick``: 1,000 customers), kept under
-``artifacts/bench/`` and rebuilt only when it is missing or the seed's code changed.
+default seeded, scored store (``personalize seed``'s default size; ``--quick``: 1,000
+customers), kept under ``artifacts/bench/`` and rebuilt only when it is missing or the seed's code changed.
 Once the server answers, one unmeasured browser session visits every step so the
 server is warm; then three (``--quick``: one) new Debian Chromium sessions (playwright) each time:
 
