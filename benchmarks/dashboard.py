@@ -2,9 +2,10 @@
 
 ``personalize dashboard`` is started headless on a free loopback port against the
 default seeded, scored store (``personalize seed``'s default size; ``--quick``: 1,000
-customers), kept under ``artifacts/bench/`` and rebuilt only when it is missing or the seed's code changed.
-Once the server answers, one unmeasured browser session visits every step so the
-server is warm; then three (``--quick``: one) new Debian Chromium sessions (playwright) each time:
+customers), kept under ``artifacts/bench/`` and rebuilt only when it is missing or the
+seed's code changed. Once the server answers, one unmeasured browser session visits
+every step so the server is warm; then three (``--quick``: one) new Debian Chromium
+sessions (playwright) each time:
 
 * the first page (Store overview) of a new browser session [< 3 s];
 * switching to Customer profile, Recommendations, Segments, Predictions from the
@@ -37,6 +38,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -235,7 +237,7 @@ def _session(context: Any, base: str, rep: int, steps: Steps) -> None:
                         const s = document.querySelector({json.dumps(SLIDER)});
                         return !!s && s.value !== {json.dumps(before)}; }}"""
                     steps.add("what-if slider step (Segments)",
-                              _timed(page, lambda s=slider, k=key: s.press(k), "size", moved))
+                              _timed(page, partial(slider.press, key), "size", moved))
     finally:
         page.close()
 
@@ -292,7 +294,7 @@ def _bare(directory: Path, sessions: int) -> Steps:
                 page.wait_for_function(_DONE, arg="Level is", timeout=STEP_TIMEOUT_MS)
                 first = time.perf_counter() - start
                 slider = page.locator(SLIDER).first
-                step = _timed(page, lambda s=slider: s.press("ArrowRight"), "Level is 51")
+                step = _timed(page, partial(slider.press, "ArrowRight"), "Level is 51")
                 if rep:  # the first session warms the server
                     steps.add("bare Streamlit app: first page (baseline)", first)
                     steps.add("bare Streamlit app: slider step (baseline)", step)
