@@ -56,11 +56,12 @@ BEFORE = Path(__file__).with_name("dashboard_before.json")
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-STEP_TIMEOUT_MS = 300_000
+STEP_TIMEOUT_MS = 120_000
 READY_TIMEOUT_S = 300.0
 FIRST_PAGE_TARGET_S = 3.0
 SWITCH_TARGET_S = 1.5
 CHANGE_TARGET_S = 0.5
+QUIET_MS = 150
 PAGES = {  # sidebar label -> an element of the page that its script draws late
     "Customer profile": "Mood and how to approach them",
     "Recommendations": "Compare two contexts",
@@ -73,8 +74,20 @@ WEATHERS = ["rainy", "snowy", "sunny", "cloudy"]
 
 # Counts finished script runs (the root's data-test-script-state leaving "running"),
 # so a run too quick for polling to see is still counted.
+# It also counts the server's messages: a rerun too quick for the browser ever to draw
+# "running" (both states batched in one render) still sends some, and is done once the
+# page has settled with no message for QUIET_MS (a conservative end: it adds that pause).
 _RUN_COUNTER = """
-window.__runsDone = 0;
+window.__runsDone = 0; window.__msgs = 0; window.__lastMsg = 0;
+const NativeSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const socket = new NativeSocket(...args);
+  socket.addEventListener('message', () => {
+    window.__msgs += 1; window.__lastMsg = performance.now(); });
+  return socket;
+};
+window.WebSocket.prototype = NativeSocket.prototype;
+for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[k] = NativeSocket[k];
 new MutationObserver((records) => {
   for (const r of records) if (r.oldValue === 'running') window.__runsDone += 1;
 }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
@@ -176,13 +189,25 @@ def _healthy(base: str) -> bool:
 def _timed(page: Page, action: Callable[[], None], text: str | None,
            extra: str | None = None) -> float:
     """Seconds from ``action`` until a rerun it started is done and ``text`` is on the page."""
-    runs = page.evaluate("() => window.__runsDone")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    runs = page.evaluate("() => [window.__runsDone, window.__msgs]")
     start = time.perf_counter()
     action()
-    page.wait_for_function("n => window.__runsDone > n", arg=runs, timeout=STEP_TIMEOUT_MS)
-    page.wait_for_function(_DONE, arg=text, timeout=STEP_TIMEOUT_MS, polling="raf")
+    rerun = f"""([runs, msgs]) => window.__runsDone > runs || (window.__msgs > msgs
+        && performance.now() - window.__lastMsg > {QUIET_MS})"""
+    waits = [("a rerun to finish", rerun, runs),
+             (f"the page to settle showing {text!r}", _DONE, text)]
     if extra:
-        page.wait_for_function(extra, timeout=STEP_TIMEOUT_MS, polling="raf")
+        waits.append(("the widget's new value", extra, None))
+    for what, predicate, arg in waits:
+        try:
+            page.wait_for_function(predicate, arg=arg, timeout=STEP_TIMEOUT_MS, polling="raf")
+        except PlaywrightTimeout as exc:
+            shot = STORE_DIR / "dashboard-timeout.png"
+            page.screenshot(path=str(shot), full_page=True)
+            raise RuntimeError(f"waited {STEP_TIMEOUT_MS / 1000:.0f} s for {what} on "
+                               f"{page.url} (screenshot: {shot})") from exc
     return time.perf_counter() - start
 
 
@@ -226,7 +251,10 @@ def _session(context: Any, base: str, rep: int, steps: Steps) -> None:
                     steps.add("pick another customer",
                               _timed(page, _select(page, "Customer", pick), "Tone to use"))
             elif title == "Recommendations":
-                for weather in (WEATHERS[rep % 4], WEATHERS[(rep + 1) % 4]):
+                for turn in range(2):
+                    current = page.get_by_role("combobox", name="Weather").first.input_value()
+                    weather = next(w for w in WEATHERS[(rep + turn) % 4:] + WEATHERS
+                                   if w not in current.lower())
                     steps.add("weather change (Recommendations)",
                               _timed(page, _select(page, "Weather", weather), "What they"))
             elif title == "Segments":
