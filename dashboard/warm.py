@@ -22,7 +22,7 @@ from dashboard import recommendations as rec
 from dashboard.sidebar import as_of_for
 
 LOG = logging.getLogger(__name__)
-PROFILES_AHEAD = 5
+PROFILES_AHEAD = 10
 """Customers whose full profile is built ahead: the top of the Customer profile picker."""
 
 
