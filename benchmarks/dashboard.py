@@ -8,8 +8,8 @@ every step so the server is warm; then three (``--quick``: one) new Debian Chrom
 sessions (playwright) each time:
 
 * the first page (Store overview) of a new browser session [< 3 s];
-* switching to Customer profile, Recommendations, Segments, Predictions from the
-  sidebar [< 1.5 s each];
+* switching to Customer profile, Recommendations, Segments, Predictions, Audiences and
+  Evaluation from the sidebar [< 1.5 s each];
 * picking another customer (Customer profile), a weather change (Recommendations) and
   one what-if slider step (Segments) [< 0.5 s each].
 
