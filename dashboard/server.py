@@ -8,8 +8,7 @@ the server already answers; the first browser session finds them full or filling
 from __future__ import annotations
 
 import sys
-
-from dashboard import data, warm
+import threading
 
 
 def _runtime_ready() -> bool:
@@ -20,8 +19,17 @@ def _runtime_ready() -> bool:
     }  # fmt: skip
 
 
+def _warm_when_ready() -> None:
+    # Imported here, off the main thread: the server answers before pandas and plotly load.
+    from dashboard import data, warm
+
+    while not _runtime_ready():
+        threading.Event().wait(0.1)
+    warm.warm(data.database_url())
+
+
 def main() -> None:
-    warm.start(data.database_url(), ready=_runtime_ready)
+    threading.Thread(target=_warm_when_ready, name="dashboard-warm", daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *sys.argv[1:]]

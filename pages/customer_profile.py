@@ -50,7 +50,6 @@ def histories(profile: prof.CustomerProfile) -> None:
                 st.dataframe(frame, hide_index=True, height=260)
 
 
-@st.fragment  # picking a customer reruns this page, not the app around it
 def customer_profile() -> None:
     url = ui.page_store("Customer profile")
     if url is None:
