@@ -1,7 +1,7 @@
 """Warming the dashboard's caches in the background, so the first pages answer at once.
 
-:func:`start` runs :func:`warm` on a daemon thread: it fills the same caches the pages
-read (the store's overview, every customer's profile, the fitted recommenders and
+:func:`warm` (run on a thread of the server by :mod:`dashboard.server`) fills the same
+caches the pages read (the store's overview, every customer's profile, the fitted recommenders and
 purchase models, the predictions and the first customers' profiles) for the "As of"
 every session starts on (the newest data date). A page opened meanwhile simply waits
 for the same cached call (Streamlit computes each entry once) and shows its spinner.
@@ -11,7 +11,6 @@ Any failure is the pages' to report: warming stays silent and never stops the se
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -59,16 +58,3 @@ def warm(url: str) -> list[str]:
             LOG.info("warming %s failed", label, exc_info=True)
             failed.append(label)
     return failed
-
-
-def start(url: str, ready: Callable[[], bool] = lambda: True) -> threading.Thread:
-    """Warm on a daemon thread once ``ready()`` (polled every 0.1 s) is true."""
-
-    def run() -> None:
-        while not ready():
-            threading.Event().wait(0.1)
-        warm(url)
-
-    thread = threading.Thread(target=run, name="dashboard-warm", daemon=True)
-    thread.start()
-    return thread
