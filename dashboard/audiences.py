@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import ui
-from dashboard.data import FRAME_TTL_SECONDS, get_engine, load_summary
+from dashboard.data import get_engine, load_summary, versioned
 from engine.audiences import (
     FIELDS,
     AudienceData,
@@ -55,7 +55,7 @@ HIGH_KEY = "audiences_high"
 NEW = "(new audience)"
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def segment_choices(url: str) -> tuple[str, ...]:
     """Every segment a rule may name (:func:`engine.audiences.valid_segments`)."""
     with session_scope(get_engine(url)) as session:
@@ -71,7 +71,7 @@ def compile_text(url: str, text: str) -> Node:
     return compile_rule(text, segment_choices(url))
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=4,
+@versioned(max_entries=4,
                show_spinner="Scoring every customer for the audience...")
 def load_data(
     url: str, as_of: datetime | None, predictions: bool, thresholds: tuple[tuple[str, float], ...]
@@ -107,7 +107,7 @@ def audience_splits(chosen: pd.DataFrame, data: AudienceData) -> dict[str, pd.Da
     return splits(chosen, data)
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=16, show_spinner="Re-scoring every month...")
+@versioned(max_entries=16, show_spinner="Re-scoring every month...")
 def size_history(url: str, as_of: datetime, rule: str) -> pd.DataFrame:
     """The audience's size at monthly "as of" points up to ``as_of``
     (:func:`engine.audiences.size_over_time` columns)."""

@@ -2,26 +2,46 @@
 
 Pages never run SQL, ``groupby`` or model fitting: they call these helpers,
 which open the store once per URL (``st.cache_resource``) and cache the frames
-the engine returns per ``(url, as_of)`` (``st.cache_data``, with a time to live
-so rows added meanwhile by ``personalize track`` or ``import`` show up).
+the engine returns per ``(url, as_of)`` and the store's version
+(:func:`engine.store.store_version`, re-read at most every
+:data:`VERSION_TTL_SECONDS`): a fitted model or a frame stays cached until a row is
+tracked, imported or re-scored, or the "As of" changes, and is never refitted on a timer.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
 
 import streamlit as st
 from sqlalchemy import Engine
 
 from engine.db import open_store, resolve_url, session_scope
 from engine.overview import StoreOverview, store_overview
-from engine.store import StoreSummary, store_summary
+from engine.store import StoreSummary, store_summary, store_version
 
 SUMMARY_TTL_SECONDS = 30
 """The sidebar's counts are cheap: refresh them often."""
 
-FRAME_TTL_SECONDS = 300
-"""Aggregates over a fixed ``as_of`` only change when rows are added before it."""
+VERSION_TTL_SECONDS = 2.0
+"""How stale the store's version may be: a row tracked now shows within two seconds."""
+
+DEFAULT_MAX_ENTRIES = 32
+"""Kept per cached function when it names none (old store versions age out)."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Cached(Protocol, Generic[P, R_co]):
+    """A cached function: called like the original, ``.clear()`` empties its cache."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def clear(self) -> None: ...
 
 
 def database_url() -> str:
@@ -43,6 +63,41 @@ def get_engine(url: str) -> Engine:
     return open_store(url)
 
 
+@st.cache_data(ttl=VERSION_TTL_SECONDS, show_spinner=False)
+def load_store_version(url: str) -> str:
+    """The store's current version (:func:`engine.store.store_version`), a few queries."""
+    with session_scope(get_engine(url)) as session:
+        return store_version(session)
+
+
+def versioned(
+    cache: Any = st.cache_data, **options: Any
+) -> Callable[[Callable[P, R]], Cached[P, R]]:
+    """Like ``cache(**options)`` on a function whose first argument is the store's URL,
+    except that the store's version is part of the key: a new row or score run means
+    a fresh result, an unchanged store a cached one however old. ``.clear()`` works."""
+    options.setdefault("max_entries", DEFAULT_MAX_ENTRIES)
+
+    def decorate(func: Callable[P, R]) -> Cached[P, R]:
+        def keyed(version: str, *args: Any, **kwargs: Any) -> R:
+            return func(*args, **kwargs)
+
+        # Streamlit keys a cache by module, qualified name and source: keep them apart.
+        keyed.__module__ = func.__module__
+        keyed.__qualname__ = f"{func.__qualname__}@store_version"
+        cached = cache(**options)(keyed)
+
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> R:
+            url = args[0] if args else kwargs["url"]
+            return cast(R, cached(load_store_version(str(url)), *args, **kwargs))
+
+        call.clear = cached.clear  # type: ignore[attr-defined]
+        return cast(Cached[P, R], call)
+
+    return decorate
+
+
 @st.cache_data(ttl=SUMMARY_TTL_SECONDS, show_spinner=False)
 def load_summary(url: str) -> StoreSummary:
     """Counts and date range of the store at ``url`` (see :func:`engine.store.store_summary`)."""
@@ -55,7 +110,7 @@ def backend_name(url: str) -> str:
     return get_engine(url).dialect.name
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Aggregating the store...")
+@versioned(show_spinner="Aggregating the store...")
 def load_overview(url: str, as_of: datetime | None) -> StoreOverview:
     """KPIs, activity over time and mixes before ``as_of`` (see
     :func:`engine.overview.store_overview`); ``None`` = everything in the store."""

@@ -14,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
-from dashboard.data import FRAME_TTL_SECONDS, get_engine
+from dashboard.data import get_engine, versioned
 from dashboard.ui import chart_layout
 from engine.db import session_scope
 from engine.recommend.evaluation import DEFAULT_HOLDOUT_DAYS, PROTOCOLS, evaluate, metrics_frame
@@ -76,7 +75,7 @@ def _table(report: dict[str, Any], protocol: str) -> pd.DataFrame:
                   "settings"]]
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Evaluating every recommender...")
+@versioned(show_spinner="Evaluating every recommender...")
 def run_evaluation(url: str, as_of: datetime | None, k: int = 10,
                    holdout_days: float = DEFAULT_HOLDOUT_DAYS) -> EvaluationView:
     """Test on ``[as_of - holdout_days, as_of)``, train before it (baselines tuned inside).
@@ -112,7 +111,7 @@ def ndcg_chart(view: EvaluationView) -> go.Figure | None:
     return figure
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Evaluating the purchase predictions...")
+@versioned(show_spinner="Evaluating the purchase predictions...")
 def run_prediction_evaluation(
     url: str, as_of: datetime | None, horizon_days: int = PREDICTION_HORIZON_DAYS
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

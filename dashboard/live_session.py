@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import func, select
 
-from dashboard.data import FRAME_TTL_SECONDS, get_engine
+from dashboard.data import get_engine, versioned
 from dashboard.live import LiveRun, LiveState
 from engine.db import session_scope
 from engine.errors import UserError
@@ -88,7 +88,7 @@ def stop() -> LiveState | None:
     return run.state()
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def follow_choices(url: str, limit: int = PICKER_LIMIT) -> pd.DataFrame:
     """``customer_id, label`` ("C00042 · Nancy Conley") of the most active customers."""
     with session_scope(get_engine(url)) as session:

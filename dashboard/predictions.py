@@ -14,7 +14,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import FRAME_TTL_SECONDS, get_engine
+from dashboard.data import get_engine, versioned
 from engine.db import session_scope
 from engine.errors import UserError
 from engine.predict import PurchasePredictor, slipping_high_value, store_outlook
@@ -78,8 +78,8 @@ class StoreView:
         return self.segments_as_of is not None
 
 
-@st.cache_resource(
-    ttl=FRAME_TTL_SECONDS,
+@versioned(
+    st.cache_resource,
     max_entries=PREDICTOR_CACHE_ENTRIES,
     show_spinner="Fitting the purchase models...",
 )
@@ -122,7 +122,7 @@ def _needed(problem: str) -> str:
     )
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner="Predicting every customer...")
+@versioned(show_spinner="Predicting every customer...")
 def load_predictions(url: str, as_of: datetime | None) -> pd.DataFrame:
     """Predictions for every buyer and every customer known before ``as_of``
     (:func:`engine.predict.service.all_predictions` columns), most valuable first."""
@@ -134,7 +134,7 @@ def load_predictions(url: str, as_of: datetime | None) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def customer_choices(url: str, as_of: datetime | None) -> list[str]:
     """Customer ids for the picker: the most valuable (highest ``clv_12m``) first."""
     return load_predictions(url, as_of)["customer_id"].head(PICKER_LIMIT).astype(str).tolist()
@@ -152,7 +152,7 @@ def monthly_points(first: pd.Timestamp, as_of: datetime) -> pd.DatetimeIndex:
     return points.append(pd.DatetimeIndex([start, end])).unique().sort_values()
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def load_customer(url: str, as_of: datetime | None, customer_id: str) -> CustomerView | None:
     """One customer's prediction, purchase timeline and ``p_active`` over time;
     ``None`` when the store does not know ``customer_id`` before ``as_of``."""
@@ -193,7 +193,7 @@ def load_store_view(url: str, as_of: datetime | None) -> StoreView:
     return _store_view(url, as_of, stamp)
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def _store_view(
     url: str, as_of: datetime | None, stamp: tuple[int, datetime | None, datetime | None]
 ) -> StoreView:
@@ -207,7 +207,7 @@ def _store_view(
     return StoreView(outlook=outlook, segments_as_of=scored if count else None)
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def load_slipping(url: str, as_of: datetime | None) -> pd.DataFrame:
     """High-value customers whose ``p_active`` fell over the last 90 days, biggest drop
     first (:func:`engine.predict.slipping_high_value` columns, every one of them)."""

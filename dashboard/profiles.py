@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import FRAME_TTL_SECONDS, get_engine
+from dashboard.data import get_engine, versioned
 from engine.db import session_scope
 from engine.errors import UserError
 from engine.frames import load_customers, load_events, load_order_lines
@@ -61,7 +61,7 @@ SCORE_LABELS = {
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=4, show_spinner="Scoring every customer...")
+@versioned(max_entries=4, show_spinner="Scoring every customer...")
 def load_profiles(url: str, as_of: datetime | None) -> pd.DataFrame:
     """Every customer's profile as of ``as_of`` plus their ``name``.
 
@@ -102,7 +102,7 @@ def customer_label(profiles: pd.DataFrame) -> dict[str, str]:
     return dict(zip(ids, (ids + " · " + names).str.rstrip(" ·"), strict=True))
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, max_entries=64, show_spinner="Building the profile...")
+@versioned(max_entries=64, show_spinner="Building the profile...")
 def load_profile(url: str, as_of: datetime | None, customer_id: str) -> CustomerProfile | None:
     """One customer's :class:`engine.profiles.CustomerProfile`; ``None`` for an unknown id.
 
@@ -118,7 +118,7 @@ def load_profile(url: str, as_of: datetime | None, customer_id: str) -> Customer
         return None
 
 
-@st.cache_data(ttl=FRAME_TTL_SECONDS, show_spinner=False)
+@versioned(show_spinner=False)
 def load_activity_times(url: str, as_of: datetime | None, customer_id: str) -> pd.DataFrame:
     """When the customer acts: frame ``weekday`` (Mon..Sun), ``hour`` (0-23), ``actions``.
 

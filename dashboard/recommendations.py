@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.data import FRAME_TTL_SECONDS, get_engine
+from dashboard.data import get_engine, versioned
 from dashboard.ui import CHART_HEIGHT
 from engine.db import session_scope
 from engine.errors import UserError
@@ -72,8 +72,8 @@ class NotEnoughData(Exception):
     """The store has too little before ``as_of`` to fit the recommenders."""
 
 
-@st.cache_resource(
-    ttl=FRAME_TTL_SECONDS,
+@versioned(
+    st.cache_resource,
     max_entries=BLEND_CACHE_ENTRIES,
     show_spinner="Fitting the recommenders...",
 )

@@ -19,8 +19,11 @@ from engine.models import (
     Order,
     OrderLine,
     Product,
+    Profile,
     Review,
+    ScoreCalibration,
     SegmentMembership,
+    SegmentRule,
 )
 
 
@@ -85,3 +88,25 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(Product.product_id).limit(1)) is None and (
         session.scalar(select(Order.order_id).limit(1)) is None
     )
+
+
+def store_version(session: Session) -> str:
+    """A cheap fingerprint of everything the analyst's views are computed from.
+
+    It changes when a row is added anywhere that matters (the newest event id, the
+    number of orders, reviews, customers and products) and when scores are rewritten
+    (the newest score run and profile write), so a cache keyed by it stays valid
+    exactly as long as the store is unchanged. Each part is one indexed aggregate.
+    """
+    parts = [
+        session.scalar(select(func.max(Event.id))),
+        session.scalar(select(func.count()).select_from(Order)),
+        session.scalar(select(func.count()).select_from(Review)),
+        session.scalar(select(func.count()).select_from(Customer)),
+        session.scalar(select(func.count()).select_from(Product)),
+        session.scalar(select(func.max(ScoreCalibration.id))),
+        session.scalar(select(func.max(Profile.computed_at))),
+        session.scalar(select(func.count()).select_from(SegmentMembership)),
+        session.scalar(select(func.max(SegmentRule.updated_at))),
+    ]
+    return "/".join("-" if part is None else str(part) for part in parts)

@@ -89,6 +89,16 @@ def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) ->
     return sizes
 
 
+@st.fragment  # a slider step reruns the tiles and the sizes chart only
+def what_if(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) -> None:
+    if SAVED_KEY in st.session_state:  # saved: every part of the page reads the new rules
+        st.rerun(scope="app")
+    sizes = sliders(url, profiles, rules)
+    left, _ = st.columns(2)
+    with left:
+        ui.show_chart(charts.sizes_chart(sizes), empty="No segment has members.")
+
+
 def segments() -> None:
     url = ui.page_store("Segments")
     if url is None:
@@ -109,14 +119,12 @@ def segments() -> None:
         "Segments group customers who share a habit, so a campaign can target them."
     )
     rules = prof.stored_rules(url)
-    sizes = sliders(url, profiles, rules)
+    what_if(url, profiles, rules)
     minimums(url)
     members = prof.members_of(profiles, rules)
 
-    left, right = st.columns(2)
+    left, _ = st.columns(2)
     with left:
-        ui.show_chart(charts.sizes_chart(sizes), empty="No segment has members.")
-    with right:
         ui.show_chart(
             charts.overlap_heatmap(prof.overlap_matrix(members)), empty="No segment has members."
         )

@@ -20,6 +20,7 @@ SECTIONS: dict[str, str] = {
     "writers": "benchmarks.writers:run",
     "serve": "benchmarks.serve:run",
     "live": "benchmarks.live:run",
+    "dashboard": "benchmarks.dashboard:run",
 }
 
 

@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def streamlit_command(port: int) -> list[str]:
     """The ``streamlit run`` command line for the app on ``port``."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        # streamlit run, plus a thread that warms the pages' caches (dashboard/server.py).
+        sys.executable, "-m", "dashboard.server", "run", str(APP_PATH),
         "--server.port", str(port),
         "--server.headless", "true",
         # No usage statistics leave the machine; analysts need no "Deploy" button.

@@ -70,7 +70,7 @@ def test_runs_streamlit_on_the_app_with_the_resolved_store(launched, tmp_path, c
     url = f"sqlite:///{tmp_path / 'mine.db'}"
     assert main(["dashboard", "--db", url, "--port", "8765"]) == 0
     ((command, env),) = launched
-    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert command[:4] == [sys.executable, "-m", "dashboard.server", "run"]
     assert Path(command[4]) == Path(dashboard_cmd.__file__).parents[1] / "app.py"
     assert Path(command[4]).is_absolute()
     assert command[command.index("--server.port") + 1] == "8765"
