@@ -182,3 +182,18 @@ def imported_sample(tmp_path_factory: pytest.TempPathFactory):
         return done[name]
 
     return imported
+
+
+@pytest.fixture(scope="session")
+def default_profiles(default_db_url: str):
+    """``compute_profiles`` on the default store (every customer, as of now), computed once
+    per session; treat it as read-only."""
+    from engine.db import session_scope
+    from engine.profiles import compute_profiles
+
+    engine = open_store(default_db_url)
+    try:
+        with session_scope(engine) as session:
+            return compute_profiles(session)
+    finally:
+        engine.dispose()
