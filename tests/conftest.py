@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -148,3 +149,51 @@ def default_db_url(default_market, tmp_path_factory: pytest.TempPathFactory) -> 
     finally:
         engine.dispose()
     return url
+
+
+# --- the real samples (../shared/data), imported once ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def imported_sample(tmp_path_factory: pytest.TempPathFactory):
+    """``imported_sample(name)``: the report of importing ``shared/data/<name>``'s orders and
+    products into a fresh SQLite store, and that store's file, imported once per session.
+
+    The file is for READ-ONLY use: a test that writes copies it first (a SQLite file is
+    one copy away from a fresh store holding the whole sample).
+    """
+    from engine.importing import import_files
+
+    done: dict[str, tuple[Any, Path]] = {}
+
+    def imported(name: str) -> tuple[Any, Path]:
+        if name not in done:
+            folder = SHARED_DATA / name
+            if not folder.is_dir():
+                pytest.skip(f"real sample data not found at {folder}")
+            path = tmp_path_factory.mktemp(f"imported-{name}") / "store.db"
+            engine = open_store(f"sqlite:///{path}")
+            try:
+                report = import_files(engine, orders=folder / "orders.csv",
+                                      products=folder / "products.csv")
+            finally:
+                engine.dispose()  # checkpointed: the file alone is the store
+            done[name] = (report, path)
+        return done[name]
+
+    return imported
+
+
+@pytest.fixture(scope="session")
+def default_profiles(default_db_url: str):
+    """``compute_profiles`` on the default store (every customer, as of now), computed once
+    per session; treat it as read-only."""
+    from engine.db import session_scope
+    from engine.profiles import compute_profiles
+
+    engine = open_store(default_db_url)
+    try:
+        with session_scope(engine) as session:
+            return compute_profiles(session)
+    finally:
+        engine.dispose()

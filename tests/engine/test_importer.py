@@ -4,6 +4,7 @@ the CLI."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dashboard.cli import main
-from engine.db import session_scope
+from engine.db import open_store, session_scope
 from engine.errors import UserError, ValidationError
 from engine.importing import import_files
 from engine.models import (
@@ -375,24 +376,32 @@ def test_cli_user_mistakes_exit_2_with_one_line(tmp_path, capsys, case):
 
 
 @pytest.mark.slow
-def test_dunnhumby_sample_imports_whole_and_idempotently(sqlite_store, shared_data):
+def test_dunnhumby_sample_imports_whole_and_idempotently(imported_sample, shared_data, tmp_path):
     orders = shared_data / "dunnhumby" / "orders.csv"
     products = shared_data / "dunnhumby" / "products.csv"
-    report = import_files(sqlite_store, orders=orders, products=products)
+    report, imported = imported_sample("dunnhumby")  # import_files on a fresh store
     # One product is sold in the sample but absent from products.csv: a placeholder.
     assert report.placeholders == {"customers": 2373, "products": 1}
-    assert counts(sqlite_store) | {"events": 0} == {
-        "customers": 2373, "products": 20805, "orders": 46988, "order_lines": 74471,
-        "events": 0, "reviews": 0, "identity_links": 0,
-    }
-    assert import_files(sqlite_store, orders=orders, products=products).inserted_total == 0
+    copy = tmp_path / "store.db"
+    shutil.copy(imported, copy)
+    store = open_store(f"sqlite:///{copy}")
+    try:
+        assert counts(store) | {"events": 0} == {
+            "customers": 2373, "products": 20805, "orders": 46988, "order_lines": 74471,
+            "events": 0, "reviews": 0, "identity_links": 0,
+        }
+        assert import_files(store, orders=orders, products=products).inserted_total == 0
+    finally:
+        store.dispose()
 
 
 @pytest.mark.slow
-def test_cdnow_orders_import(sqlite_store, shared_data):
-    cdnow = shared_data / "cdnow"
-    report = import_files(sqlite_store, orders=cdnow / "orders.csv",
-                          products=cdnow / "products.csv")
+def test_cdnow_orders_import(imported_sample):
+    report, imported = imported_sample("cdnow")  # import_files on a fresh store
     assert report.placeholders == {"customers": 23502, "products": 0}
-    assert counts(sqlite_store)["orders"] == 69579
-    assert counts(sqlite_store)["order_lines"] == 69579
+    store = open_store(f"sqlite:///{imported}")
+    try:
+        assert counts(store)["orders"] == 69579
+        assert counts(store)["order_lines"] == 69579
+    finally:
+        store.dispose()

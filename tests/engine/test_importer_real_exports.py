@@ -176,11 +176,8 @@ def test_a_plain_c_id_is_an_id_where_the_store_has_no_numeric_orders(store, tmp_
 
 @pytest.mark.slow
 @pytest.mark.parametrize("store_name", ["dunnhumby", "cdnow"])
-def test_the_real_samples_import_as_they_are(sqlite_store, shared_data, store_name):
-    folder = shared_data / store_name
-    report = import_files(
-        sqlite_store, orders=folder / "orders.csv", products=folder / "products.csv"
-    )
+def test_the_real_samples_import_as_they_are(imported_sample, store_name):
+    report, _ = imported_sample(store_name)  # import_files of orders and products, fresh store
     assert report.rejected == []
     assert report.table("order_lines").inserted > 60_000
 

@@ -87,10 +87,11 @@ def test_a_score_killed_midway_leaves_a_store_a_rerun_completes(tmp_path):
     write_market(engine, generate_market(MarketConfig(customers=1500, products=100, days=120,
                                                       seed=9)))
     engine.dispose()
-    shutil.copy(killed, whole)
     score = [sys.executable, "-m", "dashboard.cli", "score", "--as-of", "2026-11-01"]
-    for store in (killed, whole):  # both scored once: profiles exist to be overwritten
-        subprocess.run([*score, "--db", f"sqlite:///{store}"], check=True, capture_output=True)
+    # Scored once (profiles exist to be overwritten), then copied: both start the same.
+    subprocess.run([*score, "--db", f"sqlite:///{killed}"], check=True, capture_output=True)
+    open_store(f"sqlite:///{killed}").dispose()  # checkpointed: the file alone is the store
+    shutil.copy(killed, whole)
     run = subprocess.Popen([*score, "--db", f"sqlite:///{killed}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert run.stderr is not None
@@ -98,9 +99,12 @@ def test_a_score_killed_midway_leaves_a_store_a_rerun_completes(tmp_path):
     time.sleep(1.0)
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
-    outputs = []
-    for store in (killed, whole):
-        subprocess.run([*score, "--db", f"sqlite:///{store}"], check=True, capture_output=True)
-        outputs.append(subprocess.run([*score, "--db", f"sqlite:///{store}", "--format", "csv"],
-                                      check=True, capture_output=True, text=True).stdout)
+    # The rerun of the killed store and the uninterrupted run, side by side (two files).
+    reruns = [subprocess.Popen([*score, "--db", f"sqlite:///{store}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True) for store in (killed, whole)]
+    results = [(r.communicate(timeout=600)[1], r.returncode) for r in reruns]
+    assert [code for _, code in results] == [0, 0], results
+    outputs = [subprocess.run([*score, "--db", f"sqlite:///{store}", "--format", "csv"],
+                              check=True, capture_output=True, text=True).stdout
+               for store in (killed, whole)]
     assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) > 1000

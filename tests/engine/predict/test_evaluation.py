@@ -56,6 +56,7 @@ def test_calibration_table_by_hand() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_simulated_store(simulated_store: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     lines, truth = simulated_store
     result = evaluate_predictions(lines, as_of=SIM_START + pd.Timedelta(days=SIM_DAYS - 120))
@@ -80,6 +81,7 @@ def seeded_year():  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.slow
 def test_seeded_store_beats_naive_and_is_calibrated(seeded_year) -> None:  # type: ignore[no-untyped-def]
     lines = market_order_lines(seeded_year)
     as_of = pd.Timestamp(seeded_year.config.end) - pd.Timedelta(days=90)
@@ -100,6 +102,7 @@ def test_seeded_lapsed_customers_have_lower_p_active(small_market) -> None:  # t
     assert roc_auc_score(~joined["lapsed"], joined["p_active"]) >= 0.85
 
 
+@pytest.mark.slow
 def test_cdnow_beats_naive(shared_data: Path) -> None:
     orders = read_cdnow_orders(shared_data)
     result = evaluate_predictions(orders, as_of=pd.Timestamp("1997-10-01"))
@@ -110,6 +113,7 @@ def test_cdnow_beats_naive(shared_data: Path) -> None:
     assert abs(counts["model"] - counts["actual"]) / counts["actual"] < 0.25
 
 
+@pytest.mark.slow
 def test_dunnhumby_grocery_beats_naive_and_is_calibrated(shared_data: Path) -> None:
     folder = shared_data / "dunnhumby"
     if not (folder / "orders.csv").exists():

@@ -17,8 +17,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engine.db import make_engine, session_scope
-from engine.profiles import compute_profiles
 from engine.profiles.recovery import BEHAVIORAL_SEGMENTS, recovery, score_recovery
 from engine.profiles.scoring import SCORES
 
@@ -31,13 +29,9 @@ LIFT = 2.5
 
 
 @pytest.fixture(scope="module")
-def profiles(default_db_url) -> pd.DataFrame:
-    engine = make_engine(default_db_url)
-    try:
-        with session_scope(engine) as session:
-            return compute_profiles(session)
-    finally:
-        engine.dispose()
+def profiles(default_profiles) -> pd.DataFrame:
+    """``compute_profiles`` on the default store (shared with the recommendation tests)."""
+    return default_profiles
 
 
 @pytest.fixture(scope="module")

@@ -212,6 +212,7 @@ def _compare_with_batch(engine) -> None:
             assert stored == expected, profile.customer_id
 
 
+@pytest.mark.slow
 @given(st.lists(event_strategy, min_size=1, max_size=12))
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

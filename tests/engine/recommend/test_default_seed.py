@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from engine.db import open_store, session_scope
-from engine.profiles import compute_profiles
 from engine.recommend import BlendRecommender, Context, StoreData
 
 SUNNY_MORNING = Context(weather="sunny", time_of_day="morning")
@@ -111,9 +110,8 @@ def test_a_durable_the_customer_owns_is_not_recommended_again(lists, default_mar
     assert len(rebought) > 0 and (life[rebought["product_id"]] == "consumable").mean() > 0.8
 
 
-def test_recommendations_adapt_to_the_profiles_emotional_state(blend, data, store):
-    with session_scope(store) as session:
-        profiles = compute_profiles(session).set_index("customer_id")
+def test_recommendations_adapt_to_the_profiles_emotional_state(blend, data, default_profiles):
+    profiles = default_profiles.set_index("customer_id")  # compute_profiles on this store
     states = profiles["emotional_state"]
     moods = pd.Series({c: blend.mood_of(int(r)).state
                        for c, r in zip(data.customer_ids, range(data.n_customers), strict=True)})
