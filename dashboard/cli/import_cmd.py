@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.db import open_store
+from engine.db import open_store, session_scope
 from engine.errors import UserError
 from engine.importing import FILE_KINDS, ImportReport, import_files
+from engine.store_settings import read_identity, save_identity
 
+from .identity_opts import add_identity_options, identity_changes
 from .output import emit_json, log
 
 # In CONTRACT.md's order; required columns first.
@@ -50,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "(without it such an import is refused)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_identity_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -59,6 +62,7 @@ def _progress(label: str, done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = {kind: getattr(args, kind) for kind in FILE_KINDS}
+    changes = identity_changes(args)  # a bad currency refuses the import before it starts
     if not any(files.values()):
         options = ", ".join(f"--{kind} FILE" for kind in _FILE_HELP)
         raise UserError(f"nothing to import: give at least one of {options}")
@@ -68,10 +72,18 @@ def run(args: argparse.Namespace) -> int:
             engine, **files, skip_invalid=args.skip_invalid, replace=args.replace,
             progress=_progress,
         )
+        if changes:
+            identity = save_identity(engine, **changes)
+        else:
+            with session_scope(engine) as session:
+                identity = read_identity(session)
     finally:
         engine.dispose()
+    if identity.is_default:
+        log(f"store settings: the defaults ({identity.name}, {identity.currency}, "
+            f"{identity.timezone}); name the store with --store-name, --currency, --timezone")
     if args.json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), "store": identity.as_dict()})
         return 0
     _print_summary(report)
     return 0
