@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine.bench import BenchOptions, Metric, stopwatch
+from benchmarks.harness import BenchOptions, Metric, stopwatch
 
 SECTION = "cli"
 # Seconds a command may take on top of starting Python itself.

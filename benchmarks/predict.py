@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from engine.bench import BenchOptions, Metric, stopwatch
+from benchmarks.harness import BenchOptions, Metric, stopwatch
 from engine.predict.next_purchase import PurchasePredictor
 from engine.predict.simulate import simulate_order_lines
 from engine.predict.views import export_frame

@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from engine.bench import BenchOptions, Metric, peak_rss_mib, stopwatch
+from benchmarks.harness import BenchOptions, Metric, peak_rss_mib, stopwatch
 from engine.db import open_store, session_scope
 from engine.models import (
     Customer,
@@ -273,7 +273,7 @@ def run(options: BenchOptions) -> list[Metric]:
             finally:
                 _postgres_db(options.postgres_url, name, drop_only=True)
 
-        from engine.profiles import stats as stats_module
+        from engine.profiles import stats_parallel as stats_module
 
         main_mib, worker_mib = peak_rss_mib(), stats_module.worker_peak_mib
         metrics.append(Metric(

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.bench import BenchOptions, Metric, peak_rss_mib, stopwatch
+from benchmarks.harness import BenchOptions, Metric, peak_rss_mib, stopwatch
 from engine.db import open_store, session_scope
 from engine.recommend.base import StoreData, top_k
 from engine.recommend.blend import BlendRecommender

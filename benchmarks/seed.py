@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from engine.bench import BenchOptions, Metric, peak_rss_mib, stopwatch
+from benchmarks.harness import BenchOptions, Metric, peak_rss_mib, stopwatch
 from engine.bulk import insert_frame
 from engine.db import open_store
 from engine.models import Base, Event

@@ -39,10 +39,11 @@ import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.bench import BenchOptions, Metric, stopwatch
+from benchmarks.harness import BenchOptions, Metric, stopwatch
 from engine.db import open_store, run_write, session_scope
-from engine.models import DEVICES, WEATHERS, Profile
+from engine.models import Profile
 from engine.recommend.context import TIMES_OF_DAY, parse_context
+from engine.vocabulary import DEVICES, WEATHERS
 
 if TYPE_CHECKING:
     from engine.api.service import FittedModels

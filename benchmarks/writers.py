@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from engine.bench import BenchOptions, Metric
+from benchmarks.harness import BenchOptions, Metric
 from engine.db import open_store, session_scope
 from engine.models import Product, Profile
 from engine.timeutil import resolve_as_of

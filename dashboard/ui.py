@@ -15,7 +15,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import data
-from engine.models import EVENT_TYPES
+from engine.vocabulary import EVENT_TYPES
 
 CHART_HEIGHT = 340
 ORDERS_COLOR = "#4C78A8"

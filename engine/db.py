@@ -193,10 +193,6 @@ def _current_revision(connection: Connection) -> str | None:
     return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def schema_is_current(engine: Engine) -> bool:
-    return inspect(engine).has_table("alembic_version")
-
-
 def sessionmaker_for(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

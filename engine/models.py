@@ -15,7 +15,6 @@ Conventions:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -36,6 +35,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+# The vocabulary is engine.vocabulary's; these names stay importable from here.
+from engine.vocabulary import CHANNELS as CHANNELS
+from engine.vocabulary import DEVICES as DEVICES
+from engine.vocabulary import EVENT_TYPES as EVENT_TYPES
+from engine.vocabulary import MOBILE_CHANNELS as MOBILE_CHANNELS
+from engine.vocabulary import MOBILE_DEVICE, WEEKEND_DAYS
+from engine.vocabulary import NIGHT_HOURS as NIGHT_HOURS
+from engine.vocabulary import WEATHERS as WEATHERS
+
 # Deterministic constraint names so Alembic migrations are stable on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -45,14 +53,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-EVENT_TYPES = ("product_view", "search", "cart_add", "wishlist_add", "purchase", "review")
-CHANNELS = ("web", "mobile_web", "ios", "android", "store", "email")
-DEVICES = ("desktop", "mobile", "tablet")
-WEATHERS = ("sunny", "cloudy", "rainy", "snowy", "hot", "cold")
-MOBILE_CHANNELS = ("mobile_web", "ios", "android")
-"""Channels that count as mobile activity whatever the device."""
-NIGHT_HOURS = (22, 6)
-"""Night is from 22:00 up to (not including) 06:00, store clock (UTC as stored)."""
 
 
 class activity_flag(FunctionElement[int]):  # noqa: N801 - reads like the SQL it renders
@@ -77,7 +77,7 @@ class activity_flag(FunctionElement[int]):  # noqa: N801 - reads like the SQL it
 
 def _mobile_sql() -> str:
     channels = ", ".join(f"'{c}'" for c in MOBILE_CHANNELS)
-    return f"device = 'mobile' OR channel IN ({channels})"
+    return f"device = '{MOBILE_DEVICE}' OR channel IN ({channels})"
 
 
 def _flag_sql(flag: str, *, weekend: str, hour: str) -> str:
@@ -89,18 +89,24 @@ def _flag_sql(flag: str, *, weekend: str, hour: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
+# SQL's day-of-week numbering (Sunday 0 .. Saturday 6) of the weekend days.
+_WEEKEND_DOW = tuple(sorted((day + 1) % 7 for day in WEEKEND_DAYS))
+
+
 @compiles(activity_flag, "sqlite")
 def _activity_flag_sqlite(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
     # SQLite stores DateTime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text.
-    return _flag_sql(element.flag, weekend=f"strftime('%w', substr({ts}, 1, 10)) IN ('0', '6')",
+    return _flag_sql(element.flag, weekend=f"strftime('%w', substr({ts}, 1, 10)) IN "
+                     f"({', '.join(repr(str(d)) for d in _WEEKEND_DOW)})",
                      hour=f"CAST(substr({ts}, 12, 2) AS INTEGER)")
 
 
 @compiles(activity_flag)
 def _activity_flag_default(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
-    return _flag_sql(element.flag, weekend=f"EXTRACT(DOW FROM {ts}) IN (0, 6)",
+    days = ", ".join(map(str, _WEEKEND_DOW))
+    return _flag_sql(element.flag, weekend=f"EXTRACT(DOW FROM {ts}) IN ({days})",
                      hour=f"EXTRACT(HOUR FROM {ts})")
 
 
@@ -341,24 +347,6 @@ class SegmentMembership(Base):
     segment: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
     as_of: Mapped[datetime] = mapped_column(DateTime)
-
-
-class Recommendation(Base):
-    """A stored, explained recommendation for one customer in one context."""
-
-    __tablename__ = "recommendations"
-
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.customer_id"), primary_key=True
-    )
-    context: Mapped[str] = mapped_column(String(120), primary_key=True)
-    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[str] = mapped_column(ForeignKey("products.product_id"))
-    score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(String(300))
-    contributions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    as_of: Mapped[datetime] = mapped_column(DateTime)
-    computed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 API_SCOPES = ("track", "read", "admin")

@@ -8,7 +8,7 @@ import pandas as pd
 from faker import Faker
 from scipy.special import ndtri
 
-from engine.models import WEATHERS
+from engine.vocabulary import WEATHERS
 from seed.calendar import Calendar
 from seed.lifecycle import draw_lifecycles, in_stock_at_end
 from seed.spec import (

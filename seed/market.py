@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.models import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
+from engine.vocabulary import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
 from seed.activity import ActivityStage
 from seed.lifecycle import lifecycle_frame
 from seed.spec import DAY, Market, MarketConfig, ProgressFn, ids

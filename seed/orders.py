@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from engine.vocabulary import NIGHT_HOUR_LIST
 from seed.lifecycle import assign_products
 from seed.shoppers import ShopperStage
 from seed.spec import CANDIDATES, DAY, HOUR, NEUTRAL, TAG, WX
@@ -90,7 +91,7 @@ class OrderStage(ShopperStage):
             0.12,
         )
         time_tag = np.select(
-            [(hour >= 6) & (hour < 11), (hour >= 18) & (hour < 22), (hour >= 22) | (hour < 6)],
+            [(hour >= 6) & (hour < 11), (hour >= 18) & (hour < 22), np.isin(hour, NIGHT_HOUR_LIST)],
             [TAG["morning"], TAG["evening"], TAG["night"]],
             -1,
         )

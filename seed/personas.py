@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seed.world import CATEGORIES, slug
+from engine.vocabulary import slug
+from seed.world import CATEGORIES
 
 
 @dataclass(frozen=True)

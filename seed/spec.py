@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import UserError
-from engine.models import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
+from engine.vocabulary import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS
 from seed.world import (
     CATEGORIES,
     CONTEXT_TAGS,

@@ -8,7 +8,6 @@ share one geography and one vocabulary; the seed decides everything else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
@@ -349,6 +348,3 @@ REVIEW_TEXTS: dict[int, tuple[str, ...]] = {
 }
 
 
-def slug(name: str) -> str:
-    """A category's slug as used in segment names: lower case, ``_`` between words."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")

@@ -6,7 +6,7 @@ import argparse
 import os
 from dataclasses import asdict
 
-from engine.bench import BenchOptions, Metric, run_section
+from benchmarks.harness import BenchOptions, Metric, run_section
 
 from .output import emit_json, log
 

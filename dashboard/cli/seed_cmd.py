@@ -6,14 +6,12 @@ import argparse
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine
-
 from engine.db import mask_url, open_store
 from engine.errors import UserError
 
 # Submodules, not the package: the CLI must import seed even where it is installed
 # as a namespace package (an editable install made before seed/__init__.py existed).
-from seed.market import Market, MarketConfig, generate_market
+from seed.market import MarketConfig, generate_market
 from seed.writer import store_has_data, write_market, write_truth
 
 from .output import emit_json, log
@@ -121,33 +119,6 @@ class _Progress:
             log(f"  [{done}/{total}] {label:<15} ({elapsed:5.1f} s)")
         elif done == total:
             log(f"  {label:<15} {total:>9,} rows ({elapsed:5.1f} s)")
-
-
-def seed_store(
-    engine: Engine,
-    config: MarketConfig,
-    progress: Callable[[str, int, int], None] | None = None,
-    *,
-    reset: bool = False,
-) -> tuple[Market, dict[str, int]]:
-    """Generate the market of ``config`` and write it to ``engine``'s store.
-
-    Args:
-        engine: an open store (schema current).
-        config: what to generate.
-        progress: optional ``progress(label, done, total)`` for both steps
-            (generation steps report ``done`` of 6 steps; tables report rows).
-        reset: replace whatever is stored (else a non-empty store is refused).
-
-    Returns:
-        The generated market and the rows written per table.
-
-    Raises:
-        UserError: invalid sizes, or the store holds data and ``reset`` is false.
-    """
-    market = generate_market(config, progress=progress)
-    written = write_market(engine, market, reset=reset, progress=progress)
-    return market, written
 
 
 def run(args: argparse.Namespace) -> int:

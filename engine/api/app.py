@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from engine.db import open_store, session_scope
+from engine.db import open_store
 
 from . import errors
-from .errors import ApiProblem
-from .keys import KeyInfo, grants, verify_token
+from .audience_routes import router as audience_router
+from .deps import Api
+from .routes import router
 from .service import AudienceCache, FittedModels, ModelServer, fit_models
 from .settings import ApiSettings, get_api_settings
 
@@ -37,66 +35,6 @@ and predictions come from models fitted on the store and refreshed at the next
 refit (scheduled, or `POST /admin/refit`). Errors are `application/problem+json`
 (RFC 9457) in the same words as the command line.
 """
-
-
-@dataclass
-class Api:
-    """What the routes need: the store, the served models, the settings."""
-
-    engine: Engine
-    server: ModelServer
-    settings: ApiSettings
-    audiences: AudienceCache
-
-    def models(self) -> FittedModels:
-        """The current fit, or 503 while there is none (starting a lazy fit if needed)."""
-        fitted = self.server.fitted
-        if fitted is not None:
-            return fitted
-        if self.server.last_error and not self.server.refitting:
-            raise ApiProblem(503, f"no fitted models: {self.server.last_error}",
-                             headers={"Retry-After": "60"})
-        self.server.refit_in_background()
-        raise ApiProblem(503, "the models are being fitted: retry in a few seconds "
-                         "(GET /health says when they are ready)", headers={"Retry-After": "5"})
-
-
-async def get_api(request: Request) -> Api:
-    """The app's :class:`Api` (async: it only reads app state, so it needs no thread)."""
-    api: Api = request.app.state.api
-    return api
-
-
-_bearer = HTTPBearer(auto_error=False, description="an API key: psk_...")
-
-
-def requires(scope: str) -> Callable[..., KeyInfo]:
-    """A dependency that lets the request through only with a live key granting ``scope``.
-
-    It runs before anything reads the store for the request, so a refusal says nothing
-    about which customers exist.
-    """
-
-    def check(
-        api: Annotated[Api, Depends(get_api)],
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> KeyInfo:
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if credentials is None:
-            raise ApiProblem(401, "missing API key: send the header Authorization: Bearer "
-                             "<key> (make one with `personalize apikey create`)",
-                             headers=challenge)
-        with session_scope(api.engine) as session:
-            key = verify_token(session, credentials.credentials)
-        if key is None:
-            raise ApiProblem(401, "invalid API key: unknown, revoked or mistyped",
-                             headers=challenge)
-        if not grants(key.scope, scope):
-            raise ApiProblem(403, f"this API key's scope is {key.scope!r}, which does not "
-                             f"allow {scope}: use a key with scope {scope!r} or 'admin'")
-        return key
-
-    return check
 
 
 def create_app(
@@ -117,9 +55,6 @@ def create_app(
     Returns:
         The app; run it with uvicorn (``personalize serve``) or FastAPI's TestClient.
     """
-    from .audience_routes import router as audience_router
-    from .routes import router
-
     chosen = settings or get_api_settings()
 
     @asynccontextmanager

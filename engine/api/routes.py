@@ -15,12 +15,13 @@ from engine.db import head_revision, run_write, session_scope
 from engine.errors import UserError
 from engine.predict.views import prediction_record
 from engine.profiles.customer import get_profile
-from engine.profiles.segments import DEFAULT_RULES, ENTHUSIAST, segment_overlaps, segment_sizes
+from engine.profiles.memberships import segment_overlaps, segment_sizes
+from engine.profiles.segments import DEFAULT_RULES, ENTHUSIAST
 from engine.profiles.tracking import track
 from engine.recommend.context import parse_context
 
 from . import queries
-from .app import Api, get_api, requires
+from .deps import Api, get_api, requires
 from .errors import PROBLEM_JSON, ApiProblem, not_found
 from .keys import KeyInfo
 from .schemas import (

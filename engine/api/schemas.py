@@ -13,11 +13,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from engine.models import DEVICES, EVENT_TYPES, WEATHERS
+from engine.profiles.validation import EVENT_FIELD_LENGTHS
+from engine.vocabulary import DEVICES, EVENT_TYPES, WEATHERS
 
 MAX_BATCH = 1000
 """Most events in one ``POST /events``."""
-ID_MAX = 64
+ID_MAX = EVENT_FIELD_LENGTHS["customer_id"]
 """Longest id (customer, anonymous visitor, product, event), as ``track`` allows."""
 
 
@@ -54,11 +55,12 @@ class EventIn(BaseModel):
         None, max_length=ID_MAX,
         description="a visitor's id; with customer_id on the same event it links the two")
     product_id: str | None = Field(None, max_length=ID_MAX)
-    query: str | None = Field(None, max_length=200, description="what a search asked for")
-    channel: str | None = Field(None, max_length=32, description="web|mobile_web|ios|android|"
-                                "store|email|...")
+    query: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["query"],
+                              description="what a search asked for")
+    channel: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["channel"],
+                                description="web|mobile_web|ios|android|store|email|...")
     device: str | None = Field(None, max_length=16, description=_values(DEVICES))
-    location: str | None = Field(None, max_length=100)
+    location: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["location"])
     weather: str | None = Field(None, max_length=16, description=_values(WEATHERS))
     rating: int | None = Field(None, ge=1, le=5, description="1..5, for a review")
 

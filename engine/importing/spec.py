@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.models import (
+from engine.models import Customer, Event, Order, Product, Review
+from engine.vocabulary import (
+    ALIASES,
+    CHANNEL_ALIASES,
     CHANNELS,
+    DEVICE_ALIASES,
     DEVICES,
+    EVENT_TYPE_ALIASES,
     EVENT_TYPES,
     WEATHERS,
-    Customer,
-    Event,
-    Order,
-    Product,
-    Review,
 )
+
+__all__ = ["ALIASES", "CHANNEL_ALIASES", "DEVICE_ALIASES", "EVENT_TYPE_ALIASES", "FILE_KINDS",
+           "KNOWN_CHANNELS", "Col"]
 
 FILE_KINDS = ("customers", "products", "orders", "events", "reviews")
 """The kinds of file :func:`engine.importing.import_files` reads, in the order they are written."""
@@ -23,36 +26,6 @@ FILE_KINDS = ("customers", "products", "orders", "events", "reviews")
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f")
 
-# Spellings real exports use for the contract's values (keys already lower-cased, with
-# spaces and hyphens turned into underscores). RetailRocket-style "view / addtocart /
-# transaction" and GA-style "page_view / add_to_cart" are the common ones.
-EVENT_TYPE_ALIASES: dict[str, str] = {
-    "view": "product_view", "page_view": "product_view", "pageview": "product_view",
-    "product_detail": "product_view", "detail": "product_view", "productview": "product_view",
-    "addtocart": "cart_add", "add_to_cart": "cart_add", "cart": "cart_add",
-    "add_to_basket": "cart_add", "basket_add": "cart_add",
-    "addtowishlist": "wishlist_add", "add_to_wishlist": "wishlist_add",
-    "wishlist": "wishlist_add",
-    "transaction": "purchase", "order": "purchase", "buy": "purchase",
-    "checkout_complete": "purchase",
-    "query": "search", "rating": "review",
-}
-CHANNEL_ALIASES: dict[str, str] = {
-    "mobileweb": "mobile_web", "m_web": "mobile_web", "mweb": "mobile_web",
-    "in_store": "store", "instore": "store", "shop": "store", "pos": "store",
-    "e_mail": "email", "newsletter": "email",
-    "iphone": "ios", "ipad": "ios", "ios_app": "ios", "android_app": "android",
-    "online": "web", "website": "web", "www": "web", "desktop_web": "web",
-}
-DEVICE_ALIASES: dict[str, str] = {
-    "phone": "mobile", "smartphone": "mobile", "mobile_phone": "mobile",
-    "pc": "desktop", "computer": "desktop", "laptop": "desktop", "ipad": "tablet",
-}
-ALIASES: dict[str, dict[str, str]] = {
-    "event_type": EVENT_TYPE_ALIASES,
-    "channel": CHANNEL_ALIASES,
-    "device": DEVICE_ALIASES,
-}
 KNOWN_CHANNELS = CHANNELS
 
 # Plausible magnitudes: beyond them a number is a typo or an overflow (1e308 would make

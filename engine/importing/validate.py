@@ -20,9 +20,10 @@ import pandas as pd
 
 from engine.errors import ValidationError
 from engine.timeutil import plausible_window, window_text
+from engine.vocabulary import canonical_series
 
 from .report import SAMPLE_LINES, RejectedRow, SkippedRows
-from .spec import ALIASES, FALSE_WORDS, SPECS, TRUE_WORDS, Col
+from .spec import FALSE_WORDS, SPECS, TRUE_WORDS, Col
 
 # Longest value quoted back in a reason.
 _SHOWN_CHARS = 40
@@ -63,15 +64,6 @@ def _problem_frame(rows: np.ndarray, column: str, reasons: Iterable[str]) -> pd.
     return pd.DataFrame({"row": rows, "column": column, "reason": list(reasons)})
 
 
-def _canonical(raw: pd.Series, column: str) -> pd.Series:
-    """Lower case, spaces and hyphens as underscores, and the known aliases mapped."""
-    values = raw.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    aliases = ALIASES.get(column)
-    if aliases:
-        values = values.map(lambda v: aliases.get(v, v))
-    return values
-
-
 def _check_column(
     raw: pd.Series, spec: Col, problems: list[pd.DataFrame], notes: list[str], label: str
 ) -> pd.Series:
@@ -105,7 +97,7 @@ def _check_column(
                 .str.strip(";")
             )
         if kind in ("choice", "label"):
-            values = _canonical(raw, spec.name)
+            values = canonical_series(raw, spec.name)
             respelled = present & (values != raw).to_numpy()
             if kind == "choice":
                 bad = present & ~values.isin(spec.choices).to_numpy()

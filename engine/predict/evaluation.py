@@ -23,7 +23,8 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from .bgnbd import BetaGeoFitter
-from .next_purchase import MAX_OFFSET_DAYS, PurchasePredictor
+from .next_purchase import PurchasePredictor
+from .outlook import MAX_OFFSET_DAYS
 from .summary import DAY, purchase_days, summary_from_purchase_days
 
 

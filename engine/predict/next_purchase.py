@@ -12,7 +12,8 @@
   ``confidence`` that means what it says (see docs/prediction.md);
 * the customer's category history and order values, shrunk toward the store's.
 
-Everything is in days and uses only order lines strictly before ``as_of``.
+Everything is in days and uses only order lines strictly before ``as_of``. The arithmetic
+of one prediction (dates, windows, far dates, value) is :mod:`engine.predict.outlook`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ from .calibration import calibrate
 from .gamma_gamma import GammaGammaFitter
 from .mbgnbd import ModifiedBetaGeoFitter
 from .naive import NaiveNextPurchase
+from .outlook import (
+    MAX_CONFIDENCE,
+    MIN_CONFIDENCE,
+    clv,
+    date_parts,
+    honest_dates,
+    p_active_history,
+    window_probability,
+)
 from .summary import purchase_days, reindex_summary, summary_from_purchase_days
 
 MODELS: dict[str, type[BetaGeoFitter]] = {"mbgnbd": ModifiedBetaGeoFitter, "bgnbd": BetaGeoFitter}
@@ -48,15 +58,6 @@ OUTPUT_COLUMNS = [
 ]
 OUTLOOK_WINDOWS = (7, 30, 90)
 NO_CATEGORY = "(none)"
-_DAYS_PER_MONTH = 365.25 / 12
-FAR_RATE_DAYS = 90.0
-#: the furthest predicted date (days after as_of)
-MAX_OFFSET_DAYS = 1095.0
-#: confidence is kept in [MIN_CONFIDENCE, MAX_CONFIDENCE] (percent) and probabilities in
-#: [1 - PROBABILITY_CAP, PROBABILITY_CAP]: a forecast is never certain
-MIN_CONFIDENCE = 0.1
-MAX_CONFIDENCE = 99.0
-PROBABILITY_CAP = 0.995
 
 
 class PurchasePredictor(BaseFitter):
@@ -151,32 +152,9 @@ class PurchasePredictor(BaseFitter):
         as_of: pd.Timestamp,
         weight: float,
     ) -> dict[str, np.ndarray]:
-        """Offsets (days from as_of) of the predicted date and its band, and the raw
-        (uncalibrated) probability of a purchase within the window around it."""
-        x, t_x, big_t = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-        horizon = float(self.horizon_days)
-        model_offset = model.time_to_next_purchase_quantile(0.5, x, big_t, horizon)
-        naive_offset = np.minimum(
-            naive.predict(summary, as_of=as_of)["offset_days"].to_numpy(), horizon
-        )
-        offset = np.clip(weight * model_offset + (1.0 - weight) * naive_offset, 0.0, horizon)
-        low = np.minimum(model.time_to_next_purchase_quantile(0.25, x, big_t, horizon), offset)
-        high = np.maximum(model.time_to_next_purchase_quantile(0.75, x, big_t, horizon), offset)
-        alive = model.conditional_probability_alive(x, t_x, big_t)
-        w = float(self.window_days)
-        survive_before = model.probability_no_purchase_if_alive(
-            np.maximum(offset - w, 0.0), x, big_t
-        )
-        survive_after = model.probability_no_purchase_if_alive(offset + w + 1.0, x, big_t)
-        raw = alive * (survive_before - survive_after)
-        return {
-            "offset": offset,
-            "low": low,
-            "high": high,
-            "raw": np.clip(raw, 0.0, 1.0),
-            "model_offset": model_offset,
-            "naive_offset": naive_offset,
-        }
+        """:func:`engine.predict.outlook.date_parts` with this predictor's horizon and window."""
+        return date_parts(model, naive, summary, as_of, weight,
+                          horizon_days=self.horizon_days, window_days=self.window_days)
 
     def fit(self, order_lines: pd.DataFrame, *, as_of: datetime) -> PurchasePredictor:
         """Fit on order lines strictly before ``as_of``.
@@ -248,21 +226,6 @@ class PurchasePredictor(BaseFitter):
             index=summary.index,
         )
 
-    def _clv(
-        self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, value: np.ndarray
-    ) -> np.ndarray:
-        model = self.repeat_model_
-        total = np.zeros_like(x)
-        previous = np.zeros_like(x)
-        for month in range(1, self.clv_months + 1):  # a loop over months, vectorised over customers
-            cumulative = model.conditional_expected_number_of_purchases_up_to_time(
-                month * _DAYS_PER_MONTH, x, t_x, big_t
-            )
-            discount = (1.0 + self.annual_discount_rate) ** (-month / 12.0)
-            total += (cumulative - previous) * discount
-            previous = cumulative
-        return total * value
-
     def _core(self, summary: pd.DataFrame) -> dict[str, np.ndarray]:
         """The numeric predictions (offsets in days from as_of) for each summary row."""
         model = self.repeat_model_
@@ -280,7 +243,8 @@ class PurchasePredictor(BaseFitter):
             "expected_purchases_90d": model.conditional_expected_number_of_purchases_up_to_time(
                 90.0, x, t_x, big_t
             ),
-            "clv_12m": self._clv(x, t_x, big_t, value),
+            "clv_12m": clv(model, x, t_x, big_t, value, months=self.clv_months,
+                           annual_discount_rate=self.annual_discount_rate),
             "expected_order_value": value,
         }
         repeat = {
@@ -293,35 +257,7 @@ class PurchasePredictor(BaseFitter):
             scaled = repeat[w] * p90 / np.maximum(repeat[90], 1e-12)
             core[f"p_buy_{w}d"] = np.clip(np.minimum(scaled, p90), 0.0, p90)
         core["p_buy_90d"] = p90
-        # Honest dates: an unlikely buyer's date is the median of an exponential wait whose
-        # 90-day chance is p90 (past the horizon when p90 < 1/2), its band that wait's middle
-        # half, all at most three years out; never a date "soon".
-        rate = np.maximum(-np.log1p(-p90), 1e-9) / FAR_RATE_DAYS
-        unlikely = (p90 < 0.5) & bool(self.far_dates)
-
-        def wait(q: float) -> np.ndarray:
-            return np.minimum(-np.log1p(-q) / rate, MAX_OFFSET_DAYS)
-
-        core["offset"] = np.where(unlikely, np.maximum(wait(0.5), core["offset"]), core["offset"])
-        core["low"] = np.where(unlikely, wait(0.25), core["low"])
-        core["high"] = np.where(unlikely, wait(0.75), core["high"])
-        core["high"] = np.maximum(core["high"], core["offset"])
-        core["low"] = np.minimum(core["low"], core["offset"])
-        # confidence (a purchase near the date) can never exceed the chance of buying at all
-        core["confidence"] = np.minimum(core["confidence"], 100.0 * p90)
-        # a moved date's confidence: the same exponential wait's chance of a first purchase
-        # within +/- window of it
-        half = float(self.window_days)
-        near = np.exp(-rate * np.maximum(core["offset"] - half, 0.0)) - np.exp(
-            -rate * (core["offset"] + half + 1.0)
-        )
-        core["confidence"] = np.where(
-            unlikely, np.minimum(core["confidence"], 100.0 * near), core["confidence"]
-        )
-        # nobody is certain either way: never 100 (nor 0) unless the data could prove it
-        core["confidence"] = np.clip(core["confidence"], MIN_CONFIDENCE, MAX_CONFIDENCE)
-        core["p_active"] = np.clip(core["p_active"], 1.0 - PROBABILITY_CAP, PROBABILITY_CAP)
-        return core
+        return honest_dates(core, p90, window_days=self.window_days, far_dates=self.far_dates)
 
     def _fit_population(self) -> None:
         """What a customer with no purchase gets: the average buyer, honestly uncertain.
@@ -342,12 +278,8 @@ class PurchasePredictor(BaseFitter):
         summary = self.summary_
         model = self.repeat_model_
         x, t_x, big_t = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-        w = float(self.window_days)
         offset = np.full(len(x), population["offset"])
-        raw = model.conditional_probability_alive(x, t_x, big_t) * (
-            model.probability_no_purchase_if_alive(np.maximum(offset - w, 0.0), x, big_t)
-            - model.probability_no_purchase_if_alive(offset + w + 1.0, x, big_t)
-        )
+        raw = window_probability(model, x, t_x, big_t, offset, self.window_days)
         population["confidence"] = float(
             np.clip(
                 np.mean(self._confidence(np.clip(raw, 0.0, 1.0))), MIN_CONFIDENCE, MAX_CONFIDENCE
@@ -430,22 +362,5 @@ class PurchasePredictor(BaseFitter):
             Columns ``date, p_active, expected_purchases_90d``.
         """
         self._check_fitted()
-        when = pd.DatetimeIndex(pd.to_datetime(list(dates))).astype("datetime64[ns]")
-        own = np.sort(self.history(customer_id)["day"].to_numpy(dtype="datetime64[ns]"))
-        count = np.searchsorted(own, when.to_numpy(), side="left")  # purchase days strictly before
-        has = count > 0
-        first = own[0] if len(own) else np.datetime64("NaT")
-        last = (
-            own[np.maximum(count - 1, 0)] if len(own) else np.full(len(when), np.datetime64("NaT"))
-        )
-        x = np.maximum(count - 1, 0).astype(float)
-        t_x = np.where(has, (last - first) / np.timedelta64(1, "D"), 0.0)
-        big_t = np.where(has, (when.to_numpy() - first) / np.timedelta64(1, "D"), 0.0)
-        model = self.repeat_model_
-        alive = np.where(has, model.conditional_probability_alive(x, t_x, big_t), np.nan)
-        expected = np.where(
-            has,
-            model.conditional_expected_number_of_purchases_up_to_time(90.0, x, t_x, big_t),
-            np.nan,
-        )
-        return pd.DataFrame({"date": when, "p_active": alive, "expected_purchases_90d": expected})
+        own = self.history(customer_id)["day"].to_numpy(dtype="datetime64[ns]")
+        return p_active_history(self.repeat_model_, own, dates)

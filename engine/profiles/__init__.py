@@ -7,6 +7,7 @@ signals the synthetic market plants.
 from engine.profiles.customer import CustomerProfile, ScoreDetail, get_profile
 from engine.profiles.emotion import STATES, TONES
 from engine.profiles.export import score_export
+from engine.profiles.memberships import segment_members, segment_overlaps, segment_sizes
 from engine.profiles.profile import PROFILE_COLUMNS, compute_profiles
 from engine.profiles.score_run import ScoreRunReport, score_store, score_store_concurrently
 from engine.profiles.scoring import SCORES, Calibration, fit_calibration
@@ -17,9 +18,6 @@ from engine.profiles.segments import (
     load_rules,
     preview_segment_sizes,
     save_rules,
-    segment_members,
-    segment_overlaps,
-    segment_sizes,
 )
 from engine.profiles.tracking import TrackResult, track
 from engine.profiles.validation import validate_event

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from engine.errors import UserError
 from engine.frames import customer_exists, load_events, load_order_lines, load_reviews
 from engine.models import (
-    CHANNELS,
     Customer,
     Event,
     IdentityLink,
@@ -48,6 +47,7 @@ from engine.profiles.stats import (
     compute_stats,
 )
 from engine.timeutil import resolve_as_of
+from engine.vocabulary import CHANNELS
 
 
 @dataclass

@@ -15,19 +15,19 @@ segment. The minimum evidence per score lives beside the rules: defaults in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from engine.errors import UserError
 from engine.models import SegmentMembership, SegmentRule
 from engine.profiles.scoring import EVIDENCE, MIN_EVIDENCE, SCORES
+from engine.vocabulary import slug
 
 ENTHUSIAST = "category_enthusiast"
 """Name of the enthusiast rule (its members are named ``<category slug>_enthusiast``)."""
@@ -58,11 +58,6 @@ DEFAULT_RULES: dict[str, Rule] = {
 }
 
 Rules = Mapping[str, Rule]
-
-
-def slug(name: str) -> str:
-    """A category's slug as used in segment names: lower case, ``_`` between words."""
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
 
 
 def enthusiast_segment(category: str) -> str:
@@ -251,60 +246,6 @@ def overlaps_of(members: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the store
 
 
-def _computed_members(session: Session, as_of: datetime) -> pd.DataFrame:
-    from engine.profiles.profile import compute_profiles  # profile imports this module
-
-    profiles = compute_profiles(session, as_of=as_of)
-    return assign_segments(profiles, load_rules(session))
-
-
-def segment_members(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
-    """Every membership: frame ``customer_id, segment`` sorted by segment, customer.
-
-    Without ``as_of``: the stored memberships (written by ``score``/``track``).
-    With ``as_of``: computed on the fly from data before it.
-    """
-    if as_of is not None:
-        return _computed_members(session, as_of)
-    rows = session.execute(
-        select(SegmentMembership.customer_id, SegmentMembership.segment)
-        .order_by(SegmentMembership.segment, SegmentMembership.customer_id)
-    ).all()
-    return pd.DataFrame(rows, columns=["customer_id", "segment"])
-
-
-def segment_sizes(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
-    """Frame ``segment, size`` sorted by segment (one ``GROUP BY`` on stored rows)."""
-    if as_of is not None:
-        members = _computed_members(session, as_of)
-        sizes = members.groupby("segment").size().rename("size").reset_index()
-        return sizes.sort_values("segment").reset_index(drop=True)
-    rows = session.execute(
-        select(SegmentMembership.segment, func.count().label("size"))
-        .group_by(SegmentMembership.segment)
-        .order_by(SegmentMembership.segment)
-    ).all()
-    return pd.DataFrame(rows, columns=["segment", "size"])
-
-
-def segment_overlaps(session: Session, *, as_of: datetime | None = None) -> pd.DataFrame:
-    """Pairwise overlaps ``segment_a, segment_b, customers`` (a < b, pairs with >= 1 customer).
-
-    Stored memberships: one self-join ``GROUP BY`` in the database.
-    """
-    if as_of is not None:
-        return overlaps_of(_computed_members(session, as_of))
-    a = aliased(SegmentMembership)
-    b = aliased(SegmentMembership)
-    rows = session.execute(
-        select(a.segment, b.segment, func.count())
-        .join(b, (a.customer_id == b.customer_id) & (a.segment < b.segment))
-        .group_by(a.segment, b.segment)
-        .order_by(a.segment, b.segment)
-    ).all()
-    return pd.DataFrame(rows, columns=["segment_a", "segment_b", "customers"])
-
-
 def replace_memberships(
     session: Session, members: pd.DataFrame, *, as_of: datetime, computed_at: datetime,
     customer_ids: list[str] | None = None,
@@ -327,6 +268,5 @@ def replace_memberships(
 __all__ = [
     "DEFAULT_RULES", "ENTHUSIAST", "MIN_EVIDENCE", "Rule", "SCORES", "assign_segments",
     "load_min_evidence", "load_rules", "normalise_min_evidence", "normalise_rules",
-    "save_min_evidence", "preview_segment_sizes", "save_rules", "segment_members",
-    "segment_overlaps", "segment_sizes",
+    "save_min_evidence", "preview_segment_sizes", "replace_memberships", "save_rules",
 ]

@@ -11,15 +11,27 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ValidationError
-from engine.models import DEVICES, EVENT_TYPES, WEATHERS
+from engine.models import Event
 from engine.timeutil import plausible_window, to_utc_naive, window_text
+from engine.vocabulary import DEVICES, EVENT_TYPES, WEATHERS, canonical
 
 NEEDS_PRODUCT = ("product_view", "cart_add", "wishlist_add", "purchase", "review")
 NEEDS_CUSTOMER = ("purchase", "review")
-_LENGTHS = {
-    "event_id": 64, "customer_id": 64, "anonymous_id": 64, "product_id": 64, "query": 200,
-    "channel": 32, "location": 100,
+
+
+def _length(name: str) -> int:
+    length = getattr(Event.__table__.c[name].type, "length", None)
+    assert isinstance(length, int), name
+    return length
+
+
+EVENT_FIELD_LENGTHS: dict[str, int] = {
+    name: _length(name)
+    for name in ("event_id", "customer_id", "anonymous_id", "product_id", "query", "channel",
+                 "location")
 }
+"""The longest text of each free-text field of an event: the ``events`` columns' lengths
+(the importer reads the same, :mod:`engine.importing.spec`)."""
 
 
 _IDS = frozenset({"event_id", "customer_id", "anonymous_id", "product_id"})
@@ -42,7 +54,7 @@ def _text(event: Mapping[str, Any], name: str) -> str | None:
     if "\x00" in text or (name in _IDS and _CONTROL.search(text)):
         raise ValidationError(f"invalid {name} {text!r}: contains a control character "
                               "(e.g. a NUL byte)")
-    limit = _LENGTHS.get(name)
+    limit = EVENT_FIELD_LENGTHS.get(name)
     if limit is not None and len(text) > limit:
         raise ValidationError(f"invalid {name}: longer than {limit} characters")
     return text
@@ -95,7 +107,8 @@ def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"invalid {name} {value!r}; valid values: {', '.join(valid)}")
         clean[name] = value.lower() if value is not None else None
     if clean["channel"] is not None:
-        clean["channel"] = clean["channel"].lower()
+        # The importer's spelling rule: "iOS", "iPhone" and "ios_app" are all "ios".
+        clean["channel"] = canonical("channel", clean["channel"])
     rating = event.get("rating")
     clean["rating"] = None
     if rating is not None and rating != "":

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pandas as pd
-
 from engine.errors import UserError, choice_error
+from engine.vocabulary import DEVICES, TIMES_OF_DAY, WEATHERS, hour_bucket, hour_buckets
 
-WEATHERS = ("sunny", "cloudy", "rainy", "snowy", "hot", "cold")
-TIMES_OF_DAY = ("morning", "afternoon", "evening", "night")
-DEVICES = ("desktop", "mobile", "tablet")
+__all__ = [
+    "DEVICES", "TIMES_OF_DAY", "WEATHERS", "Context", "hour_bucket", "hour_buckets",
+    "parse_context", "validate_k",
+]
+
 K_MIN, K_MAX = 1, 100
 
 # Product tags that mean "fits this context" (imports write short or long forms).
@@ -35,27 +36,6 @@ WEATHER_PHRASES = {
     "sunny": "it is sunny", "cloudy": "it is cloudy", "rainy": "it is raining",
     "snowy": "it is snowing", "hot": "it is hot", "cold": "it is cold",
 }
-
-
-def hour_bucket(hour: int) -> str:
-    """The time-of-day bucket of an hour 0..23 (morning 5-11, afternoon 12-16,
-    evening 17-21, night 22-4)."""
-    if 5 <= hour <= 11:
-        return "morning"
-    if 12 <= hour <= 16:
-        return "afternoon"
-    if 17 <= hour <= 21:
-        return "evening"
-    return "night"
-
-
-def hour_buckets(hours: pd.Series) -> pd.Series:
-    """Vectorised :func:`hour_bucket` over a Series of integer hours."""
-    out = pd.Series("night", index=hours.index, dtype=object)
-    out[(hours >= 5) & (hours <= 11)] = "morning"
-    out[(hours >= 12) & (hours <= 16)] = "afternoon"
-    out[(hours >= 17) & (hours <= 21)] = "evening"
-    return out
 
 
 @dataclass(frozen=True)

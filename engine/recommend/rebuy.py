@@ -100,7 +100,7 @@ class RebuyRecommender(Recommender):
         random_state: seed of that sampling.
 
     Learned state: ``model_`` (None when history is too short: a heuristic is
-    used instead), ``pairs_`` (features now), ``prob_``, ``orders_``, ``interval_``
+    used instead), ``prob_``, ``orders_``, ``interval_``
     (customers x products sparse: probability, orders so far, expected days between).
     """
 
@@ -133,9 +133,6 @@ class RebuyRecommender(Recommender):
                 # Seven features: Newton steps converge in a handful of iterations.
                 self.model_ = LogisticRegression(C=1.0, solver="newton-cholesky",
                                                  max_iter=100).fit(x, y)
-            self.base_rate_ = float(label.mean())
-        else:
-            self.base_rate_ = 0.0
         self.new_item_rate_ = self._new_item_rate(purchases)
         now = pair_features(purchases, 0.0)
         if self.model_ is not None and len(now):
@@ -145,7 +142,6 @@ class RebuyRecommender(Recommender):
         else:
             prob = np.zeros(0)
         now["prob"] = prob
-        self.pairs_ = now
         where = (now["row"].to_numpy(dtype=np.int64), now["item"].to_numpy(dtype=np.int64))
         shape = (data.n_customers, data.n_items)
         # +1e-6 keeps a pair with probability ~0 in the sparse structure.

@@ -37,7 +37,6 @@ class TrendingRecommender(Recommender):
         trend += np.bincount(ev["item"], weights=ev["weight"].to_numpy()
                              * np.exp(-decay * ev["age_days"].to_numpy()), minlength=data.n_items)
         self.trend_ = trend.astype(np.float32)
-        self.recent_ = trend.astype(np.float32)
         cats, self.category_labels_ = data.one_hot("category")
         self.item_category_, _ = data.codes("category")
         self.category_share_ = normalize(data.interactions @ cats, norm="l1").tocsr()

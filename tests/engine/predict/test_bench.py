@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from benchmarks.harness import BenchOptions
 from benchmarks.predict import run
-from engine.bench import BenchOptions
 
 
 def test_bench_section_reports_fit_and_predict_all() -> None:

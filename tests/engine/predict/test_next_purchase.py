@@ -15,7 +15,7 @@ from engine.predict import (
     slipping_high_value,
     store_outlook,
 )
-from engine.predict.next_purchase import MAX_OFFSET_DAYS
+from engine.predict.outlook import MAX_OFFSET_DAYS
 
 from .conftest import SIM_DAYS, SIM_START, lines_frame
 

@@ -133,7 +133,7 @@ def test_generated_activity_flags_match_python(store):
 
 def test_parallel_ranges_match_one_pass(sqlite_store, monkeypatch):
     """Customer ranges scored in worker processes add up to the single pass exactly."""
-    from engine.profiles import stats as stats_module
+    from engine.profiles import stats_parallel as stats_module
 
     with session_scope(sqlite_store) as session:
         build(session)

@@ -1,4 +1,4 @@
-"""Child process of ``engine.bench.run_section``: one section, metrics as JSON on stdout."""
+"""Child of :func:`benchmarks.harness.run_section`: one section, metrics as JSON on stdout."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from engine.bench import BenchOptions, run_section_inline
+from benchmarks.harness import BenchOptions, run_section_inline
 
 
 def main() -> None:

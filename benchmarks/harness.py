@@ -84,7 +84,7 @@ def run_section(spec: str, options: BenchOptions, *, timeout: float = 3600) -> l
     """Run one section in a fresh Python process and collect its metrics."""
     payload = json.dumps({"spec": spec, "options": asdict(options)})
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.bench_child"],
+        [sys.executable, "-m", "benchmarks.harness_child"],
         input=payload,
         capture_output=True,
         text=True,
