@@ -1,6 +1,6 @@
 """The store's identity: its name, currency, time zone and a short description.
 
-One row in ``store_settings`` (revision 0006). A store nobody has named yet reads the
+One row in ``store_settings`` (revision 0007). A store nobody has named yet reads the
 defaults (:data:`DEFAULT_IDENTITY`); ``personalize seed`` names the synthetic market,
 ``personalize import``/``info`` set any field (``--store-name``, ``--currency``,
 ``--timezone``, ``--description``). Every value is validated before it is stored.
@@ -98,7 +98,7 @@ def validate_timezone(name: str) -> str:
 
 def read_identity(session: Session) -> StoreIdentity:
     """The stored identity, or :data:`DEFAULT_IDENTITY` when none is stored (or the store
-    predates revision 0006 and was opened without upgrading)."""
+    predates revision 0007 and was opened without upgrading)."""
     try:
         row = session.scalar(select(StoreSettings).where(StoreSettings.id == _ROW_ID))
     except (OperationalError, ProgrammingError):

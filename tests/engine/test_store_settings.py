@@ -88,7 +88,7 @@ def test_the_seed_names_the_store(seeded_db_url):
     assert not identity.is_default
 
 
-def test_0006_upgrades_an_old_store_to_defaults(tmp_path):
+def test_0007_upgrades_an_old_store_to_defaults(tmp_path):
     from alembic import command
     from alembic.config import Config
 
@@ -99,7 +99,7 @@ def test_0006_upgrades_an_old_store_to_defaults(tmp_path):
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0005")
+        command.upgrade(cfg, "0006")
     with session_scope(engine) as session:
         assert read_identity(session) == DEFAULT_IDENTITY  # no table yet: still the defaults
     upgrade_schema(engine)

@@ -4,8 +4,8 @@
 time zone (IANA) and a short description, shown by ``personalize info`` and the dashboard.
 A store without the row reads the defaults of ``engine.store_settings.DEFAULT_IDENTITY``.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
