@@ -14,6 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import data
 from dashboard.sidebar import draw_sidebar
 from engine.errors import UserError
 
@@ -41,13 +42,22 @@ def pages() -> list[st.Page]:
     ]
 
 
+def store_name() -> str:
+    """The store's name for the browser tab ("personalize" while it cannot be read)."""
+    try:
+        return data.load_identity(data.database_url()).name
+    except UserError:
+        return "personalize"
+
+
 def run() -> None:
     # A file, not a ":material/...:" icon: Streamlit fetches those favicons from Google's
     # font servers, and the dashboard sends no viewer's browser to another host.
     st.set_page_config(page_title="personalize", page_icon=str(FAVICON), layout="wide")
     page = st.navigation(pages())
+    st.set_page_config(page_title=store_name())  # the browser tab: the store's name
     try:
-        draw_sidebar()
+        draw_sidebar(page)
     except UserError as exc:
         st.error(f"Cannot open the store: {exc}", icon=":material/error:")
         st.stop()

@@ -127,7 +127,7 @@ def test_the_profile_honours_an_earlier_as_of_date(seeded_db_url, monkeypatch):
         None if expected.scores[s].value is None else round(expected.scores[s].value, 6)
         for s in SCORES
     ]
-    assert f"Before {as_of_for(earlier):%Y-%m-%d} 00:00 UTC" in at.caption[0].value
+    assert f"Before {as_of_for(earlier):%Y-%m-%d} 00:00 UTC" in at.main.caption[1].value
 
 
 def test_a_score_without_enough_data_says_so_and_is_not_ranked(seeded_db_url, monkeypatch):
@@ -285,7 +285,7 @@ def test_an_empty_store_shows_the_guidance(tmp_path, monkeypatch):
     open_store(url).dispose()
     for page in (PROFILE, SEGMENTS):
         at = _page(url, page, monkeypatch)
-        assert "personalize seed" in " ".join(info.value for info in at.info)
+        assert "The store is empty" in " ".join(info.value for info in at.info)
         assert not at.slider and not at.metric
 
 

@@ -29,13 +29,30 @@ def test_import_sets_the_identity_and_info_shows_it(tmp_path, capsys):
                      "description": "Fresh bread", "is_default": False}
 
 
-def test_an_imported_store_gets_defaults_and_is_told_how_to_name_it(tmp_path, capsys):
+def test_an_imported_store_is_named_after_its_folder_and_told_how_to_rename_it(
+        tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 's.db'}"
-    assert main(["import", "--db", url, "--orders", _orders(tmp_path)]) == 0
+    folder = tmp_path / "corner_shop-exports"
+    folder.mkdir()
+    assert main(["import", "--db", url, "--orders", _orders(folder)]) == 0
     assert "--store-name" in capsys.readouterr().err
     assert main(["info", "--db", url, "--json"]) == 0
     store = json.loads(capsys.readouterr().out)["store"]
-    assert store["is_default"] and store["currency"] == "USD" and store["timezone"] == "UTC"
+    assert store["name"] == "Corner shop exports"
+    assert store["currency"] == "USD" and store["timezone"] == "UTC"
+    # A second import keeps the name (even from another folder); --currency changes only that.
+    assert main(["import", "--db", url, "--orders", _orders(tmp_path), "--currency", "GBP"]) == 0
+    capsys.readouterr()
+    assert main(["info", "--db", url, "--json"]) == 0
+    store = json.loads(capsys.readouterr().out)["store"]
+    assert (store["name"], store["currency"]) == ("Corner shop exports", "GBP")
+
+
+def test_a_folder_that_says_nothing_gives_my_store():
+    from dashboard.cli.import_cmd import folder_name
+
+    assert folder_name({"orders": "/tmp/orders.csv", "events": None}) == "My store"
+    assert folder_name({"orders": None, "events": "/srv/dunnhumby/events.csv"}) == "Dunnhumby"
 
 
 def test_a_bad_currency_refuses_the_import_before_anything_is_written(tmp_path, capsys):
