@@ -30,6 +30,9 @@ SYMBOLS = {
 }  # fmt: skip
 """Prefix symbols; other codes follow the amount (``1,234.50 CHF``)."""
 
+EXAMPLES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "INR")
+"""Valid codes named by the error for an invalid one."""
+
 _SUFFIXED = {"PLN"}  # written after the amount, like the code
 _NO_MINOR = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
              "VND", "VUV", "XAF", "XOF", "XPF"}
@@ -40,7 +43,7 @@ def validate_currency(code: str) -> str:
     """``code`` upper-cased if it is an ISO 4217 currency.
 
     Raises:
-        engine.errors.UserError: not a code; names the nearest codes and lists them all.
+        engine.errors.UserError: not a code; names the nearest codes and common ones.
     """
     from engine.errors import UserError
 
@@ -50,8 +53,8 @@ def validate_currency(code: str) -> str:
     near = difflib.get_close_matches(text, ISO_4217, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(near)}?)" if near else ""
     raise UserError(
-        f"invalid currency {code!r}{hint}: give an ISO 4217 code; valid values: "
-        + ", ".join(ISO_4217)
+        f"invalid currency {code!r}{hint}: give a three-letter ISO 4217 code such as "
+        f"{', '.join(EXAMPLES)} ({len(ISO_4217)} are known)"
     )
 
 
