@@ -26,6 +26,12 @@ def _app(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=60)
 
 
+def _overview(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app opened on the Store overview (the first page is the tour)."""
+    at = _app(url, monkeypatch).run()
+    return at.switch_page("../pages/overview.py").run()
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
@@ -66,7 +72,7 @@ def test_every_page_renders_on_an_empty_store(tmp_path, monkeypatch, page):
 
 
 def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
-    at = _app(seeded_url, monkeypatch).run()
+    at = _overview(seeded_url, monkeypatch)
     assert not at.exception
     chosen = at.session_state[AS_OF_KEY]
     engine = open_store(seeded_url)
@@ -90,7 +96,7 @@ def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
 
 
 def test_sidebar_shows_the_store_and_defaults_to_its_newest_day(small_url, monkeypatch):
-    at = _app(small_url, monkeypatch).run()
+    at = _overview(small_url, monkeypatch)
     sidebar_text = " ".join(c.value for c in at.sidebar.caption)
     assert "SQLite file small.db" in sidebar_text and "sqlite:" not in sidebar_text
     assert "2024-03-01 to 2024-03-10" in sidebar_text
@@ -101,7 +107,7 @@ def test_sidebar_shows_the_store_and_defaults_to_its_newest_day(small_url, monke
 
 
 def test_changing_the_as_of_date_changes_the_kpis(small_url, monkeypatch):
-    at = _app(small_url, monkeypatch).run()
+    at = _overview(small_url, monkeypatch)
     at.sidebar.date_input[0].set_value(date(2024, 3, 3)).run()
     assert not at.exception
     # As of the end of 2024-03-03: the orders of days 0, 1, 2 (1 + 2 + 3 units at 10.00).
@@ -124,7 +130,7 @@ def test_a_catalogue_without_orders_shows_empty_charts_not_errors(tmp_path, monk
     with session_scope(engine) as session:
         session.add(Product(product_id="p1", category="shoes"))
     engine.dispose()
-    at = _app(url, monkeypatch).run()
+    at = _overview(url, monkeypatch)
     assert not at.exception
     assert _metrics(at)["Products"] == "1" and _metrics(at)["Orders"] == "0"
     assert "No orders yet." in [caption.value for caption in at.caption]

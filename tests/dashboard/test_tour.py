@@ -6,11 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engine.db import make_engine, session_scope
-from engine.importing import import_files
-from engine.profiles import compute_profiles
-from engine.profiles.scoring import SCORES
-from engine.tour import (
+from dashboard.tour import (
     DIFFERENT_BELOW,
     TRAITS,
     campaign_rule,
@@ -18,6 +14,10 @@ from engine.tour import (
     pick_personas,
     pick_slipping,
 )
+from engine.db import make_engine, session_scope
+from engine.importing import import_files
+from engine.profiles import compute_profiles
+from engine.profiles.scoring import SCORES
 
 
 def _profiles(url_or_engine) -> pd.DataFrame:

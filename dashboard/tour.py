@@ -1,4 +1,4 @@
-"""The guided tour's examples, picked from the store as it is.
+"""The guided tour ("Start here"): its examples, picked from the store as it is, and links.
 
 Three customers whose personas differ (each the clearest case of one habit, and
 unremarkable on the others' habits), the customer most likely to buy soon, the valuable
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.state import COMPARE_SUFFIXES, CONTEXT_PARAMS, CUSTOMER
 from engine.profiles.scoring import SCORES
 
 TRAITS: dict[str, str] = {
@@ -137,3 +138,22 @@ def campaign_rule(persona: Persona | None) -> str:
     buy within 30 days (``"night_owl AND p_buy_30d >= 0.3"``)."""
     segment = persona.segment if persona is not None else "high_value"
     return f"{segment} AND p_buy_30d >= 0.3"
+
+
+RAINY_EVENING = {"weather": "rainy", "time_of_day": "evening"}
+SUNNY_MORNING = {"weather": "sunny", "time_of_day": "morning"}
+"""The two moments the tour compares (the first and the second context on Recommendations)."""
+
+
+def customer_params(customer_id: str) -> dict[str, str]:
+    """A page link's query parameters that open ``customer_id``."""
+    return {CUSTOMER: customer_id}
+
+
+def contexts_params(customer_id: str) -> dict[str, str]:
+    """Recommendations for ``customer_id`` comparing a rainy evening with a sunny morning
+    (``?customer=c1&weather_a=rainy&time_a=evening&weather_b=sunny&time_b=morning``)."""
+    params = customer_params(customer_id)
+    for suffix, context in zip(COMPARE_SUFFIXES, (RAINY_EVENING, SUNNY_MORNING), strict=True):
+        params.update({CONTEXT_PARAMS[field] + suffix: value for field, value in context.items()})
+    return params
