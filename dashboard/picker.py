@@ -64,6 +64,9 @@ def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequ
     if not found and not leading:
         return None
     key = f"{page}_customer"
+    if current and current not in options and current not in set(universe):
+        search.caption(f"Customer '{ui.md(current[:40])}' has no data here before the "
+                       "**As of** date: showing another one.")
     if current not in options:
         current = options[len(leading)] if text.strip() and found else options[
             min(default, len(options) - 1)]

@@ -60,13 +60,14 @@ def store_view(url: str, as_of: datetime | None) -> None:
             view.segments_as_of > as_of)
         st.caption(
             f"Expected buyers: the sum of each customer's chance to buy within the window. "
-            f"Segments as scored by `personalize score` as of {view.segments_as_of:%Y-%m-%d}"
-            + (" (after the **As of** date: rerun it with `--as-of`)." if newer else ".")
+            f"Segments as last scored for the whole store, on {view.segments_as_of:%Y-%m-%d}"
+            + (" (after the **As of** date, so they may reflect later behaviour)."
+               if newer else ".")
         )
     else:
         st.info(
-            "Segments are not scored yet, so this shows all customers. Run "
-            "`personalize score` to see the outlook per segment.",
+            "The store's segment memberships have not been scored yet, so this shows all "
+            "customers together; the outlook per segment appears once they are.",
             icon=":material/group_work:",
         )
     chart, table = st.columns(2)

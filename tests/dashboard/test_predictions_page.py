@@ -145,7 +145,7 @@ def test_the_store_view_splits_expected_buyers_by_scored_segment(
     source = Path(make_url(seeded_db_url).database or "")
     url = f"sqlite:///{shutil.copy(source, tmp_path / 'scored.db')}"
     at = _page(url, monkeypatch)
-    assert "personalize score" in " ".join(info.value for info in at.info)
+    assert "have not been scored yet" in " ".join(info.value for info in at.info)
     as_of = _as_of(at)
     _, predictions = _engine_predictions(url, as_of)
     members = pd.DataFrame(
@@ -170,7 +170,7 @@ def test_the_store_view_splits_expected_buyers_by_scored_segment(
     for window in (7, 30, 90):
         column = f"expected_buyers_{window}d"
         assert outlook[column].round(6).tolist() == expected[column].round(6).tolist()
-    assert not any("personalize score" in info.value for info in at.info)
+    assert not any("have not been scored yet" in info.value for info in at.info)
 
 
 def test_a_store_without_repeat_purchases_says_what_is_needed(tmp_path, monkeypatch):
@@ -189,7 +189,8 @@ def test_a_store_without_repeat_purchases_says_what_is_needed(tmp_path, monkeypa
     engine.dispose()
     at = _page(url, monkeypatch)
     assert "none of them bought on two different days" in at.info[0].value
-    assert "personalize import --orders" in at.info[0].value
+    guidance = at.info[0].value
+    assert "load more of the store's orders" in guidance and "personalize" not in guidance
     assert not at.metric and not at.get("plotly_chart")
 
 

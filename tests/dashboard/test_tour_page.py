@@ -75,3 +75,13 @@ def test_pickers_search_names_and_ids_in_any_case(seeded_db_url, monkeypatch):
         at.text_input(key="profile_customer_search").set_value(text).run()
         assert not at.exception
         assert any(customer_id in option for option in at.selectbox(key="profile_customer").options)
+
+
+def test_a_link_to_an_unknown_customer_says_so_and_shows_another(seeded_db_url, monkeypatch):
+    at = _app(seeded_db_url, monkeypatch)
+    at.query_params["customer"] = "NOBODY-42"
+    at.run()
+    at.switch_page("../pages/customer_profile.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("NOBODY-42" in c.value and "showing another" in c.value for c in at.caption)
+    assert at.selectbox(key="profile_customer").value != "NOBODY-42"
