@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import data
-from dashboard.sidebar import draw_sidebar
+from dashboard.sidebar import current_as_of, draw_sidebar, share_panel
 from engine.errors import UserError
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -59,6 +59,9 @@ def run() -> None:
         st.error(f"Cannot open the store: {exc}", icon=":material/error:")
         st.stop()
     page.run()
+    if current_as_of() is not None:  # a store with data: its view can be shared
+        with st.sidebar:
+            share_panel(page)
 
 
 if __name__ == "__main__":

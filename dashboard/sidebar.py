@@ -83,7 +83,8 @@ def _share_as_of(last: date) -> None:
 
 
 def share_panel(page: st.Page | None) -> None:
-    """The view's shareable link: this page with the same customer, context and day."""
+    """The view's shareable link: this page with the same customer, context and day (drawn
+    after the page ran, so it holds the choices the page just made)."""
     params = state.link_params()
     chosen = st.session_state.get(AS_OF_KEY)
     if isinstance(chosen, date):
@@ -96,7 +97,7 @@ def share_panel(page: st.Page | None) -> None:
 
 
 def draw_sidebar(page: st.Page | None = None) -> StoreSummary:
-    """Draw the store panel, the "As of" picker and the share panel; returns the summary.
+    """Draw the store panel and the "As of" picker; returns the summary.
 
     Raises:
         engine.errors.UserError: the store cannot be opened (the app shows the message).
@@ -137,5 +138,4 @@ def draw_sidebar(page: st.Page | None = None) -> StoreSummary:
         _share_as_of(last)
         if note := st.session_state.pop("sidebar_as_of_note", None):
             st.warning(note, icon=":material/event_busy:")
-        share_panel(page)
     return summary

@@ -42,6 +42,7 @@ def test_tab_header_money_and_sidebar_use_the_store_identity(named_url, monkeypa
     monkeypatch.setattr(streamlit, "set_page_config", recording)
     monkeypatch.setenv("PERSONALIZE_DATABASE_URL", named_url)
     at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("../pages/overview.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert titles[-1] == "Corner shop"  # the browser tab
     assert "Corner shop" in _texts(at.main.caption)  # the page header

@@ -85,3 +85,14 @@ def test_a_link_to_an_unknown_customer_says_so_and_shows_another(seeded_db_url, 
     assert not at.exception, [e.value for e in at.exception]
     assert any("NOBODY-42" in c.value and "showing another" in c.value for c in at.caption)
     assert at.selectbox(key="profile_customer").value != "NOBODY-42"
+
+
+def test_the_sidebar_shares_a_link_to_the_current_view(seeded_db_url, monkeypatch):
+    at = _app(seeded_db_url, monkeypatch).run()
+    at.switch_page("../pages/customer_profile.py").run()
+    customer = at.selectbox(key="profile_customer").options[2].split(" · ")[0]
+    at.text_input(key="profile_customer_search").set_value(customer.lower()).run()
+    assert at.selectbox(key="profile_customer").value == customer
+    link = at.sidebar.code[0].value
+    query = parse_qs(link.partition("?")[2])
+    assert query["customer"] == [customer] and len(query["as_of"][0]) == 10
