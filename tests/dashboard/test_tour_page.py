@@ -96,3 +96,16 @@ def test_the_sidebar_shares_a_link_to_the_current_view(seeded_db_url, monkeypatc
     link = at.sidebar.code[0].value
     query = parse_qs(link.partition("?")[2])
     assert query["customer"] == [customer] and len(query["as_of"][0]) == 10
+
+
+@pytest.mark.slow
+def test_the_tour_works_on_an_imported_real_store(sqlite_store, shared_data, monkeypatch):
+    from engine.importing import import_files
+
+    folder = shared_data / "dunnhumby"
+    import_files(sqlite_store, orders=folder / "orders.csv", products=folder / "products.csv")
+    at = _app(sqlite_store.url.render_as_string(hide_password=False), monkeypatch).run()
+    assert not at.exception, [e.value for e in at.exception]
+    links = _links(at)
+    assert len({q["customer"][0] for page, _, q in links if page == "customer_profile"}) == 3
+    assert [page for page, _, _ in links].count("recommendations") == 3
