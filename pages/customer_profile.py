@@ -47,6 +47,9 @@ def emotion(profile: prof.CustomerProfile) -> None:
     )
 
 
+MONEY_COLUMNS = ("unit_price", "discount", "price", "line_total", "revenue")
+
+
 def histories(profile: prof.CustomerProfile) -> None:
     st.subheader("Recent history")
     tabs = st.tabs(["Searches", "Cart adds", "Wishlist adds", "Purchases"])
@@ -56,7 +59,9 @@ def histories(profile: prof.CustomerProfile) -> None:
             if frame.empty:
                 st.caption("Nothing before the **As of** date.")
             else:
-                st.dataframe(frame, hide_index=True, height=260)
+                money = {c: ui.money_column(c.replace("_", " ")) for c in MONEY_COLUMNS
+                         if c in frame.columns}  # in the store's currency
+                st.dataframe(frame, hide_index=True, height=260, column_config=money)
 
 
 def customer_profile() -> None:
