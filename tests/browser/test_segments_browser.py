@@ -39,7 +39,8 @@ def test_moving_a_threshold_slider_changes_a_previewed_segment_size(seeded_db_ur
     with running_app(seeded_db_url) as base, chromium_page() as page:
         page.goto(f"{base}/segments", timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Segments").wait_for(timeout=TIMEOUT_MS)
-        metric = page.locator("[data-testid='stMetric']").filter(has_text="High-value customers size")
+        metric = page.locator("[data-testid='stMetric']").filter(
+            has_text="High-value customers size")
         metric.wait_for(timeout=TIMEOUT_MS)
         value = metric.locator("[data-testid='stMetricValue']")
         before = value.inner_text()
