@@ -109,3 +109,13 @@ def test_the_tour_works_on_an_imported_real_store(sqlite_store, shared_data, mon
     links = _links(at)
     assert len({q["customer"][0] for page, _, q in links if page == "customer_profile"}) == 3
     assert [page for page, _, _ in links].count("recommendations") == 3
+
+
+def test_the_campaign_step_opens_audiences_with_its_rule(seeded_db_url, monkeypatch):
+    at = _app(seeded_db_url, monkeypatch).run()
+    rule = next(q["rule"][0] for page, _, q in _links(at) if page == "audiences")
+    at.query_params["rule"] = rule
+    at.switch_page("../pages/audiences.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_area(key="audiences_rule").value == rule
+    assert not at.error
