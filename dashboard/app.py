@@ -14,7 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.sidebar import draw_sidebar
+from dashboard import data
+from dashboard.sidebar import current_as_of, draw_sidebar, share_panel
 from engine.errors import UserError
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -24,12 +25,9 @@ FAVICON = Path(__file__).resolve().parent / "favicon.png"
 def pages() -> list[st.Page]:
     """The dashboard's pages, in menu order; the first is the default."""
     return [
-        st.Page(
-            PAGES_DIR / "overview.py",
-            title="Store overview",
-            icon=":material/storefront:",
-            default=True,
-        ),
+        st.Page(PAGES_DIR / "start_here.py", title="Start here", icon=":material/tour:",
+                default=True),
+        st.Page(PAGES_DIR / "overview.py", title="Store overview", icon=":material/storefront:"),
         st.Page(
             PAGES_DIR / "customer_profile.py", title="Customer profile", icon=":material/id_card:"
         ),
@@ -42,17 +40,29 @@ def pages() -> list[st.Page]:
     ]
 
 
+def store_name() -> str:
+    """The store's name for the browser tab ("personalize" while it cannot be read)."""
+    try:
+        return data.load_identity(data.database_url()).name
+    except UserError:
+        return "personalize"
+
+
 def run() -> None:
     # A file, not a ":material/...:" icon: Streamlit fetches those favicons from Google's
     # font servers, and the dashboard sends no viewer's browser to another host.
     st.set_page_config(page_title="personalize", page_icon=str(FAVICON), layout="wide")
     page = st.navigation(pages())
+    st.set_page_config(page_title=store_name())  # the browser tab: the store's name
     try:
-        draw_sidebar()
+        draw_sidebar(page)
     except UserError as exc:
         st.error(f"Cannot open the store: {exc}", icon=":material/error:")
         st.stop()
     page.run()
+    if current_as_of() is not None:  # a store with data: its view can be shared
+        with st.sidebar:
+            share_panel(page)
 
 
 if __name__ == "__main__":

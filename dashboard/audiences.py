@@ -237,6 +237,9 @@ def member_columns(chosen: pd.DataFrame) -> dict[str, Any]:
         "customer_id": "customer", "top_category": "top category", "channel": "main channel"}
     for name in chosen.columns.intersection(list(FIELDS)):
         field = FIELDS[name]
+        if name == "clv_12m":  # the one money field
+            config[name] = ui.money_column(name, help=field.label)
+            continue
         fmt = "percent" if field.high == 1.0 else f"%.{max(field.decimals - 1, 0)}f"
         config[name] = st.column_config.NumberColumn(name, format=fmt, help=field.label)
     return config

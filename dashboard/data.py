@@ -15,12 +15,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from engine.db import open_store, resolve_url, session_scope
+from engine.frames import load_customers
 from engine.overview import StoreOverview, store_overview
 from engine.store import StoreSummary, store_summary, store_version
+from engine.store_settings import StoreIdentity, read_identity
 
 SUMMARY_TTL_SECONDS = 30
 """The sidebar's counts are cheap: refresh them often."""
@@ -116,3 +119,21 @@ def load_overview(url: str, as_of: datetime | None) -> StoreOverview:
     :func:`engine.overview.store_overview`); ``None`` = everything in the store."""
     with session_scope(get_engine(url)) as session:
         return store_overview(session, as_of=as_of)
+
+
+# --- the store's identity and customer names (shared by the frame and every picker) -----
+
+
+@st.cache_data(ttl=SUMMARY_TTL_SECONDS, show_spinner=False)
+def load_identity(url: str) -> StoreIdentity:
+    """The store's name, currency, time zone and description (:mod:`engine.store_settings`)."""
+    with session_scope(get_engine(url)) as session:
+        return read_identity(session)
+
+
+@versioned(show_spinner=False)
+def load_customer_names(url: str) -> pd.DataFrame:
+    """Every stored customer's ``customer_id, name`` (names may be missing), by id."""
+    with session_scope(get_engine(url)) as session:
+        frame = load_customers(session)[["customer_id", "name"]]
+    return frame.astype({"customer_id": str})

@@ -94,8 +94,8 @@ def slipping_columns() -> dict[str, Any]:
     number, percent = st.column_config.NumberColumn, "percent"
     return {
         "customer_id": "Customer",
-        "total_spend": number("Spent so far", format="%.2f"),
-        "clv_12m": number("Spend, next 12 months", format="%.2f"),
+        "total_spend": ui.money_column("Spent so far"),
+        "clv_12m": ui.money_column("Spend, next 12 months"),
         "p_active_before": number("Active 90 d ago", format=percent),
         "p_active": number("Active now", format=percent),
         "p_active_drop": number("Drop", format=percent),
@@ -136,7 +136,8 @@ def timeline_chart(view: CustomerView) -> go.Figure:
                 name="purchases",
                 marker={"size": 8, "color": ui.ORDERS_COLOR},
                 customdata=view.history[["n_orders"]].to_numpy(),
-                hovertemplate="%{x|%Y-%m-%d}: %{y:,.2f} (%{customdata[0]} orders)<extra></extra>",
+                hovertemplate="%{x|%Y-%m-%d}: " + ui.money_hover("y")
+                + " (%{customdata[0]} orders)<extra></extra>",
             )
         )
     low, high = row["predicted_date_low"], row["predicted_date_high"] + pd.Timedelta(days=1)
@@ -161,8 +162,9 @@ def timeline_chart(view: CustomerView) -> go.Figure:
             },
             hovertemplate=(
                 f"next purchase %{{x|%Y-%m-%d}} (likely {likely})"
-                f"<br>value about %{{y:,.2f}} ({float(row['price_low']):,.2f} - "
-                f"{float(row['price_high']):,.2f})<extra></extra>"
+                f"<br>value about {ui.money_hover('y')} "
+                f"({ui.fmt_money_exact(float(row['price_low']))} - "
+                f"{ui.fmt_money_exact(float(row['price_high']))})<extra></extra>"
             ),
         )
     )
@@ -173,6 +175,7 @@ def timeline_chart(view: CustomerView) -> go.Figure:
     pad = max((end - first) * 0.03, pd.Timedelta(days=2))
     figure.update_xaxes(range=[first - pad, end + pad])
     figure.update_yaxes(title_text="order value", rangemode="tozero")
+    ui.money_axis(figure)
     return _layout(figure, "Purchases and the predicted next one")
 
 

@@ -118,7 +118,7 @@ def _needed(problem: str) -> str:
         f"{problem} Predictions need order history: at least one customer who bought on "
         "two different days, and the more customers the better (a few hundred buyers with "
         "a few months of orders calibrate the confidence). Pick a later **As of** date in "
-        "the sidebar, or load more orders with `personalize import --orders orders.csv`."
+        "the sidebar, or load more of the store's orders."
     )
 
 

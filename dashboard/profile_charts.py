@@ -13,7 +13,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.profiles import SCORE_LABELS, WEEKDAYS
-from dashboard.ui import CHART_HEIGHT, EVENTS_COLOR, ORDERS_COLOR, REVENUE_COLOR, chart_layout
+from dashboard.ui import (
+    CHART_HEIGHT,
+    EVENTS_COLOR,
+    ORDERS_COLOR,
+    REVENUE_COLOR,
+    chart_layout,
+    segment_name,
+)
 
 NOW_COLOR = "#9D9D9D"
 PREVIEW_COLOR = ORDERS_COLOR
@@ -82,10 +89,12 @@ def channels_chart(channels: pd.DataFrame) -> go.Figure | None:
     return figure
 
 
-def activity_heatmap(times: pd.DataFrame) -> go.Figure | None:
-    """Actions per weekday and hour. ``times``: ``weekday`` (Mon..Sun), ``hour``, ``actions``."""
+def activity_heatmap(times: pd.DataFrame, offset: int = 0, zone: str = "UTC") -> go.Figure | None:
+    """Actions per weekday and hour on the store's clock (stored hours shifted by ``offset``
+    hours into ``zone``). ``times``: ``weekday`` (Mon..Sun), ``hour``, ``actions``."""
     if times.empty:
         return None
+    times = shift_times(times, offset)
     grid = times.pivot_table(index="weekday", columns="hour", values="actions", fill_value=0)
     grid = grid.reindex(index=list(WEEKDAYS), columns=range(24), fill_value=0)
     figure = go.Figure(
@@ -95,9 +104,18 @@ def activity_heatmap(times: pd.DataFrame) -> go.Figure | None:
         )
     )  # fmt: skip
     figure.update_yaxes(autorange="reversed")
-    chart_layout(figure, "When they are active (store clock, UTC)", legend=False)
+    chart_layout(figure, f"When they are active (their local time, {zone})", legend=False)
     figure.update_layout(hovermode="closest")
     return figure
+
+
+def shift_times(times: pd.DataFrame, offset: int) -> pd.DataFrame:
+    """``times`` moved ``offset`` hours (weekdays roll over at midnight)."""
+    if not offset:
+        return times
+    total = times["hour"].astype(int) + offset
+    day = times["weekday"].map({d: i for i, d in enumerate(WEEKDAYS)}) + total // 24
+    return times.assign(hour=total % 24, weekday=(day % 7).map(dict(enumerate(WEEKDAYS))))
 
 
 def interest_chart(interest: pd.DataFrame, title: str, top: int = 10) -> go.Figure | None:
@@ -125,7 +143,7 @@ def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
-            y=sizes["segment"],
+            y=[segment_name(s) for s in sizes["segment"]],
             x=sizes["now"],
             name="saved thresholds",
             orientation="h",
@@ -134,7 +152,7 @@ def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
     )
     figure.add_trace(
         go.Bar(
-            y=sizes["segment"],
+            y=[segment_name(s) for s in sizes["segment"]],
             x=sizes["preview"],
             name="slider thresholds",
             orientation="h",
@@ -150,23 +168,35 @@ def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
 
 
 def overlap_heatmap(matrix: pd.DataFrame) -> go.Figure | None:
-    """Customers in both segments; the diagonal (the segment's own size) is left blank so
-    the colours compare overlaps, not sizes. Counts are written in the cells of small grids."""
+    """Customers in both segments, also as a share of the row's segment; the diagonal (the
+    segment's own size) is left blank so the colours compare overlaps, not sizes. Every
+    segment is labelled (readable names); counts and shares are written in small grids."""
     if matrix.empty:
         return None
     z = matrix.to_numpy(dtype=float, copy=True)
+    sizes = np.diag(z).copy()
     np.fill_diagonal(z, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(sizes[:, None] > 0, z / sizes[:, None] * 100.0, np.nan)
+    names = [segment_name(s) for s in matrix.columns]
+    rows = [segment_name(s) for s in matrix.index]
     figure = go.Figure(
         go.Heatmap(
-            z=z, x=list(matrix.columns), y=list(matrix.index), colorscale="Blues",
-            texttemplate="%{z:.0f}" if len(matrix) <= 12 else None,
-            hovertemplate="%{y} and %{x}: %{z} customers<extra></extra>",
+            z=z, x=names, y=rows, colorscale="Blues", customdata=share,
+            texttemplate="%{z:.0f}<br>%{customdata:.0f}%" if len(matrix) <= 10 else None,
+            hovertemplate="%{y} and %{x}: %{z} customers, %{customdata:.0f}% of %{y}"
+                          "<extra></extra>",
             colorbar={"title": {"text": "customers"}},
         )
     )  # fmt: skip
-    figure.update_yaxes(autorange="reversed")
-    chart_layout(figure, "Overlaps: customers in both segments", legend=False)
-    figure.update_layout(height=max(CHART_HEIGHT, 140 + 26 * len(matrix)), hovermode="closest")
+    figure.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows, ticktext=rows,
+                        automargin=True)
+    figure.update_xaxes(tickmode="array", tickvals=names, ticktext=names, tickangle=-40,
+                        automargin=True)
+    chart_layout(figure, "Overlaps: customers in both segments (and % of the row's)",
+                 legend=False)
+    figure.update_layout(height=max(CHART_HEIGHT + 80, 200 + 30 * len(matrix)),
+                         hovermode="closest")
     return figure
 
 
@@ -175,7 +205,8 @@ def segment_scores_chart(spread: pd.DataFrame, score: str) -> go.Figure | None:
     if spread.empty:
         return None
     figure = go.Figure()
-    _boxes(figure, spread, spread["segment"].tolist(), SCORE_LABELS.get(score, score))
+    _boxes(figure, spread, [segment_name(s) for s in spread["segment"]],
+           SCORE_LABELS.get(score, score))
     figure.update_traces(marker_color=PREVIEW_COLOR, fillcolor="rgba(76,120,168,0.3)")
     figure.update_xaxes(range=[-2, 102], title_text=f"{SCORE_LABELS.get(score, score)} (0-100)")
     figure.update_yaxes(autorange="reversed")

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import state
 from dashboard.data import get_engine, versioned
 from dashboard.ui import CHART_HEIGHT
 from engine.db import session_scope
@@ -102,12 +103,12 @@ def fit_blend(url: str, as_of: datetime | None) -> BlendRecommender:
 def _needed(problem: str) -> str:
     return (
         f"{problem} Recommendations learn from what customers viewed and bought: pick a "
-        "later **As of** date in the sidebar, or load a store's files with "
-        "`personalize import --orders orders.csv --products products.csv --events events.csv`."
+        "later **As of** date in the sidebar, or load the store's orders, products and "
+        "events first."
     )
 
 
-def customer_choices(blend: BlendRecommender, limit: int = PICKER_LIMIT) -> list[str]:
+def customer_choices(blend: BlendRecommender, limit: int | None = PICKER_LIMIT) -> list[str]:
     """``"anonymous"`` then the ``limit`` most active customers (orders + events), ties by id."""
     data = blend.data_
     active = np.flatnonzero(data.activity > 0)
@@ -126,21 +127,37 @@ def context_options(blend: BlendRecommender) -> dict[str, list[str]]:
 
 
 def context_picker(
-    container: Any, blend: BlendRecommender, prefix: str, defaults: Mapping[str, str]
+    container: Any, blend: BlendRecommender, prefix: str, defaults: Mapping[str, str],
+    *, shared_as: str | None = None,
 ) -> Context:
     """Four selectboxes (weather, time of day, location, device) in ``container``'s
-    columns, under session keys ``f"{prefix}_{field}"``; returns the validated context."""
+    columns, under session keys ``f"{prefix}_{field}"``; returns the validated context.
+
+    With ``shared_as`` (a parameter suffix, ``""`` or ``"_a"``), each choice is kept in the
+    address (``?weather=rainy``) and a value found there is chosen (:mod:`dashboard.state`).
+    """
     options = context_options(blend)
     chosen = {}
     for column, (field, values) in zip(container.columns(4), options.items(), strict=True):
+        key = f"{prefix}_{field}"
         default = defaults.get(field, ANY)
+        index = values.index(default) if default in values else 0
+        extra: dict[str, Any] = {}
+        if shared_as is not None:
+            param = state.CONTEXT_PARAMS[field] + shared_as
+            given = state.shared(param)
+            if given in values:
+                st.session_state[key], index = given, 0  # index 0: the state's value rules
+            extra = {"on_change": _share_context, "args": (key, param)}
         chosen[field] = column.selectbox(
-            field.replace("_", " ").capitalize(),
-            values,
-            index=values.index(default) if default in values else 0,
-            key=f"{prefix}_{field}",
-        )
+            field.replace("_", " ").capitalize(), values, index=index, key=key, **extra)
     return make_context(blend, **chosen)
+
+
+def _share_context(key: str, param: str) -> None:
+    # A callback: the address follows the choice before the page runs again.
+    value = st.session_state[key]
+    state.share(param, None if value == ANY else value)
 
 
 def make_context(blend: BlendRecommender, **fields: str | None) -> Context:
@@ -260,13 +277,14 @@ def comparison_frame(
 
 def side_lists(comparison: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first and the second list of a :func:`comparison_frame`, each
-    ``rank, name, score, change`` in its own order (``change`` is the same per product)."""
+    ``rank, name, reason, score, change`` in its own order (``change`` is the same per product)."""
     lists = []
     for side in ("first", "second"):
         part = comparison.dropna(subset=[f"rank_{side}"]).sort_values(f"rank_{side}")
         lists.append(pd.DataFrame({
             "rank": part[f"rank_{side}"].astype(int).to_numpy(),
             "name": part["name"].to_numpy(),
+            "reason": part[f"reason_{side}"].to_numpy(),
             "score": part[f"score_{side}"].to_numpy(),
             "change": part["change"].to_numpy(),
         }))  # fmt: skip

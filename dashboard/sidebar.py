@@ -1,4 +1,4 @@
-"""The sidebar every page shares: which store is loaded, and the "As of" date.
+"""The sidebar every page shares: which store is loaded, the "As of" date, and sharing.
 
 Choosing the date ``D`` means "as of the end of D": every page uses only data
 stamped strictly before ``D + 1 day, 00:00`` (UTC, as stored). The default is
@@ -8,11 +8,13 @@ the store's newest data date, so the whole store is in view.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
 
 import streamlit as st
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from dashboard import data
-from engine.db import mask_url
+from dashboard import data, state
 from engine.store import StoreSummary
 
 AS_OF_KEY = "sidebar_as_of_date"
@@ -35,18 +37,78 @@ def current_as_of() -> datetime | None:
     return as_of_for(day) if isinstance(day, date) else None
 
 
-def draw_sidebar() -> StoreSummary:
-    """Draw the store panel and the "As of" picker; returns the store's summary.
+def backend_label(url: str) -> str:
+    """Where the store lives, in words: ``"SQLite file store.db"``, ``"PostgreSQL on
+    db.example/shop"``; never a folder, a user name or a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "unknown database"
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:":
+            return "SQLite in memory"
+        return f"SQLite file {PurePath(database).name}"
+    name = {"postgresql": "PostgreSQL", "mysql": "MySQL"}.get(backend, backend)
+    where = "/".join(part for part in (parsed.host, parsed.database) if part)
+    return f"{name} on {where}" if where else name
+
+
+def _sync_as_of(first: date, last: date) -> None:
+    """Take the day from the address (``?as_of=2026-10-31``) when it is new there."""
+    given = st.query_params.get(state.AS_OF)
+    if not given or given == st.session_state.get("sidebar_as_of_seen"):
+        return
+    st.session_state["sidebar_as_of_seen"] = given
+    try:
+        day = date.fromisoformat(given)
+    except ValueError:
+        st.session_state["sidebar_as_of_note"] = (
+            f"The link's \"as of\" {given[:20]!r} is not a date (YYYY-MM-DD): showing the "
+            "newest data instead.")
+        return
+    if not first <= day <= last:
+        st.session_state["sidebar_as_of_note"] = (
+            f"The link asks for the store as of {day:%Y-%m-%d}, outside its data "
+            f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): showing the nearest day instead.")
+        day = min(max(day, first), last)
+    st.session_state[AS_OF_KEY] = day
+
+
+def _share_as_of(last: date) -> None:
+    chosen = st.session_state.get(AS_OF_KEY)
+    state.share(state.AS_OF, None if chosen == last else f"{chosen:%Y-%m-%d}")
+    st.session_state["sidebar_as_of_seen"] = st.query_params.get(state.AS_OF)
+
+
+def share_panel(page: st.Page | None) -> None:
+    """The view's shareable link: this page with the same customer, context and day (drawn
+    after the page ran, so it holds the choices the page just made)."""
+    params = state.link_params()
+    chosen = st.session_state.get(AS_OF_KEY)
+    if isinstance(chosen, date):
+        params[state.AS_OF] = f"{chosen:%Y-%m-%d}"  # a shared link keeps its day
+    path = f"/{page.url_path}" if page is not None and page.url_path else "/"
+    base = st.context.url.split("?")[0] if st.context.url else path
+    with st.expander("Share this view", icon=":material/share:"):
+        st.caption("This link reopens this page with the same customer, context and day:")
+        st.code(state.shareable_link(base, params), language=None, wrap_lines=True)
+
+
+def draw_sidebar(page: st.Page | None = None) -> StoreSummary:
+    """Draw the store panel and the "As of" picker; returns the summary.
 
     Raises:
         engine.errors.UserError: the store cannot be opened (the app shows the message).
     """
     url = data.database_url()
     summary = data.load_summary(url)
-    backend = data.backend_name(url)
+    identity = data.load_identity(url)
     with st.sidebar:
-        st.subheader("Store")
-        st.caption(f"`{mask_url(url)}` ({backend})")
+        st.subheader(identity.name)
+        st.caption(f"{backend_label(url)} · prices in {identity.currency} · "
+                   f"times in {identity.timezone}")
         st.markdown(
             f"{summary.customers:,} customers · {summary.products:,} products  \n"
             f"{summary.orders:,} orders · {summary.events:,} events · "
@@ -59,6 +121,7 @@ def draw_sidebar() -> StoreSummary:
             return summary
         first, last = summary.first_activity.date(), summary.last_activity.date()
         st.caption(f"Data from {first:%Y-%m-%d} to {last:%Y-%m-%d}")
+        _sync_as_of(first, last)
         chosen = st.session_state.get(AS_OF_KEY)
         if not isinstance(chosen, date) or not first <= chosen <= last:
             # Seeding the widget through session_state (not value=) keeps the choice across
@@ -72,4 +135,7 @@ def draw_sidebar() -> StoreSummary:
             format="YYYY-MM-DD",
             help=AS_OF_HELP,
         )
+        _share_as_of(last)
+        if note := st.session_state.pop("sidebar_as_of_note", None):
+            st.warning(note, icon=":material/event_busy:")
     return summary

@@ -8,6 +8,8 @@ to draw, so pages stay a list of "build, then show".
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,17 +17,15 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard import data
+from engine.currency import affixes, format_money, minor_units
+from engine.errors import UserError
+from engine.store_settings import zone
 from engine.vocabulary import EVENT_TYPES
 
 CHART_HEIGHT = 340
 ORDERS_COLOR = "#4C78A8"
 REVENUE_COLOR = "#F58518"
 EVENTS_COLOR = "#54A24B"
-
-SEED_COMMANDS = """\
-personalize seed                      # a synthetic market with planted personas
-personalize import --orders orders.csv --products products.csv --events events.csv
-"""
 
 
 # Characters Markdown (and Streamlit's directives: :color[...], :material/icon:, $math$)
@@ -54,43 +54,83 @@ def fmt_count(value: int) -> str:
     return f"{value:,}"
 
 
-def fmt_money(value: float | None) -> str:
-    """Money short enough for a metric tile.
+def currency() -> str:
+    """The store's ISO 4217 currency (``USD`` while the store cannot be read)."""
+    try:
+        return data.load_identity(data.database_url()).currency
+    except UserError:
+        return "USD"
 
-    ``1234.5`` -> ``"1,234.50"``; ``434495.1`` -> ``"434.5k"``; ``3623456`` -> ``"3.62M"``;
+
+def fmt_money(value: float | None) -> str:
+    """Money short enough for a metric tile, in the store's currency.
+
+    ``1234.5`` -> ``"$1,234.50"``; ``434495.1`` -> ``"$434.5k"``; ``3623456`` -> ``"$3.62M"``;
     ``None`` (nothing to average) -> ``"-"``. :func:`fmt_money_exact` gives every digit.
     """
-    if value is None:
-        return "-"
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:,.2f}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1_000:,.1f}k"
-    return f"{value:,.2f}"
+    return format_money(value, currency(), short=True)
 
 
 def fmt_money_exact(value: float | None) -> str:
-    """``3623456.1`` -> ``"3,623,456.10"``; ``None`` -> ``"-"``."""
-    return "-" if value is None else f"{value:,.2f}"
+    """``3623456.1`` -> ``"$3,623,456.10"``; ``None`` -> ``"-"``."""
+    return format_money(value, currency())
+
+
+def money_format() -> str:
+    """A ``st.column_config.NumberColumn`` format for money: ``"$%.2f"``, ``"%.2f CHF"``."""
+    prefix, suffix = affixes(currency())
+    return f"{prefix}%.{minor_units(currency())}f{suffix}".replace("%%", "%")
+
+
+def money_column(label: str, **kwargs: Any) -> Any:
+    """A table column of money in the store's currency."""
+    return st.column_config.NumberColumn(label, format=money_format(), **kwargs)
+
+
+def money_hover(expression: str) -> str:
+    """A plotly hover template piece for money: ``money_hover("x")`` -> ``"$%{x:,.2f}"``."""
+    prefix, suffix = affixes(currency())
+    return f"{prefix}%{{{expression}:,.{minor_units(currency())}f}}{suffix}"
+
+
+def money_axis(figure: go.Figure, axis: str = "y", **selector: object) -> None:
+    """Tick labels of ``axis`` in the store's currency (``$`` before, or ``CHF`` after)."""
+    prefix, suffix = affixes(currency())
+    update = figure.update_yaxes if axis == "y" else figure.update_xaxes
+    update(tickprefix=prefix, ticksuffix=suffix, **selector)
+
+
+def clock_offset(when: datetime | None) -> tuple[int, str]:
+    """Whole hours from stored time (UTC) to the store's time zone at ``when``, and the
+    zone's name: ``(-5, "America/New_York")`` in winter. Half-hour zones round down."""
+    identity = data.load_identity(data.database_url())
+    moment = (when or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
+    delta = moment.astimezone(zone(identity)).utcoffset() or timedelta()
+    return int(delta.total_seconds() // 3600), identity.timezone
 
 
 def show_empty_store() -> None:
     """What to do when the store has no data yet: seed it or import a real store's files."""
     st.info(
-        "The store is empty. Fill it from a terminal, then reload this page:\n\n"
-        "* `personalize seed` generates a synthetic market with planted personas;\n"
-        "* `personalize import --orders orders.csv` loads a real store's exports "
-        "(also `--products`, `--events`, `--reviews`, `--customers`).",
+        "The store is empty: there is nothing to show yet. Load it first, then reload "
+        "this page: either the demo market (**The Final Market**, made-up shoppers whose "
+        "habits are known) or your own store's exports of orders, products, events, "
+        "reviews and customers as CSV files. The README (*Set up on a fresh machine*) says how.",
         icon=":material/database:",
     )
-    st.code(SEED_COMMANDS, language="bash")
+
+
+def store_header(url: str) -> None:
+    """The store's name above a page's title."""
+    st.caption(f":material/storefront: **{md(data.load_identity(url).name)}**")
 
 
 def page_store(title: str) -> str | None:
     """Draw a page's title and return the store's URL; on an empty store, show how to seed
     or import instead and return ``None`` (the page then stops)."""
-    st.title(title)
     url = data.database_url()
+    store_header(url)
+    st.title(title)
     if data.load_summary(url).is_empty:
         show_empty_store()
         return None
@@ -150,12 +190,14 @@ def activity_chart(activity: pd.DataFrame, period: str) -> go.Figure | None:
             y=activity["revenue"],
             name="revenue",
             mode="lines",
+            hovertemplate=money_hover("y"),
             line={"color": REVENUE_COLOR, "width": 2},
         ),
         secondary_y=True,
     )
     figure.update_yaxes(title_text="orders", secondary_y=False, rangemode="tozero")
     figure.update_yaxes(title_text="revenue", secondary_y=True, rangemode="tozero", showgrid=False)
+    money_axis(figure, secondary_y=True)
     return chart_layout(figure, f"Orders and revenue per {period}")
 
 
@@ -229,11 +271,13 @@ def ranking_chart(top: pd.DataFrame, key: str, title: str) -> go.Figure | None:
             orientation="h",
             marker_color=REVENUE_COLOR,
             customdata=top[["orders"]].to_numpy(),
-            hovertemplate="%{y}<br>revenue %{x:,.2f}<br>%{customdata[0]:,} orders<extra></extra>",
+            hovertemplate="%{y}<br>revenue " + money_hover("x")
+            + "<br>%{customdata[0]:,} orders<extra></extra>",
         )
     )
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(title_text="revenue")
+    money_axis(figure, "x")
     chart_layout(figure, title, legend=False)
     figure.update_layout(hovermode="closest")
     return figure
@@ -249,10 +293,31 @@ def weather_chart(weather: pd.DataFrame) -> go.Figure | None:
             y=weather["orders"],
             marker_color=ORDERS_COLOR,
             customdata=weather[["revenue"]].to_numpy(),
-            hovertemplate="%{x}: %{y:,} orders<br>revenue %{customdata[0]:,.2f}<extra></extra>",
+            hovertemplate="%{x}: %{y:,} orders<br>revenue " + money_hover("customdata[0]")
+            + "<extra></extra>",
         )
     )
     figure.update_yaxes(title_text="orders")
     chart_layout(figure, "Orders by weather", legend=False)
     figure.update_layout(hovermode="closest")
     return figure
+
+
+SEGMENT_NAMES = {
+    "high_value": "High-value customers", "frequent_buyer": "Frequent buyers",
+    "deal_seeker": "Deal seekers", "brand_loyal": "Brand loyalists",
+    "impulse_buyer": "Impulse buyers", "researcher": "Researchers",
+    "weekend_shopper": "Weekend shoppers", "night_owl": "Night owls",
+    "mobile_first": "Mobile-first shoppers", "category_enthusiast": "Category enthusiasts",
+}  # fmt: skip
+
+
+def segment_name(segment: object) -> str:
+    """A segment in words: ``night_owl`` -> ``"Night owls"``, ``electronics_enthusiast`` ->
+    ``"Electronics enthusiasts"``; any other name has its underscores made spaces."""
+    text = str(segment)
+    if text in SEGMENT_NAMES:
+        return SEGMENT_NAMES[text]
+    if text.endswith("_enthusiast"):
+        return f"{text.removesuffix('_enthusiast').replace('_', ' ').capitalize()} enthusiasts"
+    return text.replace("_", " ").capitalize()

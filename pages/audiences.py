@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from dashboard import audiences as aud
-from dashboard import ui
+from dashboard import nav, ui
 from dashboard.sidebar import current_as_of
 from engine.audiences import FIELDS, SYNTAX, AudienceData, render, with_thresholds
 from engine.audiences.grammar import Node, comparisons
@@ -16,6 +16,8 @@ from engine.errors import UserError
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
 HISTORY_KEY = "audiences_history"
 WHATIF_KEY = "audiences_whatif_{}_{}"
+RULE_PARAM = "rule"
+LINKED_KEY = "audiences_linked_rule"
 EXAMPLE = "(night_owl OR mobile_first) AND lifetime_value >= 50"
 
 
@@ -70,7 +72,10 @@ def results(url: str, node: Node, data: AudienceData, name: str | None) -> None:
         with column:
             ui.show_chart(aud.split_chart(split, key), empty="Nobody in the audience.")
     st.subheader("Members")
-    st.dataframe(chosen, hide_index=True, height=320, column_config=aud.member_columns(chosen))
+    st.caption("Click **open ›** in a row to see that customer's profile, recommendations "
+               "or prediction.")
+    nav.customer_table(chosen, key="audiences_members_table", height=320,
+                       column_config=aud.member_columns(chosen))
     st.download_button(
         f"Download the {len(chosen):,} members (CSV)", data=aud.export_bytes(node, chosen),
         file_name=aud.export_name(name), mime="text/csv", icon=":material/download:",
@@ -103,6 +108,9 @@ def audiences() -> None:
     rules = dict(zip(saved["name"], saved["rule"], strict=True))
     st.selectbox("Saved audiences", [aud.NEW, *rules], key=aud.PICK_KEY, on_change=aud.on_pick,
                  args=(rules,))
+    linked = st.query_params.get(RULE_PARAM)  # a link's rule (the tour's) once per link
+    if linked and linked != st.session_state.get(LINKED_KEY):
+        st.session_state[LINKED_KEY] = st.session_state[aud.RULE_KEY] = linked
     st.session_state.setdefault(aud.RULE_KEY, EXAMPLE)
     helpers(url)
     text = st.text_area("Rule", key=aud.RULE_KEY, height=80, help=SYNTAX[0].upper() + SYNTAX[1:])

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import nav, state, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
-from dashboard import ui
+from dashboard.picker import pick_customer
 from dashboard.sidebar import current_as_of
 
-# st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
-SEARCH_KEY = "profile_search"
-CUSTOMER_KEY = "profile_customer"
+
+def elsewhere(customer_id: str) -> None:
+    left, right, _ = st.columns([1, 1, 2])
+    params = state.link_params(customer=customer_id)
+    left.page_link(nav.RECOMMENDATIONS, label="What they would be shown",
+                   icon=":material/star:", query_params=params)
+    right.page_link(nav.PREDICTIONS, label="When they will buy next",
+                    icon=":material/query_stats:", query_params=params)
 
 
 def emotion(profile: prof.CustomerProfile) -> None:
@@ -28,14 +34,20 @@ def emotion(profile: prof.CustomerProfile) -> None:
     st.caption(rating)
     st.markdown(f"**Tone to use:** {profile.tone}.")
     unhappy = [*profile.unhappy_brands, *profile.unhappy_categories]
+    offset, zone = ui.clock_offset(profile.as_of)
+    hours = sorted({(h + offset) % 24 for h in profile.active_hours})
     st.markdown(
         "**Unhappy with:** "
         + (", ".join(ui.md(u) for u in unhappy) if unhappy else "nothing they reviewed")
         + "  \n**Best time to reach them:** "
         + (", ".join(profile.active_weekdays) or "-")
         + " around "
-        + (", ".join(f"{h:02d}:00" for h in profile.active_hours) or "-")
+        + (", ".join(f"{h:02d}:00" for h in hours) or "-")
+        + f" (their local time, {ui.md(zone)})"
     )
+
+
+MONEY_COLUMNS = ("unit_price", "discount", "price", "line_total", "revenue")
 
 
 def histories(profile: prof.CustomerProfile) -> None:
@@ -47,7 +59,9 @@ def histories(profile: prof.CustomerProfile) -> None:
             if frame.empty:
                 st.caption("Nothing before the **As of** date.")
             else:
-                st.dataframe(frame, hide_index=True, height=260)
+                money = {c: ui.money_column(c.replace("_", " ")) for c in MONEY_COLUMNS
+                         if c in frame.columns}  # in the store's currency
+                st.dataframe(frame, hide_index=True, height=260, column_config=money)
 
 
 def customer_profile() -> None:
@@ -59,25 +73,19 @@ def customer_profile() -> None:
     if profiles.empty:
         st.info(
             "No customer has an order, event or review before the **As of** date. Pick a "
-            "later day in the sidebar, or load customers with `personalize import`.",
+            "later day in the sidebar.",
             icon=":material/person_off:",
         )
         return
-    search, pick = st.columns([1, 2])
-    text = search.text_input("Search by id or name", key=SEARCH_KEY, placeholder="e.g. c00042")
-    choices = prof.find_customers(profiles, text)
-    if not choices:
-        st.warning(f"No customer id or name contains '{ui.md(text)}'.")
+    customer_id = pick_customer(url, page="profile",
+                                universe=profiles["customer_id"].astype(str).tolist())
+    if customer_id is None:
         return
-    labels = prof.customer_label(profiles)
-    customer_id = pick.selectbox(
-        "Customer", choices, key=CUSTOMER_KEY, format_func=lambda c: labels.get(c, c),
-        help=f"Most active first; {len(choices):,} shown. Type in the search box to narrow.",
-    )  # fmt: skip
     profile = prof.load_profile(url, as_of, str(customer_id))
     if profile is None:
         st.warning(f"No customer '{ui.md(customer_id)}' in this store.")
         return
+    elsewhere(profile.customer_id)
     points = profile.data_points
     st.caption(
         f"Before {profile.as_of:%Y-%m-%d %H:%M} UTC: {points['orders']:,} orders, "
@@ -91,7 +99,7 @@ def customer_profile() -> None:
     st.markdown(
         "**Segments:** "
         + (
-            " ".join(f":blue-badge[{ui.md(s)}]" for s in profile.segments)
+            " ".join(f":blue-badge[{ui.md(ui.segment_name(s))}]" for s in profile.segments)
             or "none at the saved thresholds"
         )
     )
@@ -113,7 +121,8 @@ def customer_profile() -> None:
         emotion(profile)
     with right:
         times = prof.load_activity_times(url, as_of, profile.customer_id)
-        ui.show_chart(charts.activity_heatmap(times), empty="No activity yet.")
+        ui.show_chart(charts.activity_heatmap(times, *ui.clock_offset(profile.as_of)),
+                      empty="No activity yet.")
     channels, categories, brands = st.columns(3)
     with channels:
         ui.show_chart(

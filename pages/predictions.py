@@ -6,32 +6,25 @@ from datetime import datetime
 
 import streamlit as st
 
+from dashboard import nav, state, ui
 from dashboard import prediction_charts as charts
 from dashboard import predictions as pred
-from dashboard import ui
+from dashboard.picker import pick_customer
 from dashboard.sidebar import current_as_of
-
-# st.session_state keys of the customer picked and of an id typed in (which wins).
-# A comment, not a docstring: Streamlit's "magic" would print a bare string on the page.
-CUSTOMER_KEY = "predictions_customer"
-TYPED_KEY = "predictions_customer_typed"
 
 
 def one_customer(url: str, as_of: datetime | None, choices: list[str]) -> None:
     st.subheader("One customer")
-    pick, typed = st.columns([2, 1])
-    customer_id = pick.selectbox(
-        "Customer",
-        choices,
-        key=CUSTOMER_KEY,
-        help=f"The {len(choices):,} most valuable customers (12-month spend), best first.",
-    )
-    other = typed.text_input(
-        "...or any customer id",
-        key=TYPED_KEY,
-        help="Shown instead of the list's pick; clear it to go back.",
-    ).strip()
-    customer_id = other or customer_id
+    customer_id = pick_customer(url, page="predictions", universe=choices,
+                                what="most valuable (12-month spend) first")
+    if customer_id is None:
+        return
+    left, right, _ = st.columns([1, 1, 2])
+    params = state.link_params(customer=customer_id)
+    left.page_link(nav.PROFILE, label="Their profile", icon=":material/id_card:",
+                   query_params=params)
+    right.page_link(nav.RECOMMENDATIONS, label="What they would be shown",
+                    icon=":material/star:", query_params=params)
     view = pred.load_customer(url, as_of, str(customer_id)) if customer_id else None
     if view is None:
         st.warning(f"No customer '{ui.md(customer_id)}' in this store before the **As of** date.")
@@ -67,13 +60,14 @@ def store_view(url: str, as_of: datetime | None) -> None:
             view.segments_as_of > as_of)
         st.caption(
             f"Expected buyers: the sum of each customer's chance to buy within the window. "
-            f"Segments as scored by `personalize score` as of {view.segments_as_of:%Y-%m-%d}"
-            + (" (after the **As of** date: rerun it with `--as-of`)." if newer else ".")
+            f"Segments as last scored for the whole store, on {view.segments_as_of:%Y-%m-%d}"
+            + (" (after the **As of** date, so they may reflect later behaviour)."
+               if newer else ".")
         )
     else:
         st.info(
-            "Segments are not scored yet, so this shows all customers. Run "
-            "`personalize score` to see the outlook per segment.",
+            "The store's segment memberships have not been scored yet, so this shows all "
+            "customers together; the outlook per segment appears once they are.",
             icon=":material/group_work:",
         )
     chart, table = st.columns(2)
@@ -98,11 +92,8 @@ def slipping(url: str, as_of: datetime | None) -> None:
     if frame.empty:
         st.success("No high-value customer is slipping away.", icon=":material/verified:")
         return
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config=charts.slipping_columns(),
-    )
+    nav.customer_table(frame, key="predictions_slipping", column_config=charts.slipping_columns(),
+                       exclude=("open_prediction",))
     st.download_button(
         f"Download the {len(frame):,} customers (CSV)",
         data=pred.slipping_csv(frame),
@@ -119,7 +110,7 @@ def predictions() -> None:
         return
     as_of = current_as_of()
     try:
-        choices = pred.customer_choices(url, as_of)
+        choices = pred.load_predictions(url, as_of)["customer_id"].astype(str).tolist()
     except pred.NotEnoughHistory as exc:
         st.info(str(exc), icon=":material/hourglass_empty:")
         return

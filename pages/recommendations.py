@@ -9,14 +9,13 @@ from typing import Any
 import streamlit as st
 
 from dashboard import recommendations as rec
-from dashboard import ui
+from dashboard import state, ui
+from dashboard.picker import pick_customer as pick_shared
 from dashboard.sidebar import current_as_of
 from engine.errors import UserError
 from engine.recommend import DEFAULT_WEIGHTS, BlendRecommender
 
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
-CUSTOMER_KEY = "recommendations_customer"
-TYPED_KEY = "recommendations_customer_typed"
 K_KEY = "recommendations_k"
 WEIGHT_KEY = "recommendations_weight_{}"
 # Name, reason and score first: the table is read left to right and may be cut on the right.
@@ -25,22 +24,15 @@ FIRST = {"weather": "sunny", "time_of_day": "morning"}
 SECOND = {"weather": "rainy", "time_of_day": "evening"}
 
 
-def pick_customer(blend: BlendRecommender) -> str | None:
-    choices = rec.customer_choices(blend)
-    pick, typed, k = st.columns([2, 1, 1])
-    chosen = pick.selectbox(
-        "Customer",
-        choices,
-        index=min(1, len(choices) - 1),  # the most active customer: every recommender speaks
-        key=CUSTOMER_KEY,
-        help=f"**anonymous** is a first-time visitor (cold start), then the "
-        f"{len(choices) - 1:,} most active customers. Type to search.",
-    )
-    other = typed.text_input(
-        "...or any customer id", key=TYPED_KEY, help="Shown instead of the list's pick."
-    ).strip()
+def pick_customer(url: str, blend: BlendRecommender) -> str | None:
+    choices = rec.customer_choices(blend, limit=None)
+    left, k = st.columns([3, 1])
+    with left:
+        chosen = pick_shared(url, page="recommendations", universe=choices[1:],
+                             leading=[rec.ANONYMOUS], default=1,
+                             what="anonymous (a first-time visitor), then the most active")
     k.number_input("How many (k)", min_value=1, max_value=100, value=20, key=K_KEY)
-    return rec.customer_of(other or chosen)
+    return rec.customer_of(chosen)
 
 
 def pick_weights() -> dict[str, float]:
@@ -76,7 +68,7 @@ def warned(part: Callable[..., None]) -> Callable[..., None]:
 @warned  # a context change reruns this list only
 def ranked_list(blend, customer_id, weights) -> None:
     st.subheader("What they would see")
-    context = rec.context_picker(st, blend, "recommendations_ctx", {})
+    context = rec.context_picker(st, blend, "recommendations_ctx", {}, shared_as="")
     frame = rec.recommendation_frame(
         blend, customer_id, context, k=int(st.session_state[K_KEY]), weights=weights
     )
@@ -89,7 +81,7 @@ def ranked_list(blend, customer_id, weights) -> None:
         height=min(36 + 35 * len(frame), 760),
         column_config={
             "rank": st.column_config.NumberColumn("#", width="small"),
-            "price": st.column_config.NumberColumn("Price", format="%.2f"),
+            "price": ui.money_column("Price"),
             "score": st.column_config.ProgressColumn(
                 "Score", min_value=0, max_value=100, format="%.1f"
             ),
@@ -110,15 +102,19 @@ def compare(blend, customer_id, weights) -> None:
     left, right = st.columns(2)
     with left.container(border=True):
         st.markdown("**First context**")
-        first = rec.context_picker(st, blend, "recommendations_first", FIRST)
+        first = rec.context_picker(st, blend, "recommendations_first", FIRST,
+                                   shared_as=state.COMPARE_SUFFIXES[0])
     with right.container(border=True):
         st.markdown("**Second context**")
-        second = rec.context_picker(st, blend, "recommendations_second", SECOND)
+        second = rec.context_picker(st, blend, "recommendations_second", SECOND,
+                                    shared_as=state.COMPARE_SUFFIXES[1])
     k = int(st.session_state[K_KEY])
     both = rec.comparison_frame(blend, customer_id, first, second, k=k, weights=weights)
     one, two = rec.side_lists(both)
     config: dict[str, Any] = {"rank": st.column_config.NumberColumn("#", width="small"),
-                              "name": "Product", "score": "Score", "change": "Change"}
+                              "name": st.column_config.TextColumn("Product", width="medium"),
+                              "reason": st.column_config.TextColumn("Why", width="medium"),
+                              "score": "Score", "change": "Change"}
     for column, frame in ((left, one), (right, two)):
         column.dataframe(
             rec.styled(frame), hide_index=True, column_config=config, height=36 + 35 * len(frame)
@@ -147,7 +143,7 @@ def recommendations() -> None:
         f"Fitted on everything before {blend.as_of_:%Y-%m-%d %H:%M} UTC (pick another day "
         "under **As of** in the sidebar). Out-of-stock products are never shown."
     )
-    customer_id = pick_customer(blend)
+    customer_id = pick_customer(url, blend)
     weights = pick_weights()
     try:
         ranked_list(blend, customer_id, weights)

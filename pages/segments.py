@@ -8,9 +8,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import nav, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
-from dashboard import ui
 from dashboard.sidebar import current_as_of
 
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
@@ -26,8 +26,8 @@ def save(url: str, segments: list[str]) -> None:
     thresholds = {s: float(st.session_state[SLIDER_KEY.format(s)]) for s in segments}
     prof.save_thresholds(url, thresholds)
     st.session_state[SAVED_KEY] = (
-        "Thresholds saved: every page now uses them. Run `personalize score` to rewrite the "
-        "stored memberships that the CLI and the Predictions page read."
+        "Thresholds saved: every page now uses them. The per-segment outlook on Predictions "
+        "follows once the store's memberships are next re-scored."
     )
 
 
@@ -67,7 +67,7 @@ def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) ->
             rule = rules[segment]
             box = column.container(border=True)
             thresholds[segment] = box.slider(
-                f"**{segment}**: {prof.SCORE_LABELS[rule.score].lower()} "
+                f"**{ui.segment_name(segment)}**: {prof.SCORE_LABELS[rule.score].lower()} "
                 + ("at least" if prof.is_enthusiast_rule(segment) else "above"),
                 min_value=0.0, max_value=100.0, step=1.0, value=float(rule.threshold),
                 format="%.0f", key=SLIDER_KEY.format(segment),
@@ -77,7 +77,7 @@ def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) ->
     for segment, tile in tiles.items():
         label, now, preview = prof.rule_sizes(sizes, segment)
         tile.metric(
-            f"{label} size", f"{preview:,}",
+            f"{ui.segment_name(label)} size", f"{preview:,}",
             delta=f"{preview - now:+,}" if preview != now else None,
             help=f"{now:,} customers at the saved threshold",
         )  # fmt: skip
@@ -143,11 +143,13 @@ def segments() -> None:
     if not names:
         st.caption("No segment has members at the saved thresholds.")
         return
-    segment = st.selectbox("Segment", names, key=MEMBERS_KEY)
+    segment = st.selectbox("Segment", names, key=MEMBERS_KEY, format_func=ui.segment_name)
     table = prof.member_table(profiles, members, segment)
-    st.dataframe(table, hide_index=True, column_config=prof.score_columns())
+    st.caption("Click **open ›** in a row to see that customer's profile, recommendations "
+               "or prediction.")
+    nav.customer_table(table, key="segments_members_table", column_config=prof.score_columns())
     st.download_button(
-        f"Download the {len(table):,} members of {segment} (CSV)",
+        f"Download the {len(table):,} members of {ui.segment_name(segment)} (CSV)",
         data=prof.members_csv(table), file_name=f"{segment}_members.csv", mime="text/csv",
         icon=":material/download:", on_click="ignore",
     )  # fmt: skip

@@ -7,14 +7,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from engine.bulk import insert_frame, refresh_statistics
 from engine.errors import UserError
 from engine.models import Base, Customer, Event, Order, Product, Review
+from engine.store_settings import StoreSettings
 from seed.market import Market
 
 ProgressFn = Callable[[str, int, int], None]
+
+STORE_NAME = "The Final Market"
+STORE_DESCRIPTION = (
+    "A synthetic department store, from electronics to groceries, with shoppers in 19 "
+    "cities of four countries whose habits (night owls, bargain hunters, weekend "
+    "shoppers...) were planted by the seed, so every answer the engine gives can be checked."
+)
+# The market stamps each shopper's local clock as stored time, so its zone is UTC: a
+# night owl's 23:00 purchase reads 23:00 on every page (the engine's night is store clock).
+STORE_IDENTITY = {"name": STORE_NAME, "currency": "USD", "timezone": "UTC",
+                  "description": STORE_DESCRIPTION}
 
 # Configuration, not data: a reseed keeps the user's segment thresholds.
 _KEPT_TABLES = {"segment_rules"}
@@ -110,6 +122,10 @@ def write_market(
                 written["identity_links"] = insert_frame(
                     connection, Base.metadata.tables["identity_links"], links, progress=progress
                 )
+        # The synthetic store's identity, stamped with the market's own "now" (same rows).
+        connection.execute(delete(StoreSettings))
+        connection.execute(insert(StoreSettings).values(
+            id=1, **STORE_IDENTITY, updated_at=market.config.end))
         refresh_statistics(connection, list(Base.metadata.sorted_tables))
     return written
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from engine.db import open_store
+from sqlalchemy import Engine
+
+from engine.db import open_store, session_scope
 from engine.errors import UserError
 from engine.importing import FILE_KINDS, ImportReport, import_files
+from engine.store_settings import DEFAULT_IDENTITY, StoreIdentity, read_identity, save_identity
 
+from .identity_opts import add_identity_options, identity_changes
 from .output import emit_json, log
+
+_GENERIC_FOLDERS = {"", "tmp", "temp", "data", "export", "exports", "downloads", "csv", "files",
+                    "import", "imports", "home", "root"}
 
 # In CONTRACT.md's order; required columns first.
 _FILE_HELP = {
@@ -50,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "(without it such an import is refused)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_identity_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -59,6 +68,7 @@ def _progress(label: str, done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = {kind: getattr(args, kind) for kind in FILE_KINDS}
+    changes = identity_changes(args)  # a bad currency refuses the import before it starts
     if not any(files.values()):
         options = ", ".join(f"--{kind} FILE" for kind in _FILE_HELP)
         raise UserError(f"nothing to import: give at least one of {options}")
@@ -68,13 +78,39 @@ def run(args: argparse.Namespace) -> int:
             engine, **files, skip_invalid=args.skip_invalid, replace=args.replace,
             progress=_progress,
         )
+        with session_scope(engine) as session:
+            unnamed = read_identity(session).is_default
+        named_by_folder = unnamed and "name" not in changes
+        if named_by_folder:  # a first import names the store after its files' folder
+            changes = {"name": folder_name(files), **changes}
+        identity = save_identity(engine, **changes) if changes else _read(engine)
     finally:
         engine.dispose()
+    if named_by_folder:
+        log(f"store settings: named {identity.name!r} after the files' folder, prices in "
+            f"{identity.currency}, times in {identity.timezone}; change them with "
+            "--store-name, --currency, --timezone, --description")
     if args.json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), "store": identity.as_dict()})
         return 0
     _print_summary(report)
     return 0
+
+
+def folder_name(files: dict[str, str | None]) -> str:
+    """The store's default name: the folder of the first file given (``data/corner-shop/
+    orders.csv`` -> ``"Corner shop"``), or ``"My store"`` when that says nothing."""
+    first = next((Path(f) for f in files.values() if f), None)
+    folder = first.resolve().parent.name if first is not None else ""
+    words = " ".join(folder.replace("_", " ").replace("-", " ").split())
+    if not words or words.lower() in _GENERIC_FOLDERS:
+        return DEFAULT_IDENTITY.name
+    return words[:1].upper() + words[1:]
+
+
+def _read(engine: Engine) -> StoreIdentity:
+    with session_scope(engine) as session:
+        return read_identity(session)
 
 
 def _print_summary(report: ImportReport) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import engine.store_settings  # noqa: F401 - registers store_settings on the metadata
 from engine.models import Base
 
 target_metadata = Base.metadata

@@ -187,7 +187,7 @@ def screenshot_overview(
     Returns the number of charts drawn. Raises on a Streamlit exception box.
     """
     with chromium_page(width=width, height=height) as page:
-        page.goto(base_url, timeout=timeout_ms)
+        page.goto(f"{base_url}/overview", timeout=timeout_ms)
         page.get_by_role("heading", name="Store overview").wait_for(timeout=timeout_ms)
         wait_for_charts(page, charts, timeout_ms)
         drawn, _ = capture(page, path, full_page=full_page)

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 240_000
 SIZE_CHANGED = """([old]) => {
   const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
-    .find(e => e.innerText.includes('high_value size'));
+    .find(e => e.innerText.includes('High-value customers size'));
   return metric && metric.querySelector('[data-testid="stMetricValue"]').innerText !== old;
 }"""
-"""True once the "high_value size" tile shows a value other than ``old``."""
+"""True once the "High-value customers size" tile shows a value other than ``old``."""
 
 
 def _wait_idle(page: Any, *, charts: int) -> None:
@@ -39,7 +39,8 @@ def test_moving_a_threshold_slider_changes_a_previewed_segment_size(seeded_db_ur
     with running_app(seeded_db_url) as base, chromium_page() as page:
         page.goto(f"{base}/segments", timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Segments").wait_for(timeout=TIMEOUT_MS)
-        metric = page.locator("[data-testid='stMetric']").filter(has_text="high_value size")
+        metric = page.locator("[data-testid='stMetric']").filter(
+            has_text="High-value customers size")
         metric.wait_for(timeout=TIMEOUT_MS)
         value = metric.locator("[data-testid='stMetricValue']")
         before = value.inner_text()

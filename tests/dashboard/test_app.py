@@ -26,6 +26,12 @@ def _app(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=60)
 
 
+def _overview(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app opened on the Store overview (the first page is the tour)."""
+    at = _app(url, monkeypatch).run()
+    return at.switch_page("../pages/overview.py").run()
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
@@ -60,12 +66,13 @@ def test_every_page_renders_on_an_empty_store(tmp_path, monkeypatch, page):
     at.switch_page(str(Path("..") / "pages" / page.name)).run()
     assert not at.exception, [e.value for e in at.exception]
     guidance = " ".join(info.value for info in at.info)
-    assert "personalize seed" in guidance and "personalize import --orders" in guidance
+    assert "The store is empty" in guidance and "demo market" in guidance
+    assert "personalize " not in guidance and "`" not in guidance  # no command line
     assert not at.metric
 
 
 def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
-    at = _app(seeded_url, monkeypatch).run()
+    at = _overview(seeded_url, monkeypatch)
     assert not at.exception
     chosen = at.session_state[AS_OF_KEY]
     engine = open_store(seeded_url)
@@ -89,26 +96,26 @@ def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
 
 
 def test_sidebar_shows_the_store_and_defaults_to_its_newest_day(small_url, monkeypatch):
-    at = _app(small_url, monkeypatch).run()
+    at = _overview(small_url, monkeypatch)
     sidebar_text = " ".join(c.value for c in at.sidebar.caption)
-    assert "small.db" in sidebar_text and "(sqlite)" in sidebar_text
+    assert "SQLite file small.db" in sidebar_text and "sqlite:" not in sidebar_text
     assert "2024-03-01 to 2024-03-10" in sidebar_text
     assert at.sidebar.date_input[0].value == date(2024, 3, 10)
     orders, revenue = orders_before_end_of(9)
     assert _metrics(at)["Orders"] == str(orders) == "10"
-    assert _metrics(at)["Revenue"] == ui.fmt_money(revenue) == "550.00"
+    assert _metrics(at)["Revenue"] == ui.fmt_money(revenue) == "$550.00"
 
 
 def test_changing_the_as_of_date_changes_the_kpis(small_url, monkeypatch):
-    at = _app(small_url, monkeypatch).run()
+    at = _overview(small_url, monkeypatch)
     at.sidebar.date_input[0].set_value(date(2024, 3, 3)).run()
     assert not at.exception
     # As of the end of 2024-03-03: the orders of days 0, 1, 2 (1 + 2 + 3 units at 10.00).
     orders, revenue = orders_before_end_of(2)
     metrics = _metrics(at)
     assert (metrics["Orders"], metrics["Revenue"]) == (str(orders), ui.fmt_money(revenue))
-    assert (metrics["Orders"], metrics["Revenue"], metrics["Events"]) == ("3", "60.00", "3")
-    assert metrics["Avg order value"] == "20.00"
+    assert (metrics["Orders"], metrics["Revenue"], metrics["Events"]) == ("3", "$60.00", "3")
+    assert metrics["Avg order value"] == "$20.00"
 
 
 def test_a_store_that_cannot_be_opened_is_an_error_message(monkeypatch):
@@ -123,7 +130,7 @@ def test_a_catalogue_without_orders_shows_empty_charts_not_errors(tmp_path, monk
     with session_scope(engine) as session:
         session.add(Product(product_id="p1", category="shoes"))
     engine.dispose()
-    at = _app(url, monkeypatch).run()
+    at = _overview(url, monkeypatch)
     assert not at.exception
     assert _metrics(at)["Products"] == "1" and _metrics(at)["Orders"] == "0"
     assert "No orders yet." in [caption.value for caption in at.caption]

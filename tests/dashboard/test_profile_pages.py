@@ -103,7 +103,7 @@ def test_the_profile_page_shows_the_engines_scores_for_the_most_active_customer(
     assert table["explanation"].tolist() == [expected.scores[s].explanation for s in SCORES]
     page_text = " ".join(m.value for m in at.markdown)
     for segment in expected.segments:
-        assert f":blue-badge[{ui.md(segment)}]" in page_text
+        assert f":blue-badge[{ui.md(ui.segment_name(segment))}]" in page_text
     assert expected.tone in page_text
     assert _metric(at, "Emotional state") == expected.emotional_state.replace("_", " ")
     # scores, weekday x hour, channels, and at least one interest chart
@@ -127,7 +127,7 @@ def test_the_profile_honours_an_earlier_as_of_date(seeded_db_url, monkeypatch):
         None if expected.scores[s].value is None else round(expected.scores[s].value, 6)
         for s in SCORES
     ]
-    assert f"Before {as_of_for(earlier):%Y-%m-%d} 00:00 UTC" in at.caption[0].value
+    assert f"Before {as_of_for(earlier):%Y-%m-%d} 00:00 UTC" in at.main.caption[1].value
 
 
 def test_a_score_without_enough_data_says_so_and_is_not_ranked(seeded_db_url, monkeypatch):
@@ -189,8 +189,8 @@ def test_the_segments_page_shows_the_sizes_of_the_stored_rules(seeded_db_url, mo
         engine.dispose()
     members = assign_segments(profiles, DEFAULT_RULES)
     sizes = members.groupby("segment").size()
-    assert _metric(at, "high_value size") == f"{sizes.get('high_value', 0):,}"
-    assert _metric(at, "night_owl size") == f"{sizes.get('night_owl', 0):,}"
+    assert _metric(at, "High-value customers size") == f"{sizes.get('high_value', 0):,}"
+    assert _metric(at, "Night owls size") == f"{sizes.get('night_owl', 0):,}"
     # sizes, overlaps, score by segment
     assert len(at.get("plotly_chart")) == 3
     assert next(b for b in at.button if b.label == "Save thresholds").disabled  # nothing moved
@@ -201,12 +201,12 @@ def test_a_slider_previews_sizes_and_only_save_writes_the_rules(
 ):
     url = _copy(seeded_db_url, tmp_path)
     at = _page(url, SEGMENTS, monkeypatch)
-    before = _metric(at, "high_value size")
+    before = _metric(at, "High-value customers size")
     _slider(at, "high_value").set_value(40.0).run()
     assert not at.exception, [e.value for e in at.exception]
-    after = _metric(at, "high_value size")
+    after = _metric(at, "High-value customers size")
     assert int(after.replace(",", "")) > int(before.replace(",", ""))
-    delta = next(m for m in at.metric if m.label == "high_value size").delta
+    delta = next(m for m in at.metric if m.label == "High-value customers size").delta
     assert delta == f"{int(after.replace(',', '')) - int(before.replace(',', '')):+,}"
 
     engine = _engine(url)
@@ -225,14 +225,14 @@ def test_a_slider_previews_sizes_and_only_save_writes_the_rules(
     assert rules["high_value"] == Rule("lifetime_value", 40.0)
     assert rules["night_owl"] == DEFAULT_RULES["night_owl"]
     # after saving, the saved size is the previewed one: no delta left
-    assert _metric(at, "high_value size") == after
-    assert not next(m for m in at.metric if m.label == "high_value size").delta
+    assert _metric(at, "High-value customers size") == after
+    assert not next(m for m in at.metric if m.label == "High-value customers size").delta
 
 
 def test_minimum_evidence_is_edited_beside_the_rules(seeded_db_url, tmp_path, monkeypatch):
     url = _copy(seeded_db_url, tmp_path)
     at = _page(url, SEGMENTS, monkeypatch)
-    assert int(_metric(at, "brand_loyal size").replace(",", "")) > 0
+    assert int(_metric(at, "Brand loyalists size").replace(",", "")) > 0
     box = next(n for n in at.number_input if n.key == "segments_min_evidence_brand_loyalty")
     assert box.value == MIN_EVIDENCE["brand_loyalty"]
     save = next(b for b in at.button if b.label == "Save minimums")
@@ -249,7 +249,7 @@ def test_minimum_evidence_is_edited_beside_the_rules(seeded_db_url, tmp_path, mo
     finally:
         engine.dispose()
     # Nobody has that much evidence: nobody is brand loyal any more.
-    assert _metric(at, "brand_loyal size") == "0"
+    assert _metric(at, "Brand loyalists size") == "0"
 
 
 def test_the_csv_download_holds_exactly_the_segments_members(seeded_db_url, monkeypatch):
@@ -285,7 +285,7 @@ def test_an_empty_store_shows_the_guidance(tmp_path, monkeypatch):
     open_store(url).dispose()
     for page in (PROFILE, SEGMENTS):
         at = _page(url, page, monkeypatch)
-        assert "personalize seed" in " ".join(info.value for info in at.info)
+        assert "The store is empty" in " ".join(info.value for info in at.info)
         assert not at.slider and not at.metric
 
 
