@@ -7,7 +7,9 @@ to draw, so pages stay a list of "build, then show".
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -321,3 +323,18 @@ def segment_name(segment: object) -> str:
     if text.endswith("_enthusiast"):
         return f"{text.removesuffix('_enthusiast').replace('_', ' ').capitalize()} enthusiasts"
     return text.replace("_", " ").capitalize()
+
+
+def warned(part: Callable[..., None]) -> Callable[..., None]:
+    """``part`` as a fragment (its own widgets rerun only it) that shows a UserError as a
+    warning: an error inside a fragment never reaches the page's own ``try``."""
+
+    @st.fragment
+    @functools.wraps(part)
+    def run(*args: Any) -> None:
+        try:
+            part(*args)
+        except UserError as exc:
+            st.warning(str(exc), icon=":material/warning:")
+
+    return run

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -50,22 +48,7 @@ def pick_weights() -> dict[str, float]:
         }
 
 
-def warned(part: Callable[..., None]) -> Callable[..., None]:
-    """``part`` as a fragment (its own widgets rerun only it) that shows a UserError as a
-    warning: an error inside a fragment never reaches the page's own ``try``."""
-
-    @st.fragment
-    @functools.wraps(part)
-    def run(*args: Any) -> None:
-        try:
-            part(*args)
-        except UserError as exc:
-            st.warning(str(exc), icon=":material/warning:")
-
-    return run
-
-
-@warned  # a context change reruns this list only
+@ui.warned  # a context change reruns this list only
 def ranked_list(blend, customer_id, weights) -> None:
     st.subheader("What they would see")
     context = rec.context_picker(st, blend, "recommendations_ctx", {}, shared_as="")
@@ -95,7 +78,7 @@ def ranked_list(blend, customer_id, weights) -> None:
     ui.show_chart(rec.contribution_chart(frame), empty="No recommender contributed.")
 
 
-@warned  # either context's change reruns the comparison only
+@ui.warned  # either context's change reruns the comparison only
 def compare(blend, customer_id, weights) -> None:
     st.subheader("Compare two contexts")
     st.caption("Two requests by the same customer: what moves up or down, enters or leaves.")

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import nav, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
+from dashboard.segment_controls import minimums
 from dashboard.sidebar import current_as_of
 
 # st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
@@ -18,7 +19,6 @@ SLIDER_KEY = "segments_threshold_{}"
 SAVED_KEY = "segments_saved_message"
 SCORE_KEY = "segments_score"
 MEMBERS_KEY = "segments_members_of"
-MIN_KEY = "segments_min_evidence_{}"
 
 
 def save(url: str, segments: list[str]) -> None:
@@ -29,26 +29,6 @@ def save(url: str, segments: list[str]) -> None:
         "Thresholds saved: every page now uses them. The per-segment outlook on Predictions "
         "follows once the store's memberships are next re-scored."
     )
-
-
-def save_minimums(url: str) -> None:
-    # A callback, like save(): the page then scores with the minimums just saved.
-    prof.save_minimums(url, {s: int(st.session_state[MIN_KEY.format(s)]) for s in prof.SCORES})
-    st.session_state[SAVED_KEY] = "Minimum evidence saved: every score below it now says " \
-        "\"not enough data\", is not ranked and puts nobody in a segment."
-
-
-def minimums(url: str) -> None:
-    saved = prof.stored_min_evidence(url)
-    with st.expander("Minimum evidence per score"):
-        st.caption("Below its minimum a score is \"not enough data\": not shown as a number, "
-                   "not ranked and no reason to join a segment (docs/scoring.md says why).")
-        for column, score in zip(st.columns(3) * 3, prof.SCORES, strict=True):
-            column.number_input(prof.evidence_label(score), min_value=1, step=1,
-                                value=saved[score], key=MIN_KEY.format(score))
-        changed = any(st.session_state[MIN_KEY.format(s)] != saved[s] for s in prof.SCORES)
-        st.button("Save minimums", icon=":material/save:", disabled=not changed,
-                  on_click=save_minimums, args=(url,))
 
 
 def sliders(url: str, profiles: pd.DataFrame, rules: Mapping[str, prof.Rule]) -> pd.DataFrame:
@@ -120,7 +100,7 @@ def segments() -> None:
     )
     rules = prof.stored_rules(url)
     what_if(url, profiles, rules)
-    minimums(url)
+    minimums(url, SAVED_KEY)
     members = prof.members_of(profiles, rules)
 
     left, _ = st.columns(2)
