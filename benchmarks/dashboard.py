@@ -42,7 +42,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.harness import BenchOptions, Metric
+from benchmarks.harness import BenchOptions, Metric, stop_server
 
 from .serve import _free_port
 
@@ -170,12 +170,7 @@ def _server(command: list[str], env: dict[str, str], log_path: Path) -> Iterator
                 time.sleep(0.2)
             yield base
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 def _healthy(base: str) -> bool:

@@ -98,3 +98,13 @@ def run_section(spec: str, options: BenchOptions, *, timeout: float = 3600) -> l
                    note=" | ".join(tail))
         ]
     return [Metric(**row) for row in json.loads(proc.stdout)]
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server a section started: politely, then for good after 30 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

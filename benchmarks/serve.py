@@ -39,7 +39,7 @@ import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import BenchOptions, Metric, stopwatch
+from benchmarks.harness import BenchOptions, Metric, stop_server, stopwatch
 from engine.db import open_store, run_write, session_scope
 from engine.models import Profile
 from engine.recommend.context import TIMES_OF_DAY, parse_context
@@ -116,12 +116,7 @@ def _served(url: str, log_path: Path) -> Iterator[tuple[str, float]]:
                 _wait_ready(base, server, log_path)
             yield base, elapsed()
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
