@@ -156,9 +156,15 @@ def track_many(
     checkpoint_in_background(conn)
     accepted, decided = _check(conn, events)
     customers = {a.customer_id for a in accepted if a.customer_id}
-    if customers and conn.dialect.name == "postgresql":
-        _rows(conn, SQL.lock_many, customers)
+    locking = bool(customers) and conn.dialect.name == "postgresql"
+    locked = {r.customer_id for r in _rows(conn, SQL.lock_many, customers)} if locking else set()
     stored = {r.customer_id: r for r in _rows(conn, SQL.stored_many, customers)}
+    if locking and set(stored) - locked:
+        # profiles another writer created between the lock (which found nothing to hold)
+        # and the read: hold them now, and read them again under the lock
+        late = set(stored) - locked
+        _rows(conn, SQL.lock_many, late)
+        stored.update((r.customer_id, r) for r in _rows(conn, SQL.stored_many, late))
     existing = {r.customer_id for r in _rows(
         conn, SQL.customers_many, (c for c in customers if c not in stored))}
     scored = latest_calibration(session)

@@ -132,9 +132,14 @@ def track(
             f"missing customer_id: a {ev['event_type']} event needs a customer_id "
             "(or an anonymous_id already linked to a customer)"
         )
-    if customer_id and conn.dialect.name == "postgresql":
-        conn.execute(SQL.lock, {"cid": customer_id})
+    locking = bool(customer_id) and conn.dialect.name == "postgresql"
+    locked = locking and conn.execute(SQL.lock, {"cid": customer_id}).first() is not None
     stored = conn.execute(SQL.stored, {"cid": customer_id}).first() if customer_id else None
+    if locking and stored is not None and not locked:
+        # the profile was created by another writer between the lock (which found
+        # nothing to hold) and the read: hold it now, and read it again under the lock
+        conn.execute(SQL.lock, {"cid": customer_id})
+        stored = conn.execute(SQL.stored, {"cid": customer_id}).first()
 
     # ---- every check passed: write.
     fresh = False

@@ -104,10 +104,6 @@ def test_batches_from_four_processes_lose_nothing(scored_store, tmp_path):
 
 
 def test_batches_and_single_events_at_once_lose_nothing(scored_store, tmp_path):
-    if scored_store.startswith("postgresql"):
-        # Known defect (open in issue 15): on PostgreSQL a customer created while a batch
-        # and a single track() race can keep a profile that misses one of their events.
-        pytest.xfail("known race on PostgreSQL: a new customer's profile can miss an event")
     files, customers = _event_files(scored_store, tmp_path)
     _finish(_start_workers(scored_store, files[:2], batch=40)
             + _start_workers(scored_store, files[2:]))
