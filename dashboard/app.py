@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, snapshot
 from dashboard.sidebar import current_as_of, draw_sidebar, share_panel
 from engine.errors import UserError
 
@@ -60,9 +60,11 @@ def run() -> None:
         st.error(f"Cannot open the store: {exc}", icon=":material/error:")
         st.stop()
     page.run()
-    if current_as_of() is not None:  # a store with data: its view can be shared
+    # A store with data: its view can be shared, unless this run draws it for a snapshot.
+    if current_as_of() is not None and not snapshot.taking():
         with st.sidebar:
             share_panel(page)
+            snapshot.panel(page)
 
 
 if __name__ == "__main__":

@@ -82,13 +82,20 @@ def _share_as_of(last: date) -> None:
     st.session_state["sidebar_as_of_seen"] = st.query_params.get(state.AS_OF)
 
 
-def share_panel(page: st.Page | None) -> None:
-    """The view's shareable link: this page with the same customer, context and day (drawn
-    after the page ran, so it holds the choices the page just made)."""
+def view_params() -> dict[str, str]:
+    """The view's shared choices: the customer, the context and the day (a shared link or
+    a snapshot keeps its day, even the newest)."""
     params = state.link_params()
     chosen = st.session_state.get(AS_OF_KEY)
     if isinstance(chosen, date):
-        params[state.AS_OF] = f"{chosen:%Y-%m-%d}"  # a shared link keeps its day
+        params[state.AS_OF] = f"{chosen:%Y-%m-%d}"
+    return params
+
+
+def share_panel(page: st.Page | None) -> None:
+    """The view's shareable link: this page with the same customer, context and day (drawn
+    after the page ran, so it holds the choices the page just made)."""
+    params = view_params()
     path = f"/{page.url_path}" if page is not None and page.url_path else "/"
     base = st.context.url.split("?")[0] if st.context.url else path
     with st.expander("Share this view", icon=":material/share:"):

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
             older dates are refused at every entry (import, track, ``--as-of``).
         future_tolerance_days: how far past the wall clock a timestamp may be
             (clock skew between a till and this machine) before it is refused.
+        chromium: the Chromium the dashboard's snapshots (PNG/PDF of a view) are
+            rendered in, headless (Debian's ``chromium`` package by default).
     """
 
     model_config = SettingsConfigDict(env_prefix="PERSONALIZE_", extra="ignore")
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
     dashboard_customers: int = 5000
     earliest_date: datetime = datetime(1970, 1, 1)
     future_tolerance_days: float = Field(default=1.0, ge=0, le=3650)
+    chromium: Path = Path("/usr/lib/chromium/chromium")
 
     @property
     def resolved_database_url(self) -> str:

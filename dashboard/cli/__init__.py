@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apikey": ("apikey_cmd", "create, list or revoke API keys of `personalize serve`"),
     "simulate": ("simulate_cmd", "run the live market: simulated shoppers' events through "
                  "track() at a chosen speed"),
+    "snapshot": ("snapshot_cmd", "save a dashboard page's view (customer, context, as of) as a "
+                 "PNG or PDF snapshot"),
     "audience": ("audience_cmd",
                  "define, list, show, delete or evaluate audiences (segments and score ranges)"),
 }
