@@ -50,15 +50,20 @@ def test_the_quick_paths_read_what_the_settings_object_would(monkeypatch, tmp_pa
     monkeypatch.delenv("PERSONALIZE_DATA_DIR", raising=False)
     assert resolve_url() == get_settings().resolved_database_url
     assert resolve_url().endswith("/personalize/store.db")
-    assert plausible_window(now) == settings_window() == (datetime(1970, 1, 1),
-                                                           datetime(2030, 1, 2))
+    assert (
+        plausible_window(now) == settings_window() == (datetime(1970, 1, 1), datetime(2030, 1, 2))
+    )
     monkeypatch.setenv("PERSONALIZE_DATA_DIR", str(tmp_path))
-    assert resolve_url() == get_settings().resolved_database_url == (
-        f"sqlite:///{tmp_path / 'store.db'}")
+    assert (
+        resolve_url()
+        == get_settings().resolved_database_url
+        == (f"sqlite:///{tmp_path / 'store.db'}")
+    )
     monkeypatch.setenv("Personalize_Earliest_Date", "2001-02-03")
     monkeypatch.setenv("PERSONALIZE_FUTURE_TOLERANCE_DAYS", "3")
-    assert plausible_window(now) == settings_window() == (datetime(2001, 2, 3),
-                                                           datetime(2030, 1, 4))
+    assert (
+        plausible_window(now) == settings_window() == (datetime(2001, 2, 3), datetime(2030, 1, 4))
+    )
 
 
 def test_a_bad_window_variable_is_still_refused(monkeypatch):
