@@ -15,10 +15,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "personalize"
+from engine import defaults
 
 
 class Settings(BaseSettings):
@@ -38,21 +35,21 @@ class Settings(BaseSettings):
             rendered in, headless (Debian's ``chromium`` package by default).
     """
 
-    model_config = SettingsConfigDict(env_prefix="PERSONALIZE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=defaults.ENV_PREFIX, extra="ignore")
 
     database_url: str | None = None
-    data_dir: Path = Field(default_factory=_default_data_dir)
+    data_dir: Path = Field(default_factory=defaults.data_dir)
     seed: int = 7
     dashboard_customers: int = 5000
-    earliest_date: datetime = datetime(1970, 1, 1)
-    future_tolerance_days: float = Field(default=1.0, ge=0, le=3650)
+    earliest_date: datetime = defaults.EARLIEST_DATE
+    future_tolerance_days: float = Field(default=defaults.FUTURE_TOLERANCE_DAYS, ge=0, le=3650)
     chromium: Path = Path("/usr/lib/chromium/chromium")
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{self.data_dir / 'store.db'}"
+        return defaults.embedded_url(self.data_dir)
 
 
 def get_settings() -> Settings:
@@ -65,16 +62,17 @@ def get_settings() -> Settings:
     return _settings_for(_environment()).model_copy()
 
 
-def _environment() -> tuple[str | None, ...]:
-    """The values of the variables the settings read, as documented (upper case), and of
-    those the default data directory comes from."""
-    return tuple(os.environ.get(name) for name in _VARIABLES)
+def _environment() -> tuple[tuple[str, str], ...]:
+    """The variables the settings read (in any case, as pydantic-settings matches names
+    case-insensitively) and those the default data directory comes from, with their values."""
+    return tuple(sorted((name, value) for name, value in os.environ.items()
+                        if name.upper() in _VARIABLES))
 
 
 @functools.lru_cache(maxsize=16)
-def _settings_for(environment: tuple[str | None, ...]) -> Settings:
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
 
 
-_VARIABLES = (*(f"PERSONALIZE_{name.upper()}" for name in Settings.model_fields),
-              "XDG_DATA_HOME", "HOME")
+_VARIABLES = frozenset((*(f"{defaults.ENV_PREFIX}{name.upper()}" for name in Settings.model_fields),
+                        "XDG_DATA_HOME", "HOME"))

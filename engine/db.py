@@ -29,7 +29,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.config import get_settings
+from engine import defaults
 from engine.errors import UserError, describe_store_fault
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -43,6 +43,10 @@ def resolve_url(url: str | None = None) -> str:
     """The URL to use: the explicit one, else ``PERSONALIZE_DATABASE_URL``, else embedded SQLite."""
     if url:
         return url
+    if not defaults.environment_sets("database_url", "data_dir"):
+        return defaults.embedded_url(defaults.data_dir())  # without loading pydantic
+    from engine.config import get_settings
+
     return get_settings().resolved_database_url
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.config import get_settings
+from engine import defaults
 from engine.errors import UserError
 from engine.models import Event, Order, Review
 
@@ -29,11 +29,21 @@ def plausible_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     only to refuse a date no real store can hold (an order in 2300 would make every
     customer look lapsed and overflow 64-bit nanosecond time).
     """
-    settings = get_settings()
+    earliest, tolerance_days = _window_settings()
     if now is None:
         now = datetime.now(UTC).replace(tzinfo=None)
-    earliest = to_utc_naive(settings.earliest_date)
-    return earliest, now + timedelta(days=settings.future_tolerance_days)
+    return to_utc_naive(earliest), now + timedelta(days=tolerance_days)
+
+
+def _window_settings() -> tuple[datetime, float]:
+    """``earliest_date`` and ``future_tolerance_days``: their defaults unless the
+    environment sets one (then the settings object, with its validation)."""
+    if not defaults.environment_sets("earliest_date", "future_tolerance_days"):
+        return defaults.EARLIEST_DATE, defaults.FUTURE_TOLERANCE_DAYS
+    from engine.config import get_settings
+
+    settings = get_settings()
+    return settings.earliest_date, settings.future_tolerance_days
 
 
 def window_text(window: tuple[datetime, datetime]) -> str:

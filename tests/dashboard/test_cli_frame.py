@@ -67,7 +67,7 @@ def test_help_and_info_load_no_model_libraries(tmp_path):
     probe = (
         "import sys\nfrom dashboard.cli import main\ntry:\n    code = main(sys.argv[1:])\n"
         "finally:\n    print([m for m in ('sklearn', 'scipy', 'lightgbm', 'implicit', "
-        "'streamlit', 'pandas', 'alembic') if m in sys.modules])\n"
+        "'streamlit', 'pandas', 'alembic', 'pydantic') if m in sys.modules])\n"
     )
     url = f"sqlite:///{tmp_path / 's.db'}"
     subprocess.run([sys.executable, "-m", "dashboard.cli", "info", "--db", url], check=True,

@@ -46,6 +46,20 @@ def _engine_predictions(url: str, as_of: datetime) -> tuple[PurchasePredictor, p
         engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def seeded_predictions(seeded_db_url):  # type: ignore[no-untyped-def]
+    """``seeded_predictions(as_of)``: :func:`_engine_predictions` on the read-only seeded
+    store, fitted once per date in this module (several tests check the page against it)."""
+    done: dict[datetime, tuple[PurchasePredictor, pd.DataFrame]] = {}
+
+    def predictions(as_of: datetime) -> tuple[PurchasePredictor, pd.DataFrame]:
+        if as_of not in done:
+            done[as_of] = _engine_predictions(seeded_db_url, as_of)
+        return done[as_of]
+
+    return predictions
+
+
 def _expected_metrics(row: pd.Series) -> dict[str, str]:
     """The page's tiles for one engine prediction row, formatted independently of the page."""
     return {
@@ -67,10 +81,10 @@ def _as_of(at: AppTest) -> datetime:
 
 
 def test_the_default_customer_is_the_most_valuable_and_shows_the_engines_numbers(
-    seeded_db_url, monkeypatch
+    seeded_db_url, seeded_predictions, monkeypatch
 ):
     at = _page(seeded_db_url, monkeypatch)
-    _, predictions = _engine_predictions(seeded_db_url, _as_of(at))
+    _, predictions = seeded_predictions(_as_of(at))
     best = predictions.sort_values(["clv_12m", "customer_id"], ascending=[False, True]).iloc[0]
     assert at.selectbox[0].value == best["customer_id"]
     assert _metrics(at) == _expected_metrics(best)
@@ -80,13 +94,13 @@ def test_the_default_customer_is_the_most_valuable_and_shows_the_engines_numbers
 
 
 def test_a_one_time_buyer_picked_on_an_earlier_day_gets_the_engines_numbers(
-    seeded_db_url, monkeypatch
+    seeded_db_url, seeded_predictions, monkeypatch
 ):
     at = _page(seeded_db_url, monkeypatch)
     earlier = at.session_state[AS_OF_KEY] - pd.Timedelta(days=30)
     at.sidebar.date_input[0].set_value(earlier).run()
     assert not at.exception
-    _, predictions = _engine_predictions(seeded_db_url, as_of_for(earlier))
+    _, predictions = seeded_predictions(as_of_for(earlier))
     one_timer = predictions.loc[predictions["n_purchases"] == 1].iloc[0]
     # Beyond the first 200 listed: typing the id finds and picks them.
     at.text_input(key="predictions_customer_search").set_value(one_timer["customer_id"]).run()
@@ -95,9 +109,11 @@ def test_a_one_time_buyer_picked_on_an_earlier_day_gets_the_engines_numbers(
     assert _metrics(at) == _expected_metrics(one_timer)
 
 
-def test_a_customer_who_never_bought_gets_the_population_answer(seeded_db_url, monkeypatch):
+def test_a_customer_who_never_bought_gets_the_population_answer(
+    seeded_db_url, seeded_predictions, monkeypatch
+):
     at = _page(seeded_db_url, monkeypatch)
-    _, predictions = _engine_predictions(seeded_db_url, _as_of(at))
+    _, predictions = seeded_predictions(_as_of(at))
     never = predictions.loc[predictions["n_purchases"] == 0]
     if never.empty:
         pytest.skip("every customer of this seeded store bought before the as-of date")
@@ -116,7 +132,9 @@ def test_an_unknown_customer_id_is_a_warning_not_an_error(seeded_db_url, monkeyp
     assert not at.metric
 
 
-def test_the_csv_download_holds_the_slipping_customers(seeded_db_url, monkeypatch):
+def test_the_csv_download_holds_the_slipping_customers(
+    seeded_db_url, seeded_predictions, monkeypatch
+):
     downloads: list[tuple[bytes, str | None]] = []
     original = MemoryMediaFileStorage.load_and_get_id
 
@@ -126,7 +144,7 @@ def test_the_csv_download_holds_the_slipping_customers(seeded_db_url, monkeypatc
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
     at = _page(seeded_db_url, monkeypatch)
-    predictor, predictions = _engine_predictions(seeded_db_url, _as_of(at))
+    predictor, predictions = seeded_predictions(_as_of(at))
     expected = slipping_high_value(predictor, predictions=predictions, limit=None)
     assert len(expected) > 0, "the seeded store should have slipping high-value customers"
 

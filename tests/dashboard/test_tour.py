@@ -15,7 +15,6 @@ from dashboard.tour import (
     pick_slipping,
 )
 from engine.db import make_engine, session_scope
-from engine.importing import import_files
 from engine.profiles import compute_profiles
 from engine.profiles.scoring import SCORES
 
@@ -46,10 +45,9 @@ def test_on_the_seeded_store_the_picks_are_planted_personas(seeded_db_url, small
 
 
 @pytest.mark.slow
-def test_on_an_imported_real_store_the_picks_are_telling_customers(sqlite_store, shared_data):
-    folder = shared_data / "dunnhumby"
-    import_files(sqlite_store, orders=folder / "orders.csv", products=folder / "products.csv")
-    profiles = _profiles(sqlite_store)
+def test_on_an_imported_real_store_the_picks_are_telling_customers(imported_sample):
+    _, imported = imported_sample("dunnhumby")  # its orders and products, imported once
+    profiles = _profiles(f"sqlite:///{imported}")  # read only
     picks = pick_personas(profiles)
     _assert_they_differ(profiles, picks)
     orders = profiles.set_index("customer_id")["orders"]

@@ -3,6 +3,7 @@ and reloads carry the followed customer into every page (``?customer=``)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -99,12 +100,10 @@ def test_the_sidebar_shares_a_link_to_the_current_view(seeded_db_url, monkeypatc
 
 
 @pytest.mark.slow
-def test_the_tour_works_on_an_imported_real_store(sqlite_store, shared_data, monkeypatch):
-    from engine.importing import import_files
-
-    folder = shared_data / "dunnhumby"
-    import_files(sqlite_store, orders=folder / "orders.csv", products=folder / "products.csv")
-    at = _app(sqlite_store.url.render_as_string(hide_password=False), monkeypatch).run()
+def test_the_tour_works_on_an_imported_real_store(imported_sample, tmp_path, monkeypatch):
+    _, imported = imported_sample("dunnhumby")  # its orders and products, imported once
+    copy = shutil.copy(imported, tmp_path / "store.db")  # the app may write its settings
+    at = _app(f"sqlite:///{copy}", monkeypatch).run()
     assert not at.exception, [e.value for e in at.exception]
     links = _links(at)
     assert len({q["customer"][0] for page, _, q in links if page == "customer_profile"}) == 3

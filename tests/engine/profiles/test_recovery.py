@@ -20,6 +20,10 @@ import pytest
 from engine.profiles.recovery import BEHAVIORAL_SEGMENTS, recovery, score_recovery
 from engine.profiles.scoring import SCORES
 
+# The default store (5,000 customers, a year) is the point: building and scoring it
+# takes a minute, paid once per session (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 TARGET = 0.8
 """Spearman correlation every score reaches with its latent propensity (issue 10)."""
 GIVEN = 0.6

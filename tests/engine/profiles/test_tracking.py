@@ -191,25 +191,37 @@ def scored_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _compare_with_batch(engine) -> None:
     with session_scope(engine) as session:
         rules = load_rules(session)
+        # One batch per (as of, calibration) the stored profiles share: what a batch
+        # run computes for those customers (each customer's figures are its own).
+        groups: dict[tuple[datetime, int | None], list[Profile]] = {}
         for profile in session.scalars(select(Profile)).all():
-            calibration = stored_calibration(session, profile.calibration_id)
-            batch = compute_profiles(session, as_of=profile.as_of, calibration=calibration,
-                                     customer_ids=[profile.customer_id], rules=rules)
-            row = batch.iloc[0]
-            for name in SCORES:
-                if np.isnan(row[name]):
-                    continue  # not enough data: the stored formula value is never shown
-                assert getattr(profile, name) == pytest.approx(row[name], rel=1e-9, abs=1e-9), (
-                    profile.customer_id, name)
-            assert profile.emotional_state == row["emotional_state"]
-            stored = set(session.scalars(select(SegmentMembership.segment).where(
-                SegmentMembership.customer_id == profile.customer_id)))
-            expected = {s for s in row["segments"].split(";") if s}
-            # An enthusiast share sitting exactly on the threshold may round either way.
-            if abs(row["category_share"] - rules[ENTHUSIAST].threshold) < 1e-6:
-                stored = {s for s in stored if not s.endswith("_enthusiast")}
-                expected = {s for s in expected if not s.endswith("_enthusiast")}
-            assert stored == expected, profile.customer_id
+            groups.setdefault((profile.as_of, profile.calibration_id), []).append(profile)
+        for (as_of, calibration_id), members in groups.items():
+            batch = compute_profiles(
+                session, as_of=as_of, calibration=stored_calibration(session, calibration_id),
+                customer_ids=[p.customer_id for p in members], rules=rules,
+            ).set_index("customer_id")
+            assert sorted(batch.index) == sorted(p.customer_id for p in members)
+            for profile in members:
+                _assert_matches(session, profile, batch.loc[profile.customer_id], rules)
+
+
+def _assert_matches(session, profile, row, rules) -> None:  # type: ignore[no-untyped-def]
+    """The stored ``profile`` holds the batch's ``row``: scores, emotion, segments."""
+    for name in SCORES:
+        if np.isnan(row[name]):
+            continue  # not enough data: the stored formula value is never shown
+        assert getattr(profile, name) == pytest.approx(row[name], rel=1e-9, abs=1e-9), (
+            profile.customer_id, name)
+    assert profile.emotional_state == row["emotional_state"]
+    stored = set(session.scalars(select(SegmentMembership.segment).where(
+        SegmentMembership.customer_id == profile.customer_id)))
+    expected = {s for s in row["segments"].split(";") if s}
+    # An enthusiast share sitting exactly on the threshold may round either way.
+    if abs(row["category_share"] - rules[ENTHUSIAST].threshold) < 1e-6:
+        stored = {s for s in stored if not s.endswith("_enthusiast")}
+        expected = {s for s in expected if not s.endswith("_enthusiast")}
+    assert stored == expected, profile.customer_id
 
 
 @pytest.mark.slow

@@ -14,6 +14,10 @@ import pytest
 from engine.db import open_store, session_scope
 from engine.recommend import BlendRecommender, Context, StoreData
 
+# The default store (5,000 customers, a year) is the point: building and scoring it
+# takes a minute, paid once per session (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 SUNNY_MORNING = Context(weather="sunny", time_of_day="morning")
 RAINY_EVENING = Context(weather="rainy", time_of_day="evening")
 
