@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import threading
 import time
 from typing import Any
@@ -130,9 +131,18 @@ def _blend(engine: Any) -> Any:
         return None
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _drive(live: Any) -> bool:
-    """Run in a worker thread; Ctrl-C stops after the event being written. True when
-    interrupted."""
+    """Run in a worker thread; Ctrl-C (or a ``kill``) stops after the event being
+    written. True when interrupted.
+
+    The handlers are installed here, not inherited: a process started in the background
+    by a non-interactive shell inherits SIGINT ignored, and Python then leaves it so."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     worker = threading.Thread(target=live.run, name="personalize-simulate", daemon=True)
     worker.start()
     last = time.monotonic()

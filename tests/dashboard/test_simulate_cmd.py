@@ -66,15 +66,22 @@ def test_a_short_run_reports_what_it_wrote(url):
     assert events == summary["events"] and purchases == orders == summary["purchases"]
 
 
-def test_ctrl_c_stops_after_the_event_being_written(url):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_stops_after_the_event_being_written(url, stop):
+    # started as a non-interactive shell starts a background job: SIGINT ignored
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "simulate", "--minutes", "5",
                              "--speed", "86400", "--db", url], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=_ignore_sigint)
     deadline = time.monotonic() + 120
     while _counts(url)[0] < 20 and time.monotonic() < deadline:
         time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in out
