@@ -18,6 +18,7 @@ from engine.db import open_store
 from . import errors
 from .audience_routes import router as audience_router
 from .deps import Api
+from .read_routes import router as read_router
 from .routes import router
 from .service import AudienceCache, FittedModels, ModelServer, fit_models
 from .settings import ApiSettings, get_api_settings
@@ -78,5 +79,6 @@ def create_app(
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=chosen.max_body_bytes)
     app.include_router(router)
+    app.include_router(read_router)
     app.include_router(audience_router)
     return app

@@ -27,23 +27,23 @@ from engine.db import session_scope
 from engine.errors import UserError
 
 from .errors import not_found
-from .routes import _AUTH, _MODELS, _PROBLEM, ApiDep, ReadKey, _json, _plain
+from .params import AUTH, MODELS, PROBLEM, ApiDep, ReadKey, json_response, plain
 from .schemas import AudienceMembers, Audiences
 
 router = APIRouter()
 
 
-@router.get("/audiences", response_model=Audiences, tags=["profiles"], responses=_AUTH,
+@router.get("/audiences", response_model=Audiences, tags=["profiles"], responses=AUTH,
             summary="the saved audiences and their rules")
 def audiences(_key: ReadKey, api: ApiDep) -> Response:
     with session_scope(api.engine) as session:
         saved = list_audiences(session)
-    return _json(Audiences.model_validate(_plain({"audiences": saved.to_dict("records")})))
+    return json_response(Audiences.model_validate(plain({"audiences": saved.to_dict("records")})))
 
 
 @router.get("/audiences/{name}/members", response_model=AudienceMembers, tags=["profiles"],
-            responses={**_AUTH, **_MODELS,
-                       404: {**_PROBLEM, "description": "unknown audience"}},
+            responses={**AUTH, **MODELS,
+                       404: {**PROBLEM, "description": "unknown audience"}},
             summary="one page of a saved audience's members, in customer id order")
 def audience_page(
     _key: ReadKey, api: ApiDep,
@@ -68,7 +68,7 @@ def audience_page(
     members = api.audiences.members(rule, as_of, evaluate)
     page = members[offset:offset + limit]
     following = offset + len(page)
-    return _json(AudienceMembers(
+    return json_response(AudienceMembers(
         audience=name, rule=rule, as_of=as_of, size=len(members), offset=offset,
         limit=limit, customer_ids=page,
         next_offset=following if following < len(members) else None))
