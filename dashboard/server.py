@@ -20,7 +20,9 @@ def _runtime_ready() -> bool:
 
 
 def _warm_when_ready() -> None:
-    # Imported here, off the main thread: the server answers before pandas and plotly load.
+    # Streamlit is fully imported by now (see main): importing pandas here while the main
+    # thread is still importing streamlit (which loads plotly, which peeks at a half-loaded
+    # pandas in sys.modules) crashed the server at random.
     from dashboard import data, warm
 
     while not _runtime_ready():
@@ -29,8 +31,9 @@ def _warm_when_ready() -> None:
 
 
 def main() -> None:
+    from streamlit.web import cli  # first, on this thread: it imports plotly and pandas
+
     threading.Thread(target=_warm_when_ready, name="dashboard-warm", daemon=True).start()
-    from streamlit.web import cli
 
     sys.argv = ["streamlit", *sys.argv[1:]]
     cli.main()

@@ -147,6 +147,19 @@ def show_chart(figure: go.Figure | None, *, empty: str) -> None:
         st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
 
 
+def open_tab(labels: list[str], *, key: str) -> tuple[str, Any]:
+    """Tabs whose hidden ones draw nothing: returns the open tab's label and container.
+
+    A click on another tab reruns the app (or the fragment the tabs are in), which then
+    draws that tab only; ``st.session_state[key]`` holds the open tab's label.
+    """
+    tabs = st.tabs(labels, key=key, on_change="rerun")
+    for label, tab in zip(labels, tabs, strict=True):
+        if tab.open:
+            return label, tab
+    return labels[0], tabs[0]
+
+
 def chart_layout(
     figure: go.Figure,
     title: str,
