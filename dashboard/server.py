@@ -7,6 +7,7 @@ the server already answers; the first browser session finds them full or filling
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -28,6 +29,9 @@ def _warm_when_ready() -> None:
     while not _runtime_ready():
         threading.Event().wait(0.1)
     warm.warm(data.database_url())
+    # The caches just filled live as long as the server: out of the collector's sight, a
+    # full collection walks only what reruns make, not every cached frame and model.
+    gc.freeze()
 
 
 def main() -> None:
