@@ -4,8 +4,8 @@
 default seeded, scored store (``personalize seed``'s default size; ``--quick``: 1,000
 customers), kept under ``artifacts/bench/`` and rebuilt only when it is missing or the
 seed's code changed. Once the server answers, one unmeasured browser session visits
-every step so the server is warm; then three (``--quick``: one) new Debian Chromium
-sessions (playwright) each time:
+every step while the server warms its caches; once the server logs that its warm-up is
+done, three (``--quick``: one) new Debian Chromium sessions (playwright) each time:
 
 * the first page of a new browser session [< 3 s]: the default one (Start here, the tour),
   and the Store overview opened by its address (the page this bench opened before the
@@ -72,6 +72,7 @@ PAGES = {  # sidebar label -> an element of the page that its script draws late
     "Audiences": "Customers in the audience",
     "Evaluation": "Run the evaluation",
 }
+WARMED_LINE = "personalize: pages warmed"  # what dashboard/server.py logs (its WARMED)
 START_MARKER = "A campaign audience and its size"  # the tour's last step
 WEATHERS = ["rainy", "snowy", "sunny", "cloudy"]
 
@@ -278,9 +279,18 @@ def _session(context: Any, base: str, rep: int, steps: Steps) -> None:
         page.close()
 
 
-def _drive(base: str, sessions: int) -> tuple[Steps, float]:
-    """A warm-up session (its first page timed: the server's first answer), then
-    ``sessions`` measured ones."""
+def _wait_warmed(log_path: Path) -> None:
+    """Until the server has logged that its warm-up thread is done."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while WARMED_LINE not in log_path.read_text(encoding="utf-8", errors="replace"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the dashboard did not finish warming within {READY_TIMEOUT_S}s")
+        time.sleep(0.5)
+
+
+def _drive(base: str, sessions: int, warmed: Callable[[], None]) -> tuple[Steps, float]:
+    """A warm-up session (its first page timed: the server's first answer, while it warms),
+    then, once ``warmed()`` returns, ``sessions`` measured ones."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -291,6 +301,7 @@ def _drive(base: str, sessions: int) -> tuple[Steps, float]:
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             warm = Steps()
             _session(context, base, 0, warm)
+            warmed()  # "server already warm": its background work would slow every step
             steps = Steps()
             for rep in range(sessions):
                 _session(context, base, rep + 1, steps)
@@ -379,9 +390,10 @@ def run(options: BenchOptions) -> list[Metric]:
     before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.exists() else {}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        with _server(command, env, Path(tmp) / "dashboard.log") as base:
+        log_path = Path(tmp) / "dashboard.log"
+        with _server(command, env, log_path) as base:
             started_s = time.perf_counter() - start
-            steps, cold_s = _drive(base, sessions)
+            steps, cold_s = _drive(base, sessions, partial(_wait_warmed, log_path))
         bare = _bare(Path(tmp), sessions)
     if os.environ.get("PERSONALIZE_BENCH_DASHBOARD_RECORD"):
         record = {"measured": os.environ["PERSONALIZE_BENCH_DASHBOARD_RECORD"],
