@@ -211,12 +211,15 @@ def _timed(page: Page, action: Callable[[], None], text: str | None,
 
 
 def _select(page: Page, label: str, option: str | int) -> Callable[[], None]:
-    """An action choosing ``option`` (text, or position in the list) in the selectbox ``label``."""
+    """An action choosing ``option`` (text, or position among the other choices drawn) in
+    the selectbox ``label``."""
     def choose() -> None:
         combo = page.get_by_role("combobox", name=label, exact=True).first
         box = page.locator('[data-testid="stSelectbox"]').filter(has=combo).first
         box.get_by_role("button", name="Open").click()
-        options = page.get_by_role("option")
+        # The list is virtual (a window of ~10 rows around the chosen one), so a position
+        # counts among the rows drawn, never the chosen one: the click always changes it.
+        options = page.locator('[role="option"]:not([aria-selected="true"])')
         target = options.nth(option) if isinstance(option, int) else \
             options.filter(has_text=option).first
         target.click()
