@@ -15,7 +15,7 @@ TIMEOUT_MS = 120_000
 
 
 def _chart_titles(page) -> list[str]:  # type: ignore[no-untyped-def]
-    return page.locator(".js-plotly-plot .gtitle").all_inner_texts()
+    return page.locator(".js-plotly-plot .gtitle").all_text_contents()  # SVG: no innerText
 
 
 def test_an_overview_tab_draws_its_own_chart_in_place_of_the_other(seeded_db_url):
