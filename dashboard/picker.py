@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import data, state, ui
+from dashboard.sidebar import SHARE_KEY
 
 PICKER_LIMIT = 200
 """Customers listed at once; searching reaches everyone."""
@@ -38,9 +40,18 @@ def labels(names: pd.DataFrame) -> dict[str, str]:
     return dict(zip(ids, text, strict=True))
 
 
+_PICKED = "picker_just_picked"  # st.session_state flag: the callback ran this rerun
+
+
 def _picked(key: str) -> None:
     # A callback: it runs before the page, which then reads the customer just chosen.
     state.share_customer(st.session_state[key])
+    st.session_state[_PICKED] = True
+
+
+def _in_fragment_run() -> bool:
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
 
 
 def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequence[str] = (),
@@ -54,7 +65,7 @@ def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequ
     text = search.text_input("Search by id or name", key=f"{page}_customer_search",
                              placeholder="e.g. c00042 or a name", help="Any case; part of "
                              "an id or a name is enough.")
-    current = state.shared_customer()
+    current = shared_before = state.shared_customer()
     found = find(names, universe, text)
     if not text.strip() and current and current not in found and current in set(universe):
         found = [current, *found]  # the followed customer, even beyond the top of the list
@@ -77,4 +88,8 @@ def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequ
         format_func=lambda c: label_of.get(c, c),
         help=f"{what.capitalize()}; {len(found):,} shown. Type in the search box to narrow.",
     )  # fmt: skip
-    return str(st.session_state[key])
+    chosen = str(st.session_state[key])
+    changed = st.session_state.pop(_PICKED, False) or chosen != shared_before
+    if changed and st.session_state.get(SHARE_KEY) and _in_fragment_run():
+        st.rerun(scope="app")  # the open "Share this view" link must name the new customer
+    return chosen

@@ -18,6 +18,7 @@ from dashboard.ui import (
     EVENTS_COLOR,
     ORDERS_COLOR,
     REVENUE_COLOR,
+    cached_figure,
     chart_layout,
     segment_name,
 )
@@ -37,6 +38,7 @@ def _boxes(figure: go.Figure, quantiles: pd.DataFrame, labels: list[str], name: 
     )  # fmt: skip
 
 
+@cached_figure
 def scores_chart(quantiles: pd.DataFrame, scores: pd.DataFrame) -> go.Figure:
     """The customer's nine scores (diamonds) over the population's boxes.
 
@@ -70,6 +72,7 @@ def scores_chart(quantiles: pd.DataFrame, scores: pd.DataFrame) -> go.Figure:
     return figure
 
 
+@cached_figure
 def channels_chart(channels: pd.DataFrame) -> go.Figure | None:
     """Events and orders per channel. ``channels``: ``channel, events, orders``."""
     if not channels[["events", "orders"]].to_numpy().any():
@@ -89,6 +92,7 @@ def channels_chart(channels: pd.DataFrame) -> go.Figure | None:
     return figure
 
 
+@cached_figure
 def activity_heatmap(times: pd.DataFrame, offset: int = 0, zone: str = "UTC") -> go.Figure | None:
     """Actions per weekday and hour on the store's clock (stored hours shifted by ``offset``
     hours into ``zone``). ``times``: ``weekday`` (Mon..Sun), ``hour``, ``actions``."""
@@ -118,6 +122,7 @@ def shift_times(times: pd.DataFrame, offset: int) -> pd.DataFrame:
     return times.assign(hour=total % 24, weekday=(day % 7).map(dict(enumerate(WEEKDAYS))))
 
 
+@cached_figure
 def interest_chart(interest: pd.DataFrame, title: str, top: int = 10) -> go.Figure | None:
     """Time-decayed interest shares, largest first. ``interest``: ``name, weight, share``."""
     if interest.empty:
@@ -136,6 +141,7 @@ def interest_chart(interest: pd.DataFrame, title: str, top: int = 10) -> go.Figu
     return figure
 
 
+@cached_figure
 def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
     """Segment sizes now and with the sliders' thresholds. ``sizes``: ``segment, now, preview``."""
     if sizes.empty:
@@ -167,6 +173,7 @@ def sizes_chart(sizes: pd.DataFrame) -> go.Figure | None:
     return figure
 
 
+@cached_figure
 def overlap_heatmap(matrix: pd.DataFrame) -> go.Figure | None:
     """Customers in both segments, also as a share of the row's segment; the diagonal (the
     segment's own size) is left blank so the colours compare overlaps, not sizes. Every
@@ -200,6 +207,7 @@ def overlap_heatmap(matrix: pd.DataFrame) -> go.Figure | None:
     return figure
 
 
+@cached_figure
 def segment_scores_chart(spread: pd.DataFrame, score: str) -> go.Figure | None:
     """Box per segment of one score. ``spread``: ``segment, customers, q05 .. q95``."""
     if spread.empty:

@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.data import get_engine, versioned
-from dashboard.ui import CHART_HEIGHT
+from dashboard.ui import CHART_HEIGHT, cached_figure
 from engine.db import session_scope
 from engine.errors import UserError
 from engine.recommend import (
@@ -213,6 +213,16 @@ def recommendation_frame(
     return pd.concat([frame, points], axis=1)
 
 
+@versioned(show_spinner=False)
+def top_pick(url: str, as_of: datetime | None, customer_id: str, **context: str) -> tuple[
+        str, str] | None:
+    """The first product the blend would show ``customer_id`` in ``context`` (fields as
+    :func:`make_context`), as ``(name, reason)``; ``None`` when nothing is in stock."""
+    blend = fit_blend(url, as_of)
+    frame = recommendation_frame(blend, customer_id, make_context(blend, **context), k=1)
+    return None if frame.empty else (str(frame.iloc[0]["name"]), str(frame.iloc[0]["reason"]))
+
+
 def contributors(frame: pd.DataFrame) -> list[str]:
     """The recommenders with points in a :func:`recommendation_frame`, in blend order."""
     return [c for c in frame.columns if c not in LIST_COLUMNS and (frame[c] > 0).any()]
@@ -222,6 +232,7 @@ def _short(text: str, width: int = 32) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+@cached_figure
 def contribution_chart(frame: pd.DataFrame) -> go.Figure | None:
     """Stacked horizontal bars: each recommender's points per listed product, rank 1 on top."""
     names = contributors(frame)
@@ -305,6 +316,7 @@ def styled(frame: pd.DataFrame) -> Any:
     return frame.style.map(change_color, subset=["change"]).format({"score": "{:.1f}"})
 
 
+@cached_figure
 def movement_chart(comparison: pd.DataFrame, first: str, second: str) -> go.Figure | None:
     """Rank in the first context (left) against the second (right), one line per product;
     products missing from a list sit on a "not listed" row below the last rank."""

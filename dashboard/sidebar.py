@@ -20,6 +20,9 @@ from engine.store import StoreSummary
 AS_OF_KEY = "sidebar_as_of_date"
 """``st.session_state`` key of the chosen "As of" date (a ``datetime.date``)."""
 
+SHARE_KEY = "sidebar_share_open"
+"""``st.session_state`` key of the "Share this view" panel (``True`` while it is open)."""
+
 AS_OF_HELP = (
     "Show the store as it was at the end of this day: only orders, events and reviews "
     "stamped strictly before the next midnight (UTC) count. Defaults to the newest data."
@@ -98,9 +101,13 @@ def share_panel(page: st.Page | None) -> None:
     params = view_params()
     path = f"/{page.url_path}" if page is not None and page.url_path else "/"
     base = st.context.url.split("?")[0] if st.context.url else path
-    with st.expander("Share this view", icon=":material/share:"):
-        st.caption("This link reopens this page with the same customer, context and day:")
-        st.code(state.shareable_link(base, params), language=None, wrap_lines=True)
+    # Drawn only while open: the code block's highlighter is heavy for the browser, and
+    # opening reruns the app, so the link holds what a fragment just changed.
+    with st.expander("Share this view", icon=":material/share:", key=SHARE_KEY,
+                     on_change="rerun") as panel:
+        if panel.open:
+            st.caption("This link reopens this page with the same customer, context and day:")
+            st.code(state.shareable_link(base, params), language=None, wrap_lines=True)
 
 
 def draw_sidebar(page: st.Page | None = None) -> StoreSummary:

@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -139,12 +139,55 @@ def page_store(title: str) -> str | None:
     return url
 
 
+FIGURES_KEPT = 256
+"""Figures kept per chart builder (a few per page, customer and "As of")."""
+
+P = ParamSpec("P")
+
+
+def cached_figure(
+    builder: Callable[P, go.Figure | None],
+) -> Callable[P, go.Figure | None]:
+    """``builder`` with its figures kept for the whole server (``st.cache_resource``), per
+    its arguments and the store's currency: building a plotly figure costs far more than
+    drawing the same one again. The figure is shared, so callers draw it and never change it.
+    """
+
+    def keyed(currency_code: str, *args: Any, **kwargs: Any) -> go.Figure | None:
+        return builder(*args, **kwargs)
+
+    # Streamlit keys a cache by module, qualified name and source: keep builders apart.
+    keyed.__module__ = builder.__module__
+    keyed.__qualname__ = f"{builder.__qualname__}@figure"
+    cached = st.cache_resource(max_entries=FIGURES_KEPT, show_spinner=False)(keyed)
+
+    @functools.wraps(builder)
+    def call(*args: P.args, **kwargs: P.kwargs) -> go.Figure | None:
+        return cast("go.Figure | None", cached(currency(), *args, **kwargs))
+
+    call.clear = cached.clear  # type: ignore[attr-defined]
+    return call
+
+
 def show_chart(figure: go.Figure | None, *, empty: str) -> None:
     """Draw ``figure`` full width, or the caption ``empty`` when there is nothing to draw."""
     if figure is None:
         st.caption(empty)
     else:
         st.plotly_chart(figure, width="stretch", config={"displaylogo": False})
+
+
+def open_tab(labels: list[str], *, key: str) -> tuple[str, Any]:
+    """Tabs whose hidden ones draw nothing: returns the open tab's label and container.
+
+    A click on another tab reruns the app (or the fragment the tabs are in), which then
+    draws that tab only; ``st.session_state[key]`` holds the open tab's label.
+    """
+    tabs = st.tabs(labels, key=key, on_change="rerun")
+    for label, tab in zip(labels, tabs, strict=True):
+        if tab.open:
+            return label, tab
+    return labels[0], tabs[0]
 
 
 def chart_layout(
@@ -168,6 +211,7 @@ def chart_layout(
     return figure
 
 
+@cached_figure
 def activity_chart(activity: pd.DataFrame, period: str) -> go.Figure | None:
     """Orders (bars, left axis) and revenue (line, right axis) per period.
 
@@ -203,6 +247,7 @@ def activity_chart(activity: pd.DataFrame, period: str) -> go.Figure | None:
     return chart_layout(figure, f"Orders and revenue per {period}")
 
 
+@cached_figure
 def events_chart(events_by_type: pd.DataFrame, period: str) -> go.Figure | None:
     """Stacked areas of events per period, one per event type.
 
@@ -232,6 +277,7 @@ def events_chart(events_by_type: pd.DataFrame, period: str) -> go.Figure | None:
     return chart_layout(figure, f"Events per {period}, by type")
 
 
+@cached_figure
 def mix_chart(mix: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     """Share of orders and of events per value of ``key`` (grouped horizontal bars, percent).
 
@@ -262,6 +308,7 @@ def mix_chart(mix: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     return figure
 
 
+@cached_figure
 def ranking_chart(top: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     """Horizontal bars of revenue, biggest first. ``top``: ``<key>, revenue, orders``."""
     if top.empty:
@@ -285,6 +332,7 @@ def ranking_chart(top: pd.DataFrame, key: str, title: str) -> go.Figure | None:
     return figure
 
 
+@cached_figure
 def weather_chart(weather: pd.DataFrame) -> go.Figure | None:
     """Orders by the weather recorded on them. ``weather``: ``weather, orders, revenue``."""
     if weather.empty:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pandas as pd
 import streamlit as st
 
 from dashboard import nav, state, ui
@@ -22,15 +25,9 @@ def elsewhere(customer_id: str) -> None:
 
 def emotion(profile: prof.CustomerProfile) -> None:
     st.subheader("Mood and how to approach them")
-    state = profile.emotional_state.replace("_", " ")
-    rating = (
-        "no reviews yet"
-        if profile.mean_rating is None
-        else (
-            f"recency-weighted rating {profile.mean_rating:.1f} / 5 from {profile.reviews} reviews"
-        )
-    )
-    st.metric("Emotional state", state, help=rating)
+    rating = "no reviews yet" if profile.mean_rating is None else (
+        f"recency-weighted rating {profile.mean_rating:.1f} / 5 from {profile.reviews} reviews")
+    st.metric("Emotional state", profile.emotional_state.replace("_", " "), help=rating)
     st.caption(rating)
     st.markdown(f"**Tone to use:** {profile.tone}.")
     unhappy = [*profile.unhappy_brands, *profile.unhappy_categories]
@@ -48,20 +45,44 @@ def emotion(profile: prof.CustomerProfile) -> None:
 
 
 MONEY_COLUMNS = ("unit_price", "discount", "price", "line_total", "revenue")
+HISTORIES = {"Searches": "searches", "Cart adds": "cart_adds", "Wishlist adds": "wishlist_adds",
+             "Purchases": "purchases"}
 
 
+@st.fragment  # a tab click reruns this part only, which draws the open tab's table only
 def histories(profile: prof.CustomerProfile) -> None:
     st.subheader("Recent history")
-    tabs = st.tabs(["Searches", "Cart adds", "Wishlist adds", "Purchases"])
-    frames = [profile.searches, profile.cart_adds, profile.wishlist_adds, profile.purchases]
-    for tab, frame in zip(tabs, frames, strict=True):
-        with tab:
-            if frame.empty:
-                st.caption("Nothing before the **As of** date.")
-            else:
-                money = {c: ui.money_column(c.replace("_", " ")) for c in MONEY_COLUMNS
-                         if c in frame.columns}  # in the store's currency
-                st.dataframe(frame, hide_index=True, height=260, column_config=money)
+    label, tab = ui.open_tab(list(HISTORIES), key="profile_history_tab")
+    frame = getattr(profile, HISTORIES[label])
+    with tab:
+        if frame.empty:
+            st.caption("Nothing before the **As of** date.")
+        else:
+            money = {c: ui.money_column(c.replace("_", " ")) for c in MONEY_COLUMNS
+                     if c in frame.columns}  # in the store's currency
+            st.dataframe(frame, hide_index=True, height=260, column_config=money)
+
+
+INTERESTS = {"Categories": ("category_interest", "Category interest", "No category interest yet."),
+             "Brands": ("brand_interest", "Brand interest", "No brand interest yet.")}
+
+
+@st.fragment  # one chart at a time: a tab click reruns this part only
+def habits(url: str, as_of: datetime | None, profile: prof.CustomerProfile) -> None:
+    label, tab = ui.open_tab(["When they act", "Channels", *INTERESTS], key="profile_habits_tab")
+    with tab:
+        if label in INTERESTS:
+            field, title, empty = INTERESTS[label]
+            ui.show_chart(charts.interest_chart(getattr(profile, field), title), empty=empty)
+            st.caption("Interest counts views and purchases, older ones weighing less "
+                       "(half-life 90 days).")
+        elif label == "Channels":
+            ui.show_chart(charts.channels_chart(prof.channels_frame(profile)),
+                          empty="No activity on any channel yet.")
+        else:
+            times = prof.load_activity_times(url, as_of, profile.customer_id)
+            ui.show_chart(charts.activity_heatmap(times, *ui.clock_offset(profile.as_of)),
+                          empty="No activity yet.")
 
 
 def customer_profile() -> None:
@@ -77,6 +98,11 @@ def customer_profile() -> None:
             icon=":material/person_off:",
         )
         return
+    one_customer(url, as_of, profiles)
+
+
+@st.fragment  # picking another customer reruns this part only
+def one_customer(url: str, as_of: datetime | None, profiles: pd.DataFrame) -> None:
     customer_id = pick_customer(url, page="profile",
                                 universe=profiles["customer_id"].astype(str).tolist())
     if customer_id is None:
@@ -87,22 +113,14 @@ def customer_profile() -> None:
         return
     elsewhere(profile.customer_id)
     points = profile.data_points
+    stitched = profile.stitched["events"]
     st.caption(
         f"Before {profile.as_of:%Y-%m-%d %H:%M} UTC: {points['orders']:,} orders, "
         f"{points['activity']:,} actions, {points['reviews']:,} reviews across all channels"
-        + (
-            f", {profile.stitched['events']:,} anonymous events stitched in."
-            if profile.stitched["events"]
-            else "."
-        )
-    )
-    st.markdown(
-        "**Segments:** "
-        + (
-            " ".join(f":blue-badge[{ui.md(ui.segment_name(s))}]" for s in profile.segments)
-            or "none at the saved thresholds"
-        )
-    )
+        + (f", {stitched:,} anonymous events stitched in." if stitched else "."))
+    st.markdown("**Segments:** " + (
+        " ".join(f":blue-badge[{ui.md(ui.segment_name(s))}]" for s in profile.segments)
+        or "none at the saved thresholds"))
     table = prof.scores_table(profile, profiles)
     ui.show_chart(charts.scores_chart(prof.score_quantiles(profiles), table), empty="")
     st.caption(
@@ -111,35 +129,12 @@ def customer_profile() -> None:
         "evidence says \"not enough data\" (and how much there is) instead of a number. "
         "Why each score is what it is:"
     )
-    st.dataframe(
-        table, hide_index=True,
-        column_config=prof.score_detail_columns(),
-    )  # fmt: skip
-
+    st.dataframe(table, hide_index=True, column_config=prof.score_detail_columns())
     left, right = st.columns(2)
     with left:
         emotion(profile)
     with right:
-        times = prof.load_activity_times(url, as_of, profile.customer_id)
-        ui.show_chart(charts.activity_heatmap(times, *ui.clock_offset(profile.as_of)),
-                      empty="No activity yet.")
-    channels, categories, brands = st.columns(3)
-    with channels:
-        ui.show_chart(
-            charts.channels_chart(prof.channels_frame(profile)),
-            empty="No activity on any channel yet.",
-        )
-    with categories:
-        ui.show_chart(
-            charts.interest_chart(profile.category_interest, "Category interest"),
-            empty="No category interest yet.",
-        )
-    with brands:
-        ui.show_chart(
-            charts.interest_chart(profile.brand_interest, "Brand interest"),
-            empty="No brand interest yet.",
-        )
-    st.caption("Interest counts views and purchases, older ones weighing less (half-life 90 days).")
+        habits(url, as_of, profile)
     histories(profile)
 
 

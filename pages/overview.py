@@ -6,6 +6,11 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.sidebar import current_as_of
+from engine.overview import StoreOverview
+
+# st.session_state keys (comments, not docstrings: Streamlit's "magic" would print them).
+MIX_KEY = "overview_mix_tab"
+SELLERS_KEY = "overview_sellers_tab"
 
 
 def overview() -> None:
@@ -45,28 +50,39 @@ def overview() -> None:
     with right:
         ui.show_chart(ui.events_chart(view.events_by_type, view.period), empty="No events yet.")
 
-    channel, device, weather = st.columns(3)
-    with channel:
-        ui.show_chart(
-            ui.mix_chart(view.channels, "channel", "Channel mix"), empty="No channels recorded."
-        )
-    with device:
-        ui.show_chart(
-            ui.mix_chart(view.devices, "device", "Device mix"), empty="No devices recorded."
-        )
-    with weather:
-        ui.show_chart(ui.weather_chart(view.weather), empty="No orders yet.")
+    left, right = st.columns(2)
+    with left:
+        mixes(view)
+    with right:
+        sellers(view)
 
-    categories, brands = st.columns(2)
-    with categories:
-        ui.show_chart(
-            ui.ranking_chart(view.categories, "category", "Top categories by revenue"),
-            empty="No sales yet.",
-        )
-    with brands:
-        ui.show_chart(
-            ui.ranking_chart(view.brands, "brand", "Top brands by revenue"), empty="No sales yet."
-        )
+
+# One chart at a time in each group: the browser draws four charts on arrival, not seven,
+# and a tab click reruns only its group (a fragment).
+@st.fragment
+def mixes(view: StoreOverview) -> None:
+    label, tab = ui.open_tab(["Channels", "Devices", "Weather"], key=MIX_KEY)
+    with tab:
+        if label == "Weather":
+            ui.show_chart(ui.weather_chart(view.weather), empty="No orders yet.")
+        elif label == "Devices":
+            ui.show_chart(ui.mix_chart(view.devices, "device", "Device mix"),
+                          empty="No devices recorded.")
+        else:
+            ui.show_chart(ui.mix_chart(view.channels, "channel", "Channel mix"),
+                          empty="No channels recorded.")
+
+
+@st.fragment
+def sellers(view: StoreOverview) -> None:
+    label, tab = ui.open_tab(["Top categories", "Top brands"], key=SELLERS_KEY)
+    with tab:
+        if label == "Top brands":
+            ui.show_chart(ui.ranking_chart(view.brands, "brand", "Top brands by revenue"),
+                          empty="No sales yet.")
+        else:
+            ui.show_chart(ui.ranking_chart(view.categories, "category",
+                                           "Top categories by revenue"), empty="No sales yet.")
 
 
 overview()

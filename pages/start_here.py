@@ -57,12 +57,10 @@ def personas(profiles: pd.DataFrame, picks: list[tour.Persona]) -> None:
                      ":material/id_card:")
 
 
-def top_pick(blend, customer_id: str, context: dict[str, str]) -> str:
-    frame = rec.recommendation_frame(blend, customer_id, rec.make_context(blend, **context), k=1)
-    if frame.empty:
-        return "nothing in stock to show"
-    first = frame.iloc[0]
-    return f"**{ui.md(first['name'])}** ({ui.md(first['reason'])})"
+def top_pick(url: str, as_of: datetime | None, customer_id: str, context: dict[str, str]) -> str:
+    pick = rec.top_pick(url, as_of, customer_id, **context)
+    return "nothing in stock to show" if pick is None else \
+        f"**{ui.md(pick[0])}** ({ui.md(pick[1])})"
 
 
 def moments(url: str, as_of: datetime | None, profiles: pd.DataFrame,
@@ -70,15 +68,15 @@ def moments(url: str, as_of: datetime | None, profiles: pd.DataFrame,
     with st.container(border=True):
         st.markdown("#### 3 · What each is shown on a rainy evening and on a sunny morning")
         try:
-            blend = rec.fit_blend(url, as_of)
+            rec.fit_blend(url, as_of)
         except rec.NotEnoughData as exc:
             st.caption(ui.md(exc))
             return
         for pick in picks:
             st.markdown(
                 f"**{ui.md(who(profiles, pick.customer_id))}**: rainy evening: "
-                f"{top_pick(blend, pick.customer_id, tour.RAINY_EVENING)}; sunny morning: "
-                f"{top_pick(blend, pick.customer_id, tour.SUNNY_MORNING)}")
+                f"{top_pick(url, as_of, pick.customer_id, tour.RAINY_EVENING)}; sunny morning: "
+                f"{top_pick(url, as_of, pick.customer_id, tour.SUNNY_MORNING)}")
             link(nav.RECOMMENDATIONS, "Compare the two moments side by side",
                  tour.contexts_params(pick.customer_id), ":material/star:")
 

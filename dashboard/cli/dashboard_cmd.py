@@ -54,6 +54,13 @@ def streamlit_command(port: int) -> list[str]:
         # No usage statistics leave the machine; analysts need no "Deploy" button.
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
+        # An analyst's server, not a developer's: watching every imported module's file
+        # for edits costs CPU all the time (polling where inotify runs out) and saves none.
+        "--server.fileWatcherType", "none",
+        # Streamlit collects garbage after every rerun, a fragment's too: with the fitted
+        # models and frames in memory that held the server ~0.2 s per click (the warm-up
+        # then freezes what it built, so Python's own collections skip it).
+        "--runner.postScriptGC", "false",
     ]  # fmt: skip
 
 

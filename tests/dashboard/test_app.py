@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -92,7 +93,28 @@ def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
         "Avg order value": ui.fmt_money(kpis.average_order_value),
         "Events": ui.fmt_count(kpis.events),
     }
-    assert len(at.get("plotly_chart")) >= 6
+    titles = _chart_titles(at)
+    assert [t.split(" per ")[0] for t in titles] == [
+        "Orders and revenue", "Events", "Channel mix", "Top categories by revenue"]
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def test_overview_tabs_draw_only_the_open_chart(seeded_url, monkeypatch):
+    at = _overview(seeded_url, monkeypatch)
+    drawn = set(_chart_titles(at))
+    for key, label, title in (
+        ("overview_mix_tab", "Devices", "Device mix"),
+        ("overview_mix_tab", "Weather", "Orders by weather"),
+        ("overview_sellers_tab", "Top brands", "Top brands by revenue"),
+    ):
+        at.session_state[key] = label  # what a click on that tab does
+        titles = _chart_titles(at.run())
+        assert not at.exception and len(titles) == 4 and title in titles
+        drawn |= set(titles)
+    assert len(drawn) == 7  # every chart of the page, one tab at a time
 
 
 def test_sidebar_shows_the_store_and_defaults_to_its_newest_day(small_url, monkeypatch):

@@ -106,8 +106,17 @@ def test_the_profile_page_shows_the_engines_scores_for_the_most_active_customer(
         assert f":blue-badge[{ui.md(ui.segment_name(segment))}]" in page_text
     assert expected.tone in page_text
     assert _metric(at, "Emotional state") == expected.emotional_state.replace("_", " ")
-    # scores, weekday x hour, channels, and at least one interest chart
-    assert len(at.get("plotly_chart")) >= 4
+    # the scores, then one chart of the habits tabs at a time (weekday x hour first)
+    assert len(at.get("plotly_chart")) == 2
+    assert "When they are active" in at.get("plotly_chart")[1].proto.spec
+    for tab, title in (("Channels", "Activity per channel"), ("Categories", "Category interest"),
+                       ("Brands", "Brand interest")):
+        at.session_state["profile_habits_tab"] = tab  # what a click on that tab does
+        charts = at.run().get("plotly_chart")
+        assert not at.exception and len(charts) == 2 and title in charts[1].proto.spec
+    assert len(at.dataframe) == 2  # the scores and the open tab of the recent history
+    at.session_state["profile_history_tab"] = "Purchases"
+    assert len(at.run().dataframe[1].value) == len(expected.purchases)
 
 
 def test_the_profile_honours_an_earlier_as_of_date(seeded_db_url, monkeypatch):

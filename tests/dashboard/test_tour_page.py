@@ -10,6 +10,8 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.sidebar import SHARE_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
 
@@ -94,7 +96,9 @@ def test_the_sidebar_shares_a_link_to_the_current_view(seeded_db_url, monkeypatc
     customer = at.selectbox(key="profile_customer").options[2].split(" · ")[0]
     at.text_input(key="profile_customer_search").set_value(customer.lower()).run()
     assert at.selectbox(key="profile_customer").value == customer
-    link = at.sidebar.code[0].value
+    assert not at.sidebar.code  # drawn only while the panel is open
+    at.session_state[SHARE_KEY] = True  # what opening "Share this view" does
+    link = at.run().sidebar.code[0].value
     query = parse_qs(link.partition("?")[2])
     assert query["customer"] == [customer] and len(query["as_of"][0]) == 10
 

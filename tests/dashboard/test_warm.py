@@ -38,3 +38,15 @@ def test_warm_reports_failures_instead_of_raising(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(warm, "steps", broken)
     assert warm.warm("sqlite://") == ["boom"]
+
+
+def test_the_server_logs_when_its_warm_up_is_done(monkeypatch, capsys) -> None:
+    from dashboard import server
+
+    monkeypatch.setattr(server, "_runtime_ready", lambda: True)
+    monkeypatch.setattr(data, "database_url", lambda: "sqlite://")
+    monkeypatch.setattr(warm, "warm", lambda url: ["recommenders"])
+    monkeypatch.setattr(server.gc, "freeze", lambda: None)  # not this test process's heap
+    server._warm_when_ready()
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(server.WARMED) and line.endswith("(not warmed: recommenders)")
