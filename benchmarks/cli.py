@@ -39,6 +39,11 @@ def run(options: BenchOptions) -> list[Metric]:
         Metric(SECTION, "python -c pass (baseline)", baseline, "s", note=f"median of {repeats}"),
         Metric(SECTION, "personalize --help", help_s, "s", target=TARGET_SECONDS, note=note),
         Metric(SECTION, "personalize info", info_s, "s", target=TARGET_SECONDS, note=note),
-        Metric(SECTION, "personalize info over the baseline", info_s - baseline, "s",
-               target=TARGET_SECONDS),
+        Metric(
+            SECTION,
+            "personalize info over the baseline",
+            info_s - baseline,
+            "s",
+            target=TARGET_SECONDS,
+        ),
     ]

@@ -56,8 +56,14 @@ ROOT = Path(__file__).resolve().parents[1]
 STORE_DIR = ROOT / "artifacts" / "bench"
 BEFORE = Path(__file__).with_name("dashboard_before.json")
 CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STEP_TIMEOUT_MS = 120_000
 READY_TIMEOUT_S = 300.0
 FIRST_PAGE_TARGET_S = 3.0
@@ -126,8 +132,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _cli(url: str, *args: str) -> None:
     env = {**os.environ, "PERSONALIZE_DATABASE_URL": url}
-    done = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"personalize {args[0]} failed: {done.stderr.strip()[-500:]}")
 
@@ -158,12 +170,16 @@ def bench_store(customers: int | None) -> str:
 @contextmanager
 def _server(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[str]:
     """A Streamlit server from ``command`` (its port already in it), once it answers."""
-    port = command[command.index("--port") + 1] if "--port" in command else \
-        command[command.index("--server.port") + 1]
+    port = (
+        command[command.index("--port") + 1]
+        if "--port" in command
+        else command[command.index("--server.port") + 1]
+    )
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w", encoding="utf-8") as log_file:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
         try:
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not _healthy(base):
@@ -185,8 +201,9 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def _timed(page: Page, action: Callable[[], None], text: str | None,
-           extra: str | None = None) -> float:
+def _timed(
+    page: Page, action: Callable[[], None], text: str | None, extra: str | None = None
+) -> float:
     """Seconds from ``action`` until a rerun it started is done and ``text`` is on the page."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -195,8 +212,10 @@ def _timed(page: Page, action: Callable[[], None], text: str | None,
     action()
     rerun = f"""([runs, msgs]) => window.__runsDone > runs || (window.__msgs > msgs
         && performance.now() - window.__lastMsg > {QUIET_MS})"""
-    waits = [("a rerun to finish", rerun, runs),
-             (f"the page to settle showing {text!r}", _DONE, text)]
+    waits = [
+        ("a rerun to finish", rerun, runs),
+        (f"the page to settle showing {text!r}", _DONE, text),
+    ]
     if extra:
         waits.append(("the widget's new value", extra, None))
     for what, predicate, arg in waits:
@@ -205,14 +224,17 @@ def _timed(page: Page, action: Callable[[], None], text: str | None,
         except PlaywrightTimeout as exc:
             shot = STORE_DIR / "dashboard-timeout.png"
             page.screenshot(path=str(shot), full_page=True)
-            raise RuntimeError(f"waited {STEP_TIMEOUT_MS / 1000:.0f} s for {what} on "
-                               f"{page.url} (screenshot: {shot})") from exc
+            raise RuntimeError(
+                f"waited {STEP_TIMEOUT_MS / 1000:.0f} s for {what} on "
+                f"{page.url} (screenshot: {shot})"
+            ) from exc
     return time.perf_counter() - start
 
 
 def _select(page: Page, label: str, option: str | int) -> Callable[[], None]:
     """An action choosing ``option`` (text, or position among the other choices drawn) in
     the selectbox ``label``."""
+
     def choose() -> None:
         combo = page.get_by_role("combobox", name=label, exact=True).first
         box = page.locator('[data-testid="stSelectbox"]').filter(has=combo).first
@@ -220,9 +242,13 @@ def _select(page: Page, label: str, option: str | int) -> Callable[[], None]:
         # The list is virtual (a window of ~10 rows around the chosen one), so a position
         # counts among the rows drawn, never the chosen one: the click always changes it.
         options = page.locator('[role="option"]:not([aria-selected="true"])')
-        target = options.nth(option) if isinstance(option, int) else \
-            options.filter(has_text=option).first
+        target = (
+            options.nth(option)
+            if isinstance(option, int)
+            else options.filter(has_text=option).first
+        )
         target.click()
+
     return choose
 
 
@@ -260,15 +286,22 @@ def _session(context: Any, base: str, rep: int, steps: Steps) -> None:
             steps.add(f"switch to {title}", _timed(page, link.click, marker))
             if title == "Customer profile":
                 for pick in (rep + 2, rep + 4):
-                    steps.add("pick another customer",
-                              _timed(page, _select(page, "Customer", pick), "Tone to use"))
+                    steps.add(
+                        "pick another customer",
+                        _timed(page, _select(page, "Customer", pick), "Tone to use"),
+                    )
             elif title == "Recommendations":
                 for turn in range(2):
                     current = page.get_by_role("combobox", name="Weather").first.input_value()
-                    weather = next(w for w in WEATHERS[(rep + turn) % 4:] + WEATHERS
-                                   if w not in current.lower())
-                    steps.add("weather change (Recommendations)",
-                              _timed(page, _select(page, "Weather", weather), "What they"))
+                    weather = next(
+                        w
+                        for w in WEATHERS[(rep + turn) % 4 :] + WEATHERS
+                        if w not in current.lower()
+                    )
+                    steps.add(
+                        "weather change (Recommendations)",
+                        _timed(page, _select(page, "Weather", weather), "What they"),
+                    )
             elif title == "Segments":
                 for key in ("ArrowLeft", "ArrowRight"):
                     before = _slider_value(page)
@@ -276,8 +309,10 @@ def _session(context: Any, base: str, rep: int, steps: Steps) -> None:
                     moved = f"""() => {{
                         const s = document.querySelector({json.dumps(SLIDER)});
                         return !!s && s.value !== {json.dumps(before)}; }}"""
-                    steps.add("what-if slider step (Segments)",
-                              _timed(page, partial(slider.press, key), "size", moved))
+                    steps.add(
+                        "what-if slider step (Segments)",
+                        _timed(page, partial(slider.press, key), "size", moved),
+                    )
     finally:
         page.close()
 
@@ -326,12 +361,23 @@ def _bare(directory: Path, sessions: int) -> Steps:
 
     app = directory / "bare.py"
     app.write_text(BARE_APP, encoding="utf-8")
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port",
-               str(_free_port()), "--server.headless", "true", "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(_free_port()),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     steps = Steps()
-    with _server(command, dict(os.environ), directory / "bare.log") as base, \
-            sync_playwright() as p:
+    with _server(command, dict(os.environ), directory / "bare.log") as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context()
@@ -360,14 +406,25 @@ def _target(name: str) -> float:
     return SWITCH_TARGET_S if name.startswith("switch") else CHANGE_TARGET_S
 
 
-def _metrics(steps: Steps, before: dict[str, Any], bare: Steps, sessions: int,
-             started_s: float, cold_s: float) -> list[Metric]:
+def _metrics(
+    steps: Steps,
+    before: dict[str, Any],
+    bare: Steps,
+    sessions: int,
+    started_s: float,
+    cold_s: float,
+) -> list[Metric]:
     recorded = before.get("steps", {})
     note_before = before.get("measured", "not recorded")
     metrics = [
         Metric(SECTION, "server: start to answering", started_s, "s"),
-        Metric(SECTION, "server: first page of the warm-up session", cold_s, "s",
-               note="right after start; not a target"),
+        Metric(
+            SECTION,
+            "server: first page of the warm-up session",
+            cold_s,
+            "s",
+            note="right after start; not a target",
+        ),
     ]
     for name, values in (bare.samples | steps.samples).items():
         baseline = name.endswith("(baseline)")
@@ -377,8 +434,16 @@ def _metrics(steps: Steps, before: dict[str, Any], bare: Steps, sessions: int,
             note = f"{len(values)} samples over {sessions} sessions"
             if not baseline:
                 note += f"; before: {was:.2f} s" if was is not None else "; before: -"
-            metrics.append(Metric(SECTION, f"{name} p{q}", value, "s",
-                                  target=None if baseline else _target(name), note=note))
+            metrics.append(
+                Metric(
+                    SECTION,
+                    f"{name} p{q}",
+                    value,
+                    "s",
+                    target=None if baseline else _target(name),
+                    note=note,
+                )
+            )
     if recorded:
         metrics.append(Metric(SECTION, "before: recorded on", 0.0, "-", note=note_before))
     return metrics
@@ -399,8 +464,12 @@ def run(options: BenchOptions) -> list[Metric]:
             steps, cold_s = _drive(base, sessions, partial(_wait_warmed, log_path))
         bare = _bare(Path(tmp), sessions)
     if os.environ.get("PERSONALIZE_BENCH_DASHBOARD_RECORD"):
-        record = {"measured": os.environ["PERSONALIZE_BENCH_DASHBOARD_RECORD"],
-                  "steps": {name: {"p50": _percentile(v, 50), "p95": _percentile(v, 95)}
-                            for name, v in steps.samples.items()}}
+        record = {
+            "measured": os.environ["PERSONALIZE_BENCH_DASHBOARD_RECORD"],
+            "steps": {
+                name: {"p50": _percentile(v, 50), "p95": _percentile(v, 95)}
+                for name, v in steps.samples.items()
+            },
+        }
         BEFORE.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return _metrics(steps, before, bare, sessions, started_s, cold_s)

@@ -94,8 +94,13 @@ def run_section(spec: str, options: BenchOptions, *, timeout: float = 3600) -> l
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
         return [
-            Metric(spec.split(":")[0], "failed", float(proc.returncode), "exit code",
-                   note=" | ".join(tail))
+            Metric(
+                spec.split(":")[0],
+                "failed",
+                float(proc.returncode),
+                "exit code",
+                note=" | ".join(tail),
+            )
         ]
     return [Metric(**row) for row in json.loads(proc.stdout)]
 

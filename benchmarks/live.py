@@ -45,8 +45,13 @@ STEP = timedelta(hours=1)
 
 
 def _cli(url: str, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--db", url],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args, "--db", url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"personalize {args[0]} failed: {done.stderr.strip()[-500:]}")
 
@@ -65,8 +70,9 @@ def _events(url: str, count: int) -> tuple[list[dict[str, Any]], str]:
     engine = open_store(url)
     try:
         probe = LiveRun(engine, speed=SPEED, seed=SEED)
-        followed = str(probe.sim.shoppers.customer_ids[
-            int(np.argmax(probe.sim.shoppers.orders_per_day))])
+        followed = str(
+            probe.sim.shoppers.customer_ids[int(np.argmax(probe.sim.shoppers.orders_per_day))]
+        )
         probe.follow(followed)
         events: list[dict[str, Any]] = []
         at = probe.start_at
@@ -100,8 +106,14 @@ def _live(url: str, events: list[dict[str, Any]], followed: str) -> dict[str, An
         state = run.state()
     finally:
         engine.dispose()
-    return {"wall": wall, "per_event": per_event, "refresh": refresh,
-            "track": state.latencies_ms, "refused": state.refused, "events": state.events}
+    return {
+        "wall": wall,
+        "per_event": per_event,
+        "refresh": refresh,
+        "track": state.latencies_ms,
+        "refused": state.refused,
+        "events": state.events,
+    }
 
 
 def _batch(url: str, events: list[dict[str, Any]]) -> tuple[float, str]:
@@ -111,6 +123,7 @@ def _batch(url: str, events: list[dict[str, Any]]) -> tuple[float, str]:
     many = getattr(tracking, "track_many", None)
     engine = open_store(url)
     try:
+
         def write(session: Any) -> None:
             if many is not None:
                 many(session, [dict(e) for e in events])
@@ -126,8 +139,9 @@ def _batch(url: str, events: list[dict[str, Any]]) -> tuple[float, str]:
     return wall, "track_many" if many is not None else "track() x N"
 
 
-def _metrics(label: str, store: str, live: dict[str, Any], batch_s: float, how: str,
-             n: int, targets: bool) -> list[Metric]:
+def _metrics(
+    label: str, store: str, live: dict[str, Any], batch_s: float, how: str, n: int, targets: bool
+) -> list[Metric]:
     rate = live["events"] / live["wall"]
     everything = live["per_event"] + live["refresh"]
     p50, p99 = np.percentile(everything, [50, 99])
@@ -135,19 +149,45 @@ def _metrics(label: str, store: str, live: dict[str, Any], batch_s: float, how: 
     baseline = n / batch_s
     note = f"{n:,} events ({len(live['refresh'])} of the followed customer), {store}"
     metrics = [
-        Metric(SECTION, f"{label}: live, one transaction per event", rate, "ev/s",
-               target=200.0 if targets else None, lower_is_better=False,
-               note=f"{note}; {rate / baseline:.2f}x the batch; {live['refused']} refused"),
-        Metric(SECTION, f"{label}: live per event p50", float(p50), "ms",
-               note="track() + commit + the followed customer's refresh"),
-        Metric(SECTION, f"{label}: live per event p99", float(p99), "ms",
-               target=10.0 if targets else None,
-               note=f"track() + commit, no refresh: p50 {t50:.1f} ms, p99 {t99:.1f} ms"),
-        Metric(SECTION, f"{label}: followed customer's refresh p50",
-               float(np.percentile(live["refresh"], 50)) if live["refresh"] else 0.0, "ms",
-               note="their event + look + recommendations when mood/context/purchases change"),
-        Metric(SECTION, f"{label}: same events in one batch (baseline)", baseline, "ev/s",
-               lower_is_better=False, note=f"{how} in one run_write transaction"),
+        Metric(
+            SECTION,
+            f"{label}: live, one transaction per event",
+            rate,
+            "ev/s",
+            target=200.0 if targets else None,
+            lower_is_better=False,
+            note=f"{note}; {rate / baseline:.2f}x the batch; {live['refused']} refused",
+        ),
+        Metric(
+            SECTION,
+            f"{label}: live per event p50",
+            float(p50),
+            "ms",
+            note="track() + commit + the followed customer's refresh",
+        ),
+        Metric(
+            SECTION,
+            f"{label}: live per event p99",
+            float(p99),
+            "ms",
+            target=10.0 if targets else None,
+            note=f"track() + commit, no refresh: p50 {t50:.1f} ms, p99 {t99:.1f} ms",
+        ),
+        Metric(
+            SECTION,
+            f"{label}: followed customer's refresh p50",
+            float(np.percentile(live["refresh"], 50)) if live["refresh"] else 0.0,
+            "ms",
+            note="their event + look + recommendations when mood/context/purchases change",
+        ),
+        Metric(
+            SECTION,
+            f"{label}: same events in one batch (baseline)",
+            baseline,
+            "ev/s",
+            lower_is_better=False,
+            note=f"{how} in one run_write transaction",
+        ),
     ]
     return metrics
 
@@ -174,9 +214,12 @@ def _copy_postgres(admin: str, source: str, target: str) -> None:
     admin_url = make_url(admin).set(drivername="postgresql+psycopg")
     server = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(text(
-            f'CREATE DATABASE "{make_url(target).database}" '
-            f'TEMPLATE "{make_url(source).database}"'))
+        connection.execute(
+            text(
+                f'CREATE DATABASE "{make_url(target).database}" '
+                f'TEMPLATE "{make_url(source).database}"'
+            )
+        )
     server.dispose()
 
 
@@ -202,10 +245,17 @@ def run(options: BenchOptions) -> list[Metric]:
             events, followed = _events(first, n)
             live = _live(first, events, followed)
             batch_s, how = _batch(second, events)
-            metrics += _metrics("postgresql", "1,000 customers", live, batch_s, how,
-                                len(events), targets=False)
+            metrics += _metrics(
+                "postgresql", "1,000 customers", live, batch_s, how, len(events), targets=False
+            )
     else:
-        metrics.append(Metric(SECTION, "postgresql: not measured", 0.0, "",
-                              note="give --db postgresql+psycopg://... or set "
-                                   "PERSONALIZE_BENCH_POSTGRES_URL"))
+        metrics.append(
+            Metric(
+                SECTION,
+                "postgresql: not measured",
+                0.0,
+                "",
+                note="give --db postgresql+psycopg://... or set PERSONALIZE_BENCH_POSTGRES_URL",
+            )
+        )
     return metrics

@@ -36,8 +36,10 @@ class Run:
 
 
 def _clients(base_url: str, token: str, count: int) -> list[httpx.Client]:
-    return [httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                         timeout=60.0) for _ in range(count)]
+    return [
+        httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60.0)
+        for _ in range(count)
+    ]
 
 
 def _drive(count: int, work: Callable[[int], list[float]]) -> tuple[list[list[float]], float]:
@@ -74,8 +76,9 @@ def _send(client: httpx.Client, request: Request) -> None:
         raise RuntimeError(f"{method} {path} -> {response.status_code}: {response.text[:300]}")
 
 
-def steady(base_url: str, token: str, requests: Sequence[Request], *, rate: float,
-           clients: int) -> Run:
+def steady(
+    base_url: str, token: str, requests: Sequence[Request], *, rate: float, clients: int
+) -> Run:
     """Send ``requests`` at ``rate`` per second in all, request ``i`` by client ``i %
     clients`` at ``i / rate`` seconds from the start.
 

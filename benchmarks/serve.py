@@ -78,8 +78,13 @@ class Sizes:
 
 
 def _cli(url: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--db", url],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args, "--db", url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"personalize {args[0]} failed: {done.stderr.strip()[-500:]}")
     return done.stdout
@@ -108,9 +113,24 @@ def _served(url: str, log_path: Path) -> Iterator[tuple[str, float]]:
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w", encoding="utf-8") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--db", url, "--port", str(port),
-             "--fit", "blocking", "--refit-every", "0"],
-            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "serve",
+                "--db",
+                url,
+                "--port",
+                str(port),
+                "--fit",
+                "blocking",
+                "--refit-every",
+                "0",
+            ],
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         try:
             with stopwatch() as elapsed:
                 _wait_ready(base, server, log_path)
@@ -151,25 +171,41 @@ class Workload:
             customers = sorted(session.scalars(select(Profile.customer_id)))
         engine.dispose()
         rng = random.Random(SECTION)
-        asks = [(rng.choice(customers), {
-            "weather": rng.choice(WEATHERS), "time_of_day": rng.choice(TIMES_OF_DAY),
-            "device": rng.choice(DEVICES)}) for _ in range(sizes.recommendations)]
+        asks = [
+            (
+                rng.choice(customers),
+                {
+                    "weather": rng.choice(WEATHERS),
+                    "time_of_day": rng.choice(TIMES_OF_DAY),
+                    "device": rng.choice(DEVICES),
+                },
+            )
+            for _ in range(sizes.recommendations)
+        ]
         each = sizes.batches * BATCH + sizes.singles
-        files, _ = event_files(url, directory, workers=2, each=each, customers=500, new=50,
-                               prefix="serve-")
+        files, _ = event_files(
+            url, directory, workers=2, each=each, customers=500, new=50, prefix="serve-"
+        )
         modes = []
         for path in files:
             with path.open(encoding="utf-8") as lines:
                 events = [json.loads(line) for line in lines]
-            batched = events[:sizes.batches * BATCH]
-            modes.append(cls(asks, [batched[i:i + BATCH] for i in range(0, len(batched), BATCH)],
-                             events[sizes.batches * BATCH:]))
+            batched = events[: sizes.batches * BATCH]
+            modes.append(
+                cls(
+                    asks,
+                    [batched[i : i + BATCH] for i in range(0, len(batched), BATCH)],
+                    events[sizes.batches * BATCH :],
+                )
+            )
         return modes[0], modes[1]
 
     def round(self, index: int) -> Workload:
         """The ``index``-th of :data:`ROUNDS` slices."""
+
         def part(items: list[Any]) -> list[Any]:
             return items[index::ROUNDS]
+
         return Workload(part(self.asks), part(self.batches), part(self.singles))
 
 
@@ -192,16 +228,19 @@ class Tally:
 def _http_round(base: str, token: str, work: Workload, tally: Tally) -> None:
     asks: list[load.Request] = [
         ("GET", f"/customers/{customer}/recommendations", {"params": {**context, "k": K}})
-        for customer, context in work.asks]
+        for customer, context in work.asks
+    ]
     recs = load.steady(base, token, asks, rate=RATE, clients=CLIENTS)
     tally.recs += recs.seconds
     tally.recs_wall += recs.wall
-    batched = load.flat_out(base, token, [("POST", "/events", {"json": b})
-                                          for b in work.batches], clients=CLIENTS)
+    batched = load.flat_out(
+        base, token, [("POST", "/events", {"json": b}) for b in work.batches], clients=CLIENTS
+    )
     tally.batched_events += sum(len(b) for b in work.batches)
     tally.batched_s += batched.wall
-    single = load.flat_out(base, token, [("POST", "/events", {"json": e})
-                                         for e in work.singles], clients=CLIENTS)
+    single = load.flat_out(
+        base, token, [("POST", "/events", {"json": e}) for e in work.singles], clients=CLIENTS
+    )
     tally.single_events += len(work.singles)
     tally.single_s += single.wall
 
@@ -212,14 +251,14 @@ def _recorder(events: list[dict[str, Any]]) -> Callable[[Session], None]:
     def record(session: Session) -> None:
         for event in events:
             track(session, event)
+
     return record
 
 
 def _local_round(engine: Engine, fitted: FittedModels, work: Workload, tally: Tally) -> None:
     for customer, context in work.asks:
         with stopwatch() as elapsed:
-            chosen = parse_context(**context, location=None,
-                                   known_locations=fitted.known_locations)
+            chosen = parse_context(**context, location=None, known_locations=fitted.known_locations)
             fitted.blend.recommend(customer, chosen, k=K, allow_unknown=True)
         tally.recs.append(elapsed())
         tally.recs_wall += elapsed()
@@ -244,8 +283,9 @@ def run(options: BenchOptions) -> list[Metric]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         url = _store(directory, sizes)
-        token = json.loads(_cli(url, "apikey", "create", "--scope", "admin", "--name",
-                                "bench", "--json"))["key"]
+        token = json.loads(
+            _cli(url, "apikey", "create", "--scope", "admin", "--name", "bench", "--json")
+        )["key"]
         served_work, local_work = Workload.draw(url, directory, sizes)
         with _served(url, directory / "serve.log") as (base, ready_s):
             engine = open_store(url)
@@ -261,38 +301,83 @@ def run(options: BenchOptions) -> list[Metric]:
     return _metrics(sizes, ready_s, fit_elapsed(), http, local)
 
 
-def _metrics(sizes: Sizes, ready_s: float, fit_s: float, http: Tally,
-             local: Tally) -> list[Metric]:
+def _metrics(sizes: Sizes, ready_s: float, fit_s: float, http: Tally, local: Tally) -> list[Metric]:
     store = "default store" if sizes.customers is None else f"{sizes.customers:,} customers"
     recs, base = http.run, local.run
-    load_note = (f"{len(recs.seconds)} requests at {RATE:g}/s over {CLIENTS} clients "
-                 f"(achieved {len(recs.seconds) / recs.wall:.1f}/s), from when each was due; "
-                 f"{store}")
-    rates = {name: (t.batched_events / t.batched_s, t.single_events / t.single_s)
-             for name, t in (("http", http), ("local", local))}
+    load_note = (
+        f"{len(recs.seconds)} requests at {RATE:g}/s over {CLIENTS} clients "
+        f"(achieved {len(recs.seconds) / recs.wall:.1f}/s), from when each was due; "
+        f"{store}"
+    )
+    rates = {
+        name: (t.batched_events / t.batched_s, t.single_events / t.single_s)
+        for name, t in (("http", http), ("local", local))
+    }
     ms = 1000.0
     rounds = f"{ROUNDS} rounds alternating with the in-process calls"
     return [
-        Metric(SECTION, "serve: start to ready (models fitted)", ready_s, "s",
-               note=f"in-process fit {fit_s:.1f} s in the same run"),
-        Metric(SECTION, "recommendations over HTTP p50", recs.percentile(50) * ms, "ms",
-               note=load_note),
-        Metric(SECTION, "recommendations over HTTP p95", recs.percentile(95) * ms, "ms",
-               target=50.0, note=f"in-process p95 {base.percentile(95) * ms:.1f} ms; {rounds}"),
-        Metric(SECTION, "recommendations in-process p50 (baseline)", base.percentile(50) * ms,
-               "ms", note="parse_context + BlendRecommender.recommend, same requests"),
-        Metric(SECTION, "recommendations in-process p95 (baseline)", base.percentile(95) * ms,
-               "ms"),
-        Metric(SECTION, f"events over HTTP, batches of {BATCH}", rates["http"][0], "ev/s",
-               target=1000.0, lower_is_better=False,
-               note=f"{sizes.batches} batches over {CLIENTS} clients; in-process "
-                    f"{rates['local'][0]:.0f} ev/s"),
-        Metric(SECTION, f"events in-process, batches of {BATCH} (baseline)", rates["local"][0],
-               "ev/s", lower_is_better=False, note="track() in one run_write per batch"),
-        Metric(SECTION, "events over HTTP, one at a time", rates["http"][1], "ev/s",
-               target=200.0, lower_is_better=False,
-               note=f"{sizes.singles} requests over {CLIENTS} clients; in-process "
-                    f"{rates['local'][1]:.0f} ev/s"),
-        Metric(SECTION, "events in-process, one at a time (baseline)", rates["local"][1],
-               "ev/s", lower_is_better=False, note="track() in one run_write per event"),
+        Metric(
+            SECTION,
+            "serve: start to ready (models fitted)",
+            ready_s,
+            "s",
+            note=f"in-process fit {fit_s:.1f} s in the same run",
+        ),
+        Metric(
+            SECTION, "recommendations over HTTP p50", recs.percentile(50) * ms, "ms", note=load_note
+        ),
+        Metric(
+            SECTION,
+            "recommendations over HTTP p95",
+            recs.percentile(95) * ms,
+            "ms",
+            target=50.0,
+            note=f"in-process p95 {base.percentile(95) * ms:.1f} ms; {rounds}",
+        ),
+        Metric(
+            SECTION,
+            "recommendations in-process p50 (baseline)",
+            base.percentile(50) * ms,
+            "ms",
+            note="parse_context + BlendRecommender.recommend, same requests",
+        ),
+        Metric(
+            SECTION, "recommendations in-process p95 (baseline)", base.percentile(95) * ms, "ms"
+        ),
+        Metric(
+            SECTION,
+            f"events over HTTP, batches of {BATCH}",
+            rates["http"][0],
+            "ev/s",
+            target=1000.0,
+            lower_is_better=False,
+            note=f"{sizes.batches} batches over {CLIENTS} clients; in-process "
+            f"{rates['local'][0]:.0f} ev/s",
+        ),
+        Metric(
+            SECTION,
+            f"events in-process, batches of {BATCH} (baseline)",
+            rates["local"][0],
+            "ev/s",
+            lower_is_better=False,
+            note="track() in one run_write per batch",
+        ),
+        Metric(
+            SECTION,
+            "events over HTTP, one at a time",
+            rates["http"][1],
+            "ev/s",
+            target=200.0,
+            lower_is_better=False,
+            note=f"{sizes.singles} requests over {CLIENTS} clients; in-process "
+            f"{rates['local'][1]:.0f} ev/s",
+        ),
+        Metric(
+            SECTION,
+            "events in-process, one at a time (baseline)",
+            rates["local"][1],
+            "ev/s",
+            lower_is_better=False,
+            note="track() in one run_write per event",
+        ),
     ]

@@ -46,8 +46,9 @@ def main(argv: list[str]) -> int:
         began = time.time()
         for first in range(0, len(events), batch or 1):
             if batch:
-                run_write(engine, functools.partial(
-                    _track_batch, events=events[first:first + batch]))
+                run_write(
+                    engine, functools.partial(_track_batch, events=events[first : first + batch])
+                )
                 continue
             event = events[first]
             if plain:

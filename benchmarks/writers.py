@@ -37,8 +37,17 @@ WRITERS = (1, 2, 4)
 ROUNDS = 2
 
 
-def event_files(url: str, directory: Path, *, workers: int, each: int, customers: int = 50,
-                new: int = 10, prefix: str = "w", seed: int = 11) -> tuple[list[Path], list[str]]:
+def event_files(
+    url: str,
+    directory: Path,
+    *,
+    workers: int,
+    each: int,
+    customers: int = 50,
+    new: int = 10,
+    prefix: str = "w",
+    seed: int = 11,
+) -> tuple[list[Path], list[str]]:
     """``workers`` files of ``each`` events over ``customers`` customers (``new`` of them
     not yet in the store), stamped after the store's newest data and interleaved in time
     across the files; event ids ``<prefix><worker>-<i>``. Returns the files and the
@@ -58,8 +67,10 @@ def event_files(url: str, directory: Path, *, workers: int, each: int, customers
             for i in range(each):
                 kind = rng.choice(KINDS)
                 event = {
-                    "event_id": f"{prefix}{worker}-{i}", "event_type": kind,
-                    "customer_id": rng.choice(chosen), "channel": "web",
+                    "event_id": f"{prefix}{worker}-{i}",
+                    "event_type": kind,
+                    "customer_id": rng.choice(chosen),
+                    "channel": "web",
                     "occurred_at": (start + timedelta(seconds=workers * i + worker)).isoformat(),
                     "device": rng.choice(["desktop", "mobile"]),
                 }
@@ -72,20 +83,34 @@ def event_files(url: str, directory: Path, *, workers: int, each: int, customers
     return files, chosen
 
 
-def start_writers(url: str, files: list[Path], *, at: float = 0.0,
-                  plain: bool = False, batch: int = 0) -> list[subprocess.Popen[str]]:
+def start_writers(
+    url: str, files: list[Path], *, at: float = 0.0, plain: bool = False, batch: int = 0
+) -> list[subprocess.Popen[str]]:
     """One :mod:`benchmarks.track_worker` process per file, all starting at ``at``
     (``batch``: that many events per transaction, through ``track_many``)."""
     extra = (["--plain"] if plain else []) + (["--batch", str(batch)] if batch else [])
-    return [subprocess.Popen([sys.executable, "-m", "benchmarks.track_worker", url, str(path),
-                              str(at), *extra], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for path in files]
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.track_worker", url, str(path), str(at), *extra],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for path in files
+    ]
 
 
-def _throughput(url: str, directory: Path, writers: int, each: int, plain: bool,
-                round_: int) -> float:
-    files, _ = event_files(url, directory, workers=writers, each=each,
-                           prefix=f"{'p' if plain else 's'}{writers}r{round_}-")
+def _throughput(
+    url: str, directory: Path, writers: int, each: int, plain: bool, round_: int
+) -> float:
+    files, _ = event_files(
+        url,
+        directory,
+        workers=writers,
+        each=each,
+        prefix=f"{'p' if plain else 's'}{writers}r{round_}-",
+    )
     runs = start_writers(url, files, at=time.time() + 3.0, plain=plain)
     spans = []
     for run in runs:
@@ -104,8 +129,9 @@ def _seeded(url: str) -> None:
 
     engine = open_store(url)
     try:
-        write_market(engine, generate_market(
-            MarketConfig(customers=300, products=80, days=60, seed=5)))
+        write_market(
+            engine, generate_market(MarketConfig(customers=300, products=80, days=60, seed=5))
+        )
         with session_scope(engine) as session:
             score_store(session)
     finally:
@@ -122,16 +148,30 @@ def _backend(label: str, url: str, directory: Path, each: int) -> list[Metric]:
             rate = _throughput(url, directory, writers, each, plain, round_)
             best[writers, plain] = max(best.get((writers, plain), 0.0), rate)
     baseline = best[1, True]
-    metrics = [Metric(SECTION, f"{label}: 1 writer, plain session (baseline)", baseline,
-                      "ev/s", lower_is_better=False,
-                      note=f"{each} events, best of {ROUNDS}")]
+    metrics = [
+        Metric(
+            SECTION,
+            f"{label}: 1 writer, plain session (baseline)",
+            baseline,
+            "ev/s",
+            lower_is_better=False,
+            note=f"{each} events, best of {ROUNDS}",
+        )
+    ]
     for writers in WRITERS:
         rate = best[writers, False]
-        metrics.append(Metric(
-            SECTION, f"{label}: {writers} writer{'s' if writers > 1 else ''}, safe", rate,
-            "ev/s", target=0.5 * baseline, lower_is_better=False,
-            note=f"{rate / baseline:.2f}x the baseline; {writers} x {each} events, "
-                 f"best of {ROUNDS}"))
+        metrics.append(
+            Metric(
+                SECTION,
+                f"{label}: {writers} writer{'s' if writers > 1 else ''}, safe",
+                rate,
+                "ev/s",
+                target=0.5 * baseline,
+                lower_is_better=False,
+                note=f"{rate / baseline:.2f}x the baseline; {writers} x {each} events, "
+                f"best of {ROUNDS}",
+            )
+        )
     return metrics
 
 
@@ -156,7 +196,13 @@ def run(options: BenchOptions) -> list[Metric]:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         else:
-            metrics.append(Metric(SECTION, "postgresql: not measured", 0.0, "",
-                                  note="give --db postgresql+psycopg://... or set "
-                                       "PERSONALIZE_BENCH_POSTGRES_URL"))
+            metrics.append(
+                Metric(
+                    SECTION,
+                    "postgresql: not measured",
+                    0.0,
+                    "",
+                    note="give --db postgresql+psycopg://... or set PERSONALIZE_BENCH_POSTGRES_URL",
+                )
+            )
     return metrics

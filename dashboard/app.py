@@ -25,8 +25,9 @@ FAVICON = Path(__file__).resolve().parent / "favicon.png"
 def pages() -> list[st.Page]:
     """The dashboard's pages, in menu order; the first is the default."""
     return [
-        st.Page(PAGES_DIR / "start_here.py", title="Start here", icon=":material/tour:",
-                default=True),
+        st.Page(
+            PAGES_DIR / "start_here.py", title="Start here", icon=":material/tour:", default=True
+        ),
         st.Page(PAGES_DIR / "overview.py", title="Store overview", icon=":material/storefront:"),
         st.Page(
             PAGES_DIR / "customer_profile.py", title="Customer profile", icon=":material/id_card:"

@@ -71,8 +71,7 @@ def compile_text(url: str, text: str) -> Node:
     return compile_rule(text, segment_choices(url))
 
 
-@versioned(max_entries=4,
-               show_spinner="Scoring every customer for the audience...")
+@versioned(max_entries=4, show_spinner="Scoring every customer for the audience...")
 def load_data(
     url: str, as_of: datetime | None, predictions: bool, thresholds: tuple[tuple[str, float], ...]
 ) -> AudienceData:
@@ -152,8 +151,9 @@ def slider_spec(
     high = field.high
     if high is None:
         largest = pd.to_numeric(data.customers[field.name]).max()
-        high = float(round(max(float(largest or 0.0), comparison.value,
-                               comparison.high or 0.0, 1.0) + 0.5))
+        high = float(
+            round(max(float(largest or 0.0), comparison.value, comparison.high or 0.0, 1.0) + 0.5)
+        )
     step = 0.01 if high <= 1.0 else 1.0
     if comparison.high is None:
         return field.low, high, step, comparison.value
@@ -180,8 +180,11 @@ def segment_rules(url: str, node: Node) -> dict[str, Rule]:
 def segment_what_ifs(node: Node, rules: dict[str, Rule], thresholds: dict[str, float]) -> Node:
     """``node`` with each segment whose threshold was moved written out as its comparison
     (``night_owl`` at 70 -> ``night_shopping > 70``); unmoved segments stay as they are."""
-    moved = {name: Comparison(rules[name].score, ">", float(value))
-             for name, value in thresholds.items() if value != rules[name].threshold}
+    moved = {
+        name: Comparison(rules[name].score, ">", float(value))
+        for name, value in thresholds.items()
+        if value != rules[name].threshold
+    }
     return with_segments_as(node, moved)
 
 
@@ -234,7 +237,10 @@ def member_columns(chosen: pd.DataFrame) -> dict[str, Any]:
     """``st.dataframe`` column settings for the members: each field to its export's
     decimals (probabilities as percentages), readable titles for the rest."""
     config: dict[str, Any] = {
-        "customer_id": "customer", "top_category": "top category", "channel": "main channel"}
+        "customer_id": "customer",
+        "top_category": "top category",
+        "channel": "main channel",
+    }
     for name in chosen.columns.intersection(list(FIELDS)):
         field = FIELDS[name]
         if name == "clv_12m":  # the one money field

@@ -65,19 +65,30 @@ def _settings_text(settings: dict[str, Any]) -> str:
 
 def _table(report: dict[str, Any], protocol: str) -> pd.DataFrame:
     if not report["protocols"][protocol]["models"]:
-        return pd.DataFrame(columns=["model", "label", *METRICS, "coverage", "fit_seconds",
-                                     "rank_seconds", "settings"])
+        return pd.DataFrame(
+            columns=[
+                "model",
+                "label",
+                *METRICS,
+                "coverage",
+                "fit_seconds",
+                "rank_seconds",
+                "settings",
+            ]
+        )
     frame = metrics_frame(report, protocol)
     frame.insert(1, "label", frame["model"].map(LABELS).fillna(frame["model"]))
     frame[[*METRICS, "coverage"]] = frame[[*METRICS, "coverage"]] * 100
     frame["settings"] = frame["settings"].map(_settings_text)
-    return frame[["model", "label", *METRICS, "coverage", "fit_seconds", "rank_seconds",
-                  "settings"]]
+    return frame[
+        ["model", "label", *METRICS, "coverage", "fit_seconds", "rank_seconds", "settings"]
+    ]
 
 
 @versioned(show_spinner="Evaluating every recommender...")
-def run_evaluation(url: str, as_of: datetime | None, k: int = 10,
-                   holdout_days: float = DEFAULT_HOLDOUT_DAYS) -> EvaluationView:
+def run_evaluation(
+    url: str, as_of: datetime | None, k: int = 10, holdout_days: float = DEFAULT_HOLDOUT_DAYS
+) -> EvaluationView:
     """Test on ``[as_of - holdout_days, as_of)``, train before it (baselines tuned inside).
 
     Raises:
@@ -89,8 +100,10 @@ def run_evaluation(url: str, as_of: datetime | None, k: int = 10,
     return EvaluationView(
         tables={p: _table(report, p) for p in PROTOCOLS},
         customers={p: int(v["customers"]) for p, v in report["protocols"].items()},
-        test_from=report["test_from"], as_of=report["as_of"],
-        validation_from=report["validation_from"], k=int(report["k"]),
+        test_from=report["test_from"],
+        as_of=report["as_of"],
+        validation_from=report["validation_from"],
+        k=int(report["k"]),
         products=int(report["products"]),
     )
 
@@ -129,5 +142,8 @@ def run_prediction_evaluation(
 
     with session_scope(get_engine(url)) as session:
         result = evaluate_store(session, as_of=as_of, horizon_days=horizon_days)
-    return (pd.DataFrame(method_rows(result)), pd.DataFrame(result["p_buy_calibration"]),
-            pd.DataFrame(evaluation_rows(result), columns=["metric", "model", "naive"]))
+    return (
+        pd.DataFrame(method_rows(result)),
+        pd.DataFrame(result["p_buy_calibration"]),
+        pd.DataFrame(evaluation_rows(result), columns=["metric", "model", "naive"]),
+    )

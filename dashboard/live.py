@@ -50,8 +50,10 @@ LATENCIES_KEPT = 100_000
 def check_speed(speed: float) -> float:
     """``speed`` if it is a valid number of simulated seconds per real second."""
     if not 1.0 <= speed <= MAX_SPEED:
-        raise UserError(f"invalid speed {speed:g}: expected simulated seconds per real second, "
-                        f"1 to {MAX_SPEED:,.0f} (e.g. 3600: an hour of the market per second)")
+        raise UserError(
+            f"invalid speed {speed:g}: expected simulated seconds per real second, "
+            f"1 to {MAX_SPEED:,.0f} (e.g. 3600: an hour of the market per second)"
+        )
     return speed
 
 
@@ -99,10 +101,18 @@ class LiveRun:
         on_change: called with (event, changes) when the followed customer changes.
     """
 
-    def __init__(self, engine: Engine, *, speed: float, seed: int = 0,
-                 follow: str | None = None, minutes: float | None = None,
-                 blend: Any = None, alive: Callable[[], bool] | None = None,
-                 on_change: Callable[[dict[str, Any], list[str]], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        speed: float,
+        seed: int = 0,
+        follow: str | None = None,
+        minutes: float | None = None,
+        blend: Any = None,
+        alive: Callable[[], bool] | None = None,
+        on_change: Callable[[dict[str, Any], list[str]], None] | None = None,
+    ) -> None:
         self.engine, self.speed, self.seed = engine, check_speed(speed), seed
         if minutes is not None and not minutes > 0:
             raise UserError(f"invalid minutes {minutes:g}: expected a positive number")
@@ -128,8 +138,9 @@ class LiveRun:
             except ValueError as exc:
                 raise UserError(str(exc)) from exc
             self.names: dict[str, str] = {
-                pid: name or pid for pid, name in session.execute(
-                    select(Product.product_id, Product.name)).all()}
+                pid: name or pid
+                for pid, name in session.execute(select(Product.product_id, Product.name)).all()
+            }
             self.sim = Simulation(shoppers, catalogue, start=self.start_at, seed=seed)
             self.source = shoppers.source
             self.follow_id: str | None = None
@@ -170,8 +181,11 @@ class LiveRun:
 
     def state(self) -> LiveState:
         with self._lock:
-            return replace(self._state, feed=list(self._state.feed),
-                           latencies_ms=list(self._state.latencies_ms))
+            return replace(
+                self._state,
+                feed=list(self._state.feed),
+                latencies_ms=list(self._state.latencies_ms),
+            )
 
     # ----------------------------------------------------------------- the loop
 
@@ -191,16 +205,17 @@ class LiveRun:
                     break
                 now = datetime.now(UTC).replace(tzinfo=None)
                 target = min(self.start_at + timedelta(seconds=self.speed * elapsed), now)
-                while not self._injections.empty() and not self._stop.is_set():
-                    self.write(self._injected(self._injections.get(), target))
+                self._write_injections(target)
                 due = self.sim.until(target)
                 for event in due:
                     if self._stop.is_set():
                         break
+                    # a presenter's event goes in at once, even while a backlog is written
+                    self._write_injections(datetime.fromisoformat(event["occurred_at"]))
                     self.write(event)
                     self._state.behind_s = max(
-                        (target - datetime.fromisoformat(event["occurred_at"])).total_seconds(),
-                        0.0)
+                        (target - datetime.fromisoformat(event["occurred_at"])).total_seconds(), 0.0
+                    )
                 with self._lock:
                     self._state.clock = target
                     if not due:
@@ -214,6 +229,10 @@ class LiveRun:
             self._finish(f"stopped by an error: {exc}")
         return self.state()
 
+    def _write_injections(self, at: datetime) -> None:
+        while not self._injections.empty() and not self._stop.is_set():
+            self.write(self._injected(self._injections.get(), at))
+
     def _finish(self, message: str) -> None:
         with self._lock:
             self._state.running, self._state.message = False, message
@@ -222,8 +241,7 @@ class LiveRun:
         assert self.follow_id is not None
         followed = self._state.followed
         product = followed.look.last_purchase if followed and kind == "review_1_star" else None
-        return self.sim.inject(kind, self.follow_id, at, product_id=product) | {
-            "injected": True}
+        return self.sim.inject(kind, self.follow_id, at, product_id=product) | {"injected": True}
 
     def write(self, event: dict[str, Any]) -> None:
         """Record one event through ``track()`` in its own transaction (and refresh the
@@ -263,21 +281,29 @@ class LiveRun:
             s.per_second = len(self._recent) / window
             s.latencies_ms.append(latency)
             del s.latencies_ms[:-LATENCIES_KEPT]
-            s.feed.insert(0, {**summary, "followed": customer == self.follow_id,
-                              "injected": injected})
+            s.feed.insert(
+                0, {**summary, "followed": customer == self.follow_id, "injected": injected}
+            )
             del s.feed[FEED_SIZE:]
         if found and self.on_change is not None:
             self.on_change(event, found)
 
     def _summary(self, event: dict[str, Any]) -> dict[str, Any]:
         product = event.get("product_id")
-        what = event.get("query") if event["event_type"] == "search" else \
-            self.names.get(str(product), product)
+        what = (
+            event.get("query")
+            if event["event_type"] == "search"
+            else self.names.get(str(product), product)
+        )
         if event["event_type"] == "review":
             what = f"{what}: {event['rating']} star(s)"
-        return {"at": event["occurred_at"][:19].replace("T", " "),
-                "customer": event.get("customer_id"), "event": event["event_type"],
-                "what": what, "device": event.get("device")}
+        return {
+            "at": event["occurred_at"][:19].replace("T", " "),
+            "customer": event.get("customer_id"),
+            "event": event["event_type"],
+            "what": what,
+            "device": event.get("device"),
+        }
 
     # ----------------------------------------------------------------- following
 
@@ -288,25 +314,35 @@ class LiveRun:
         self._first_view, self._bought = {}, set()
         rate = 86_400.0 / (FOLLOW_EVERY_S * self.speed)
         self.sim.follow(customer_id, visits_per_day=rate)
-        self._recommender = Recommendations(self.blend, self.names) \
-            if self.blend is not None else None
-        seen = look(session, customer_id, recommender=self._recommender) \
-            if customer_id is not None else None
+        self._recommender = (
+            Recommendations(self.blend, self.names) if self.blend is not None else None
+        )
+        seen = (
+            look(session, customer_id, recommender=self._recommender)
+            if customer_id is not None
+            else None
+        )
         with self._lock:
             self._state.followed = Followed(seen) if seen is not None else None
 
     def _refresh(self, event: dict[str, Any], summary: dict[str, Any]) -> list[str]:
         before = self._state.followed.look if self._state.followed else None
         with session_scope(self.engine) as session:
-            after = look(session, str(event["customer_id"]), recommender=self._recommender,
-                         event=event, exclude=self._bought)
+            after = look(
+                session,
+                str(event["customer_id"]),
+                recommender=self._recommender,
+                event=event,
+                exclude=self._bought,
+            )
         first = self._first_view.get(event.get("product_id") or "")
         found = changes(before, after, event, first_view=first)
         with self._lock:
             history = self._state.followed.history if self._state.followed else []
             text = f"{summary['at']} {summary['event']} {summary['what'] or ''}".strip()
-            self._state.followed = Followed(after, ([(text, found)] + history)[:FEED_SIZE],
-                                            previous=before)
+            self._state.followed = Followed(
+                after, ([(text, found)] + history)[:FEED_SIZE], previous=before
+            )
         return found
 
 

@@ -35,10 +35,14 @@ from engine.profiles.segments import load_min_evidence
 from engine.recommend import BlendRecommender, Mood, parse_context
 
 LABELS = {
-    "lifetime_value": "lifetime value", "purchase_frequency": "purchase frequency",
-    "price_sensitivity": "price sensitivity", "brand_loyalty": "brand loyalty",
-    "impulse_buying": "impulse buying", "research_intensity": "research intensity",
-    "weekend_shopping": "weekend shopping", "night_shopping": "night shopping",
+    "lifetime_value": "lifetime value",
+    "purchase_frequency": "purchase frequency",
+    "price_sensitivity": "price sensitivity",
+    "brand_loyalty": "brand loyalty",
+    "impulse_buying": "impulse buying",
+    "research_intensity": "research intensity",
+    "weekend_shopping": "weekend shopping",
+    "night_shopping": "night shopping",
     "mobile_usage": "mobile usage",
 }
 TOP_K = 5
@@ -84,29 +88,44 @@ def _stored_look(session: Session, customer_id: str) -> Look | None:
     mean = float(weighted_mean(stats["rating_wsum"], stats["rating_w"]))
     rated: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
     for rating, *names in session.execute(
-            select(Review.rating, Product.brand, Product.category)
-            .join(Product, Product.product_id == Review.product_id)
-            .where(Review.customer_id == customer_id)):
+        select(Review.rating, Product.brand, Product.category)
+        .join(Product, Product.product_id == Review.product_id)
+        .where(Review.customer_id == customer_id)
+    ):
         for kind, name in zip(rated, names, strict=True):
             if name is not None:
                 kind.setdefault(str(name), []).append(int(rating))
-    unhappy = [sorted(n for n, r in kind.items() if sum(r) / len(r) <= UNHAPPY_RATING)
-               for kind in rated]
-    last = session.scalar(select(OrderLine.product_id)
-                          .join(Order, Order.order_id == OrderLine.order_id)
-                          .where(Order.customer_id == customer_id)
-                          .order_by(Order.ordered_at.desc(), Order.order_id.desc()).limit(1))
+    unhappy = [
+        sorted(n for n, r in kind.items() if sum(r) / len(r) <= UNHAPPY_RATING) for kind in rated
+    ]
+    last = session.scalar(
+        select(OrderLine.product_id)
+        .join(Order, Order.order_id == OrderLine.order_id)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.ordered_at.desc(), Order.order_id.desc())
+        .limit(1)
+    )
     customer = session.get(Customer, customer_id)
     return Look(
-        customer_id=customer_id, name=customer.name if customer else None,
-        scores={k: (round(v["value"], 1) if v["value"] is not None else None)
-                for k, v in details.items()},
+        customer_id=customer_id,
+        name=customer.name if customer else None,
+        scores={
+            k: (round(v["value"], 1) if v["value"] is not None else None)
+            for k, v in details.items()
+        },
         inputs={k: dict(v["inputs"]) for k, v in details.items()},
-        segments=sorted(session.scalars(select(SegmentMembership.segment).where(
-            SegmentMembership.customer_id == customer_id))),
+        segments=sorted(
+            session.scalars(
+                select(SegmentMembership.segment).where(
+                    SegmentMembership.customer_id == customer_id
+                )
+            )
+        ),
         emotional_state=str(state_of(mean if stats["reviews"] else 0.0, stats["reviews"])),
         mean_rating=None if math.isnan(mean) else mean,
-        unhappy_brands=unhappy[0], unhappy_categories=unhappy[1], last_purchase=last,
+        unhappy_brands=unhappy[0],
+        unhappy_categories=unhappy[1],
+        last_purchase=last,
     )
 
 
@@ -114,11 +133,15 @@ def _profile_look(session: Session, customer_id: str) -> Look:
     profile = get_profile(session, customer_id)
     purchases = profile.purchases
     return Look(
-        customer_id=customer_id, name=profile.name,
-        scores={k: (round(v.value, 1) if v.value is not None else None)
-                for k, v in profile.scores.items()},
+        customer_id=customer_id,
+        name=profile.name,
+        scores={
+            k: (round(v.value, 1) if v.value is not None else None)
+            for k, v in profile.scores.items()
+        },
         inputs={k: dict(v.inputs) for k, v in profile.scores.items()},
-        segments=list(profile.segments), emotional_state=profile.emotional_state,
+        segments=list(profile.segments),
+        emotional_state=profile.emotional_state,
         mean_rating=profile.mean_rating,
         unhappy_brands=list(profile.unhappy_brands),
         unhappy_categories=list(profile.unhappy_categories),
@@ -135,27 +158,52 @@ class Recommendations:
         self._key: tuple[Any, ...] | None = None
         self._list: list[dict[str, Any]] = []
 
-    def of(self, seen: Look, event: dict[str, Any] | None, exclude: set[str]
-           ) -> list[dict[str, Any]]:
+    def of(
+        self, seen: Look, event: dict[str, Any] | None, exclude: set[str]
+    ) -> list[dict[str, Any]]:
         context = context_of(self.blend, event)
-        key = (seen.customer_id, seen.emotional_state, tuple(seen.unhappy), context,
-               frozenset(exclude))
+        key = (
+            seen.customer_id,
+            seen.emotional_state,
+            tuple(seen.unhappy),
+            context,
+            frozenset(exclude),
+        )
         if key != self._key:
-            mood = Mood(state=seen.emotional_state,
-                        unhappy_brands=frozenset(seen.unhappy_brands),
-                        unhappy_categories=frozenset(seen.unhappy_categories),
-                        mean_rating=seen.mean_rating)
+            mood = Mood(
+                state=seen.emotional_state,
+                unhappy_brands=frozenset(seen.unhappy_brands),
+                unhappy_categories=frozenset(seen.unhappy_categories),
+                mean_rating=seen.mean_rating,
+            )
             self._list = [
-                {"product_id": r.product_id, "name": self.names.get(r.product_id, r.product_id),
-                 "score": f"{r.score:.0f}", "reason": r.reason}
-                for r in self.blend.recommend(seen.customer_id, context, k=TOP_K,
-                                              exclude=exclude, allow_unknown=True, mood=mood)]
+                {
+                    "product_id": r.product_id,
+                    "name": self.names.get(r.product_id, r.product_id),
+                    "score": f"{r.score:.0f}",
+                    "reason": r.reason,
+                }
+                for r in self.blend.recommend(
+                    seen.customer_id,
+                    context,
+                    k=TOP_K,
+                    exclude=exclude,
+                    allow_unknown=True,
+                    mood=mood,
+                )
+            ]
             self._key = key
         return self._list
 
 
-def look(session: Session, customer_id: str, *, recommender: Recommendations | None = None,
-         event: dict[str, Any] | None = None, exclude: set[str] | None = None) -> Look:
+def look(
+    session: Session,
+    customer_id: str,
+    *,
+    recommender: Recommendations | None = None,
+    event: dict[str, Any] | None = None,
+    exclude: set[str] | None = None,
+) -> Look:
     """The customer's stored profile and (with ``recommender``) top recommendations in the
     context of ``event`` (its weather, hour, device), adapted to their current mood.
 
@@ -175,12 +223,22 @@ def context_of(blend: BlendRecommender, event: dict[str, Any] | None) -> Any:
     at = datetime.fromisoformat(str(event["occurred_at"]))
     known = blend.data_.known_locations
     location = event.get("location") if event.get("location") in known else None
-    return parse_context(weather=event.get("weather"), time_of_day=at.hour,
-                         device=event.get("device"), location=location, known_locations=known)
+    return parse_context(
+        weather=event.get("weather"),
+        time_of_day=at.hour,
+        device=event.get("device"),
+        location=location,
+        known_locations=known,
+    )
 
 
-def _why(name: str, before: dict[str, Any], after: dict[str, Any],
-         event: dict[str, Any], first_view: datetime | None) -> str:
+def _why(
+    name: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    event: dict[str, Any],
+    first_view: datetime | None,
+) -> str:
     """Why one score moved: the change of its inputs, said as the event caused it."""
     at = datetime.fromisoformat(str(event["occurred_at"]))
     kind = event["event_type"].replace("_", " ")
@@ -202,26 +260,36 @@ def _why(name: str, before: dict[str, Any], after: dict[str, Any],
     if name == "lifetime_value":
         return f"net spend {before['net_spend']:.2f} -> {after['net_spend']:.2f}"
     if name == "purchase_frequency":
-        return f"orders in the last 365 days {before['orders_last_365d']} -> " \
-               f"{after['orders_last_365d']}"
+        return (
+            f"orders in the last 365 days {before['orders_last_365d']} -> "
+            f"{after['orders_last_365d']}"
+        )
     if name == "price_sensitivity":
         extra = after["discounted_lines"] > before["discounted_lines"]
-        return ("bought at a discount" if extra else "bought at full price") + \
-            f" ({after['discounted_lines']} of {after['lines']} lines discounted)"
+        return (
+            "bought at a discount" if extra else "bought at full price"
+        ) + f" ({after['discounted_lines']} of {after['lines']} lines discounted)"
     if name == "brand_loyalty":
         top = after["top2_brand_lines"] > before["top2_brand_lines"]
-        return "bought from one of their two favourite brands" if top else \
-            "bought from another brand"
+        return (
+            "bought from one of their two favourite brands" if top else "bought from another brand"
+        )
     if name == "research_intensity":
-        return f"views+searches per order {before['research_per_order']:.2f} -> " \
-               f"{after['research_per_order']:.2f}"
-    moved = [f"{k.replace('_', ' ')} {before[k]} -> {after[k]}" for k in after
-             if before.get(k) != after[k] and not k.startswith("store")]
+        return (
+            f"views+searches per order {before['research_per_order']:.2f} -> "
+            f"{after['research_per_order']:.2f}"
+        )
+    moved = [
+        f"{k.replace('_', ' ')} {before[k]} -> {after[k]}"
+        for k in after
+        if before.get(k) != after[k] and not k.startswith("store")
+    ]
     return "; ".join(moved) or f"a {kind}"
 
 
-def changes(before: Look | None, after: Look, event: dict[str, Any], *,
-            first_view: datetime | None = None) -> list[str]:
+def changes(
+    before: Look | None, after: Look, event: dict[str, Any], *, first_view: datetime | None = None
+) -> list[str]:
     """What changed between two looks at one customer, each with its reason."""
     if before is None:
         return []
@@ -240,14 +308,16 @@ def changes(before: Look | None, after: Look, event: dict[str, Any], *,
     if after.emotional_state != before.emotional_state:
         rating = f", rated {event.get('rating')} star(s)" if event.get("rating") else ""
         mean = f" (mean rating {after.mean_rating:.1f})" if after.mean_rating is not None else ""
-        out.append(f"emotional state {before.emotional_state} -> {after.emotional_state}"
-                   f"{rating}{mean}")
+        out.append(
+            f"emotional state {before.emotional_state} -> {after.emotional_state}{rating}{mean}"
+        )
     for name in sorted(set(after.unhappy) - set(before.unhappy)):
         out.append(f"now unhappy with {name}: its products are held back")
     if after.recommendations and after.top != before.top:
         new = [r["name"] for r in after.recommendations if r["product_id"] not in before.top]
-        out.append("recommendations changed" + (f": new {', '.join(new[:3])}" if new
-                                                else ": re-ranked"))
+        out.append(
+            "recommendations changed" + (f": new {', '.join(new[:3])}" if new else ": re-ranked")
+        )
     return out
 
 

@@ -72,8 +72,9 @@ def start(url: str, *, speed: float, seed: int, follow: str | None) -> LiveRun:
             blend = fit_blend(url, None)
         except NotEnoughData:
             blend = None  # the followed customer is shown without recommendations
-    run = LiveRun(get_engine(url), speed=speed, seed=seed, follow=follow, blend=blend,
-                  alive=_session_alive())
+    run = LiveRun(
+        get_engine(url), speed=speed, seed=seed, follow=follow, blend=blend, alive=_session_alive()
+    )
     run.start()
     st.session_state[RUN_KEY] = run
     return run
@@ -92,31 +93,55 @@ def stop() -> LiveState | None:
 def follow_choices(url: str, limit: int = PICKER_LIMIT) -> pd.DataFrame:
     """``customer_id, label`` ("C00042 · Nancy Conley") of the most active customers."""
     with session_scope(get_engine(url)) as session:
-        orders = (select(Order.customer_id, func.count().label("n"))
-                  .group_by(Order.customer_id).subquery())
-        events = (select(Event.customer_id, func.count().label("n"))
-                  .where(Event.customer_id.is_not(None)).group_by(Event.customer_id).subquery())
+        orders = (
+            select(Order.customer_id, func.count().label("n"))
+            .group_by(Order.customer_id)
+            .subquery()
+        )
+        events = (
+            select(Event.customer_id, func.count().label("n"))
+            .where(Event.customer_id.is_not(None))
+            .group_by(Event.customer_id)
+            .subquery()
+        )
         activity = (func.coalesce(orders.c.n, 0) + func.coalesce(events.c.n, 0)).label("a")
         rows = session.execute(
             select(Customer.customer_id, Customer.name, activity)
             .outerjoin(orders, orders.c.customer_id == Customer.customer_id)
             .outerjoin(events, events.c.customer_id == Customer.customer_id)
-            .order_by(activity.desc(), Customer.customer_id).limit(limit)).all()
+            .order_by(activity.desc(), Customer.customer_id)
+            .limit(limit)
+        ).all()
     frame = pd.DataFrame(rows, columns=["customer_id", "name", "activity"])
-    frame["label"] = [f"{c} · {n}" if n else str(c) for c, n in
-                      zip(frame["customer_id"], frame["name"], strict=True)]
+    frame["label"] = [
+        f"{c} · {n}" if n else str(c)
+        for c, n in zip(frame["customer_id"], frame["name"], strict=True)
+    ]
     return frame[["customer_id", "label"]]
 
 
 def feed_frame(state: LiveState) -> pd.DataFrame:
     """The event stream as a table, newest first (``*`` marks the followed customer)."""
-    rows = [{"time (simulated)": e["at"], "customer": ("* " if e["followed"] else "")
-             + str(e["customer"]), "event": e["event"] + (" (injected)" if e["injected"]
-                                                          else ""),
-             "what": e["what"], "device": e["device"]} for e in state.feed]
-    return pd.DataFrame(rows, columns=["time (simulated)", "customer", "event", "what",
-                                       "device"])
+    rows = [
+        {
+            "time (simulated)": e["at"],
+            "customer": ("* " if e["followed"] else "") + str(e["customer"]),
+            "event": e["event"] + (" (injected)" if e["injected"] else ""),
+            "what": e["what"],
+            "device": e["device"],
+        }
+        for e in state.feed
+    ]
+    return pd.DataFrame(rows, columns=["time (simulated)", "customer", "event", "what", "device"])
 
 
-__all__ = ["INJECT_LABELS", "RUN_KEY", "SPEEDS", "current", "feed_frame", "follow_choices",
-           "start", "stop"]
+__all__ = [
+    "INJECT_LABELS",
+    "RUN_KEY",
+    "SPEEDS",
+    "current",
+    "feed_frame",
+    "follow_choices",
+    "start",
+    "stop",
+]

@@ -23,8 +23,11 @@ AUDIENCES = PAGES_DIR / "audiences.py"
 PREDICTIONS = PAGES_DIR / "predictions.py"
 RECOMMENDATIONS = PAGES_DIR / "recommendations.py"
 
-OPEN = {"open_profile": ("Profile", PROFILE), "open_recommendations": ("Recommendations",
-        RECOMMENDATIONS), "open_prediction": ("Prediction", PREDICTIONS)}
+OPEN = {
+    "open_profile": ("Profile", PROFILE),
+    "open_recommendations": ("Recommendations", RECOMMENDATIONS),
+    "open_prediction": ("Prediction", PREDICTIONS),
+}
 """The link columns added to a table of customers: column -> (label, page)."""
 OPEN_TEXT = "open ›"
 
@@ -38,13 +41,22 @@ def with_links(frame: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> pd.Data
 
 
 def link_columns() -> dict[str, Any]:
-    return {column: st.column_config.TextColumn(label, width="small",
-                                                help=f"Click to open their {label.lower()}")
-            for column, (label, _page) in OPEN.items()}
+    return {
+        column: st.column_config.TextColumn(
+            label, width="small", help=f"Click to open their {label.lower()}"
+        )
+        for column, (label, _page) in OPEN.items()
+    }
 
 
-def customer_table(frame: pd.DataFrame, *, key: str, column_config: dict[str, Any] | None = None,
-                   exclude: tuple[str, ...] = (), **kwargs: Any) -> None:
+def customer_table(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    column_config: dict[str, Any] | None = None,
+    exclude: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> None:
     """Show ``frame`` (with a ``customer_id`` column) with the link columns; a click on a
     link cell opens that page for that row's customer."""
     shown = with_links(frame, exclude=exclude).reset_index(drop=True)

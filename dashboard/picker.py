@@ -16,8 +16,9 @@ PICKER_LIMIT = 200
 """Customers listed at once; searching reaches everyone."""
 
 
-def find(names: pd.DataFrame, universe: Sequence[str], text: str,
-         limit: int = PICKER_LIMIT) -> list[str]:
+def find(
+    names: pd.DataFrame, universe: Sequence[str], text: str, limit: int = PICKER_LIMIT
+) -> list[str]:
     """Ids of ``universe`` (in its order) whose id or name contains ``text``, any case; an
     id equal to ``text`` comes first. ``names``: ``customer_id, name``."""
     ids = pd.Series(list(universe), dtype=object).astype(str)
@@ -28,7 +29,8 @@ def find(names: pd.DataFrame, universe: Sequence[str], text: str,
     lowered_names = ids.map(name_of).fillna("").astype(str).str.lower()
     lowered = ids.str.lower()
     hit = lowered.str.contains(needle, regex=False) | lowered_names.str.contains(
-        needle, regex=False)
+        needle, regex=False
+    )
     exact = lowered == needle
     return pd.concat([ids[exact], ids[hit & ~exact]]).head(limit).tolist()
 
@@ -54,17 +56,27 @@ def _in_fragment_run() -> bool:
     return bool(ctx and ctx.fragment_ids_this_run)
 
 
-def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequence[str] = (),
-                  default: int = 0, what: str = "most active first") -> str | None:
+def pick_customer(
+    url: str,
+    *,
+    page: str,
+    universe: Sequence[str],
+    leading: Sequence[str] = (),
+    default: int = 0,
+    what: str = "most active first",
+) -> str | None:
     """A search box and a picker over ``universe`` (valid ids, best first), preceded by
     ``leading`` choices (e.g. anonymous). Returns the chosen id, or ``None`` when the search
     matches nobody (the page is told so). The chosen customer becomes the shared one."""
     names = data.load_customer_names(url)
     label_of = labels(names)
     search, pick = st.columns([1, 2])
-    text = search.text_input("Search by id or name", key=f"{page}_customer_search",
-                             placeholder="e.g. c00042 or a name", help="Any case; part of "
-                             "an id or a name is enough.")
+    text = search.text_input(
+        "Search by id or name",
+        key=f"{page}_customer_search",
+        placeholder="e.g. c00042 or a name",
+        help="Any case; part of an id or a name is enough.",
+    )
     current = shared_before = state.shared_customer()
     found = find(names, universe, text)
     if not text.strip() and current and current not in found and current in set(universe):
@@ -76,11 +88,16 @@ def pick_customer(url: str, *, page: str, universe: Sequence[str], leading: Sequ
         return None
     key = f"{page}_customer"
     if current and current not in options and current not in set(universe):
-        search.caption(f"Customer '{ui.md(current[:40])}' has no data here before the "
-                       "**As of** date: showing another one.")
+        search.caption(
+            f"Customer '{ui.md(current[:40])}' has no data here before the "
+            "**As of** date: showing another one."
+        )
     if current not in options:
-        current = options[len(leading)] if text.strip() and found else options[
-            min(default, len(options) - 1)]
+        current = (
+            options[len(leading)]
+            if text.strip() and found
+            else options[min(default, len(options) - 1)]
+        )
         state.share_customer(current)
     st.session_state[key] = current
     pick.selectbox(

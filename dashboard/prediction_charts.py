@@ -136,7 +136,8 @@ def timeline_chart(view: CustomerView) -> go.Figure:
                 name="purchases",
                 marker={"size": 8, "color": ui.ORDERS_COLOR},
                 customdata=view.history[["n_orders"]].to_numpy(),
-                hovertemplate="%{x|%Y-%m-%d}: " + ui.money_hover("y")
+                hovertemplate="%{x|%Y-%m-%d}: "
+                + ui.money_hover("y")
                 + " (%{customdata[0]} orders)<extra></extra>",
             )
         )

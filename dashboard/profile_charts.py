@@ -52,8 +52,14 @@ def scores_chart(quantiles: pd.DataFrame, scores: pd.DataFrame) -> go.Figure:
     _boxes(figure, quantiles, labels, "all customers (5th-95th percentile)")
     missing = scores.loc[scores["value"].isna()]
     for label, state in zip(missing["score"], missing["evidence"], strict=True):
-        figure.add_annotation(x=50, y=label, text=state, showarrow=False,
-                              bgcolor="rgba(255,255,255,0.85)", font={"color": REVENUE_COLOR})
+        figure.add_annotation(
+            x=50,
+            y=label,
+            text=state,
+            showarrow=False,
+            bgcolor="rgba(255,255,255,0.85)",
+            font={"color": REVENUE_COLOR},
+        )
     scores = scores.loc[scores["value"].notna()]
     figure.add_trace(
         go.Scatter(
@@ -196,14 +202,14 @@ def overlap_heatmap(matrix: pd.DataFrame) -> go.Figure | None:
             colorbar={"title": {"text": "customers"}},
         )
     )  # fmt: skip
-    figure.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows, ticktext=rows,
-                        automargin=True)
-    figure.update_xaxes(tickmode="array", tickvals=names, ticktext=names, tickangle=-40,
-                        automargin=True)
-    chart_layout(figure, "Overlaps: customers in both segments (and % of the row's)",
-                 legend=False)
-    figure.update_layout(height=max(CHART_HEIGHT + 80, 200 + 30 * len(matrix)),
-                         hovermode="closest")
+    figure.update_yaxes(
+        autorange="reversed", tickmode="array", tickvals=rows, ticktext=rows, automargin=True
+    )
+    figure.update_xaxes(
+        tickmode="array", tickvals=names, ticktext=names, tickangle=-40, automargin=True
+    )
+    chart_layout(figure, "Overlaps: customers in both segments (and % of the row's)", legend=False)
+    figure.update_layout(height=max(CHART_HEIGHT + 80, 200 + 30 * len(matrix)), hovermode="closest")
     return figure
 
 
@@ -213,8 +219,9 @@ def segment_scores_chart(spread: pd.DataFrame, score: str) -> go.Figure | None:
     if spread.empty:
         return None
     figure = go.Figure()
-    _boxes(figure, spread, [segment_name(s) for s in spread["segment"]],
-           SCORE_LABELS.get(score, score))
+    _boxes(
+        figure, spread, [segment_name(s) for s in spread["segment"]], SCORE_LABELS.get(score, score)
+    )
     figure.update_traces(marker_color=PREVIEW_COLOR, fillcolor="rgba(76,120,168,0.3)")
     figure.update_xaxes(range=[-2, 102], title_text=f"{SCORE_LABELS.get(score, score)} (0-100)")
     figure.update_yaxes(autorange="reversed")

@@ -75,9 +75,13 @@ def load_profiles(url: str, as_of: datetime | None) -> pd.DataFrame:
     if profiles.empty:  # no customer yet: the page says so (and the key's dtype is unknown)
         return profiles.assign(name=pd.Series(dtype=object))
     attrs = dict(profiles.attrs)  # the calibration and as_of (a merge drops them)
-    profiles = profiles.merge(names, on="customer_id", how="left").sort_values(
-        ["activity", "orders", "customer_id"], ascending=[False, False, True], kind="stable"
-    ).reset_index(drop=True)
+    profiles = (
+        profiles.merge(names, on="customer_id", how="left")
+        .sort_values(
+            ["activity", "orders", "customer_id"], ascending=[False, False, True], kind="stable"
+        )
+        .reset_index(drop=True)
+    )
     profiles.attrs = attrs
     return profiles
 

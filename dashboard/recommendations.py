@@ -127,8 +127,12 @@ def context_options(blend: BlendRecommender) -> dict[str, list[str]]:
 
 
 def context_picker(
-    container: Any, blend: BlendRecommender, prefix: str, defaults: Mapping[str, str],
-    *, shared_as: str | None = None,
+    container: Any,
+    blend: BlendRecommender,
+    prefix: str,
+    defaults: Mapping[str, str],
+    *,
+    shared_as: str | None = None,
 ) -> Context:
     """Four selectboxes (weather, time of day, location, device) in ``container``'s
     columns, under session keys ``f"{prefix}_{field}"``; returns the validated context.
@@ -150,7 +154,8 @@ def context_picker(
                 st.session_state[key], index = given, 0  # index 0: the state's value rules
             extra = {"on_change": _share_context, "args": (key, param)}
         chosen[field] = column.selectbox(
-            field.replace("_", " ").capitalize(), values, index=index, key=key, **extra)
+            field.replace("_", " ").capitalize(), values, index=index, key=key, **extra
+        )
     return make_context(blend, **chosen)
 
 
@@ -214,8 +219,9 @@ def recommendation_frame(
 
 
 @versioned(show_spinner=False)
-def top_pick(url: str, as_of: datetime | None, customer_id: str, **context: str) -> tuple[
-        str, str] | None:
+def top_pick(
+    url: str, as_of: datetime | None, customer_id: str, **context: str
+) -> tuple[str, str] | None:
     """The first product the blend would show ``customer_id`` in ``context`` (fields as
     :func:`make_context`), as ``(name, reason)``; ``None`` when nothing is in stock."""
     blend = fit_blend(url, as_of)

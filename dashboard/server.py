@@ -38,8 +38,12 @@ def _warm_when_ready() -> None:
     # full collection walks only what reruns make, not every cached frame and model.
     gc.freeze()
     # The server's own log, like Streamlit's lines above it (benchmarks wait for it).
-    print(f"{WARMED} in {time.perf_counter() - start:.1f} s"
-          + (f" (not warmed: {', '.join(failed)})" if failed else ""), file=sys.stderr, flush=True)
+    print(
+        f"{WARMED} in {time.perf_counter() - start:.1f} s"
+        + (f" (not warmed: {', '.join(failed)})" if failed else ""),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main() -> None:

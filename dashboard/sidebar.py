@@ -68,13 +68,15 @@ def _sync_as_of(first: date, last: date) -> None:
         day = date.fromisoformat(given)
     except ValueError:
         st.session_state["sidebar_as_of_note"] = (
-            f"The link's \"as of\" {given[:20]!r} is not a date (YYYY-MM-DD): showing the "
-            "newest data instead.")
+            f'The link\'s "as of" {given[:20]!r} is not a date (YYYY-MM-DD): showing the '
+            "newest data instead."
+        )
         return
     if not first <= day <= last:
         st.session_state["sidebar_as_of_note"] = (
             f"The link asks for the store as of {day:%Y-%m-%d}, outside its data "
-            f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): showing the nearest day instead.")
+            f"({first:%Y-%m-%d} to {last:%Y-%m-%d}): showing the nearest day instead."
+        )
         day = min(max(day, first), last)
     st.session_state[AS_OF_KEY] = day
 
@@ -103,8 +105,9 @@ def share_panel(page: st.Page | None) -> None:
     base = st.context.url.split("?")[0] if st.context.url else path
     # Drawn only while open: the code block's highlighter is heavy for the browser, and
     # opening reruns the app, so the link holds what a fragment just changed.
-    with st.expander("Share this view", icon=":material/share:", key=SHARE_KEY,
-                     on_change="rerun") as panel:
+    with st.expander(
+        "Share this view", icon=":material/share:", key=SHARE_KEY, on_change="rerun"
+    ) as panel:
         if panel.open:
             st.caption("This link reopens this page with the same customer, context and day:")
             st.code(state.shareable_link(base, params), language=None, wrap_lines=True)
@@ -121,8 +124,9 @@ def draw_sidebar(page: st.Page | None = None) -> StoreSummary:
     identity = data.load_identity(url)
     with st.sidebar:
         st.subheader(identity.name)
-        st.caption(f"{backend_label(url)} · prices in {identity.currency} · "
-                   f"times in {identity.timezone}")
+        st.caption(
+            f"{backend_label(url)} · prices in {identity.currency} · times in {identity.timezone}"
+        )
         st.markdown(
             f"{summary.customers:,} customers · {summary.products:,} products  \n"
             f"{summary.orders:,} orders · {summary.events:,} events · "

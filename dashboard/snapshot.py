@@ -37,8 +37,14 @@ WIDTH, HEIGHT = 1400, 900
 """The snapshot browser's window: the width of the picture, the least height of the page."""
 TIMEOUT_S = 120.0
 MAX_PDF_HEIGHT_PX = 19_200  # 200 inches, the largest page PDF readers agree on
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 _TAKEN = "snapshot_taken"  # st.session_state: (view, Snapshot) of the last snapshot taken
 _FAILED = "snapshot_failed"  # st.session_state: (view, message) of the last one that failed
 _ONE_AT_A_TIME = threading.Lock()  # one headless Chromium per server, however many viewers
@@ -119,15 +125,23 @@ def unavailable(chromium: Path | None = None) -> str | None:
     """Why snapshots cannot be taken on this machine, or ``None`` when they can."""
     chromium = chromium or get_settings().chromium
     if not chromium.is_file():
-        return (f"Snapshots need Chromium at {chromium} (install Debian's chromium package, "
-                "or set PERSONALIZE_CHROMIUM to its path).")
+        return (
+            f"Snapshots need Chromium at {chromium} (install Debian's chromium package, "
+            "or set PERSONALIZE_CHROMIUM to its path)."
+        )
     if importlib.util.find_spec("playwright") is None:
         return "Snapshots need the playwright package (pip install playwright)."
     return None
 
 
-def take(url: str, *, width: int = WIDTH, height: int = HEIGHT, timeout_s: float = TIMEOUT_S,
-         chromium: Path | None = None) -> Snapshot:
+def take(
+    url: str,
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    timeout_s: float = TIMEOUT_S,
+    chromium: Path | None = None,
+) -> Snapshot:
     """Open ``url`` in a headless Chromium and draw it as a PNG and a PDF.
 
     Raises:
@@ -139,16 +153,18 @@ def take(url: str, *, width: int = WIDTH, height: int = HEIGHT, timeout_s: float
         raise SnapshotError(problem)
     deadline = time.monotonic() + timeout_s
     if not _ONE_AT_A_TIME.acquire(timeout=timeout_s):
-        raise SnapshotError("Another snapshot is being taken on this server: try again "
-                            "in a moment.")
+        raise SnapshotError(
+            "Another snapshot is being taken on this server: try again in a moment."
+        )
     try:
         return _render(url, chromium, width, height, deadline, timeout_s)
     finally:
         _ONE_AT_A_TIME.release()
 
 
-def _render(url: str, chromium: Path, width: int, height: int, deadline: float,
-            timeout_s: float) -> Snapshot:
+def _render(
+    url: str, chromium: Path, width: int, height: int, deadline: float, timeout_s: float
+) -> Snapshot:
     from playwright.sync_api import Error, TimeoutError, sync_playwright
 
     def left_ms() -> float:
@@ -156,11 +172,13 @@ def _render(url: str, chromium: Path, width: int, height: int, deadline: float,
 
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium),
-                                                 args=CHROMIUM_ARGS, timeout=left_ms())
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium), args=CHROMIUM_ARGS, timeout=left_ms()
+            )
             try:
-                page = browser.new_page(viewport={"width": width, "height": height},
-                                        ignore_https_errors=True)
+                page = browser.new_page(
+                    viewport={"width": width, "height": height}, ignore_https_errors=True
+                )
                 page.add_init_script(_RUN_COUNTER)
                 page.goto(url, wait_until="domcontentloaded", timeout=left_ms())
                 _settle(page, left_ms)
@@ -172,13 +190,18 @@ def _render(url: str, chromium: Path, width: int, height: int, deadline: float,
                 _settle(page, left_ms)
                 png = page.screenshot(full_page=True, type="png", timeout=left_ms())
                 page.emulate_media(media="screen")
-                pdf = page.pdf(width=f"{width}px", height=f"{min(full, MAX_PDF_HEIGHT_PX)}px",
-                               print_background=True)
+                pdf = page.pdf(
+                    width=f"{width}px",
+                    height=f"{min(full, MAX_PDF_HEIGHT_PX)}px",
+                    print_background=True,
+                )
             finally:
                 browser.close()
     except TimeoutError as exc:
-        raise SnapshotError(f"The view did not finish drawing within {timeout_s:.0f} s: "
-                            "try again when the server is less busy.") from exc
+        raise SnapshotError(
+            f"The view did not finish drawing within {timeout_s:.0f} s: "
+            "try again when the server is less busy."
+        ) from exc
     except Error as exc:
         reason = (str(exc).strip().splitlines() or ["unknown error"])[0]
         reason = re.sub(r"^\w+\.\w+: ", "", reason)  # playwright's "Page.goto: " prefix
@@ -221,8 +244,13 @@ def _controls(page: st.Page | None) -> None:
     problem = unavailable()
     if problem:
         st.caption(problem)
-    if st.button("Take a snapshot", icon=":material/photo_camera:", disabled=bool(problem),
-                 width="stretch", key="snapshot_take"):
+    if st.button(
+        "Take a snapshot",
+        icon=":material/photo_camera:",
+        disabled=bool(problem),
+        width="stretch",
+        key="snapshot_take",
+    ):
         st.session_state.pop(_TAKEN, None)
         st.session_state.pop(_FAILED, None)
         try:
@@ -236,10 +264,23 @@ def _controls(page: st.Page | None) -> None:
     if taken and taken[0] == view:
         stem = file_stem(page.title if page is not None else "", params)
         left, right = st.columns(2)
-        left.download_button("PNG", taken[1].png, file_name=f"{stem}.png", mime="image/png",
-                             icon=":material/image:", on_click="ignore", width="stretch")
-        right.download_button("PDF", taken[1].pdf, file_name=f"{stem}.pdf",
-                              mime="application/pdf", icon=":material/picture_as_pdf:",
-                              on_click="ignore", width="stretch")
+        left.download_button(
+            "PNG",
+            taken[1].png,
+            file_name=f"{stem}.png",
+            mime="image/png",
+            icon=":material/image:",
+            on_click="ignore",
+            width="stretch",
+        )
+        right.download_button(
+            "PDF",
+            taken[1].pdf,
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+            width="stretch",
+        )
     elif failed and failed[0] == view:
         st.warning(failed[1], icon=":material/error:")

@@ -16,14 +16,21 @@ import streamlit as st
 
 CUSTOMER = "customer"
 AS_OF = "as_of"
-CONTEXT_PARAMS = {"weather": "weather", "time_of_day": "time", "location": "location",
-                  "device": "device"}
+CONTEXT_PARAMS = {
+    "weather": "weather",
+    "time_of_day": "time",
+    "location": "location",
+    "device": "device",
+}
 """A recommendation context's fields and their parameter names (``?weather=rainy&time=evening``)."""
 COMPARE_SUFFIXES = ("_a", "_b")
 """Suffixes of the two contexts compared on Recommendations (``?weather_a=sunny``)."""
 
-KNOWN = (CUSTOMER, AS_OF, *(p + s for p in CONTEXT_PARAMS.values()
-                              for s in ("", *COMPARE_SUFFIXES)))
+KNOWN = (
+    CUSTOMER,
+    AS_OF,
+    *(p + s for p in CONTEXT_PARAMS.values() for s in ("", *COMPARE_SUFFIXES)),
+)
 """Every parameter the dashboard shares; others in the address are left alone."""
 
 _MIRROR = "shared_url_state"  # st.session_state key of the mirror (a dict)

@@ -74,8 +74,9 @@ def pick_personas(profiles: pd.DataFrame, k: int = 3, *, min_orders: int = 2) ->
     return picks
 
 
-def _greedy(frame: pd.DataFrame, ranks: pd.DataFrame, eligible: pd.Series, k: int, *,
-            strict: bool) -> list[Persona]:
+def _greedy(
+    frame: pd.DataFrame, ranks: pd.DataFrame, eligible: pd.Series, k: int, *, strict: bool
+) -> list[Persona]:
     picks: list[Persona] = []
     chosen: set[int] = set()
     segments = frame.get("segments", pd.Series("", index=frame.index)).fillna("").astype(str)
@@ -87,12 +88,14 @@ def _greedy(frame: pd.DataFrame, ranks: pd.DataFrame, eligible: pd.Series, k: in
             for shown in picks:
                 ok &= ranks[shown.score].fillna(0.0) < DIFFERENT_BELOW
         pool = frame.loc[ok, ["customer_id", score, "activity"]].assign(
-            customer_id=lambda f: f["customer_id"].astype(str))
+            customer_id=lambda f: f["customer_id"].astype(str)
+        )
         if pool.empty:
             continue
         # The most evidence among the clear cases: a top score on little data is noise.
-        best = pool.sort_values(["activity", score, "customer_id"],
-                                ascending=[False, False, True], kind="stable").index[0]
+        best = pool.sort_values(
+            ["activity", score, "customer_id"], ascending=[False, False, True], kind="stable"
+        ).index[0]
         chosen.add(int(best))
         picks.append(Persona(
             customer_id=str(frame.at[best, "customer_id"]), score=score, segment=segment,
@@ -111,8 +114,9 @@ def pick_buyer(predictions: pd.DataFrame, *, exclude: tuple[str, ...] = ()) -> s
     frame = frame[~frame["customer_id"].isin(exclude)]
     if frame.empty:
         return None
-    ranked = frame.sort_values(["p_buy_90d", "clv_12m", "customer_id"],
-                               ascending=[False, False, True], kind="stable")
+    ranked = frame.sort_values(
+        ["p_buy_90d", "clv_12m", "customer_id"], ascending=[False, False, True], kind="stable"
+    )
     return str(ranked["customer_id"].iloc[0])
 
 
@@ -129,7 +133,8 @@ def pick_slipping(slipping: pd.DataFrame, predictions: pd.DataFrame) -> str | No
     if top.empty:
         return None
     ranked = top.assign(customer_id=top["customer_id"].astype(str)).sort_values(
-        ["p_active", "customer_id"], kind="stable")
+        ["p_active", "customer_id"], kind="stable"
+    )
     return str(ranked["customer_id"].iloc[0])
 
 

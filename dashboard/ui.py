@@ -320,7 +320,8 @@ def ranking_chart(top: pd.DataFrame, key: str, title: str) -> go.Figure | None:
             orientation="h",
             marker_color=REVENUE_COLOR,
             customdata=top[["orders"]].to_numpy(),
-            hovertemplate="%{y}<br>revenue " + money_hover("x")
+            hovertemplate="%{y}<br>revenue "
+            + money_hover("x")
             + "<br>%{customdata[0]:,} orders<extra></extra>",
         )
     )
@@ -343,7 +344,8 @@ def weather_chart(weather: pd.DataFrame) -> go.Figure | None:
             y=weather["orders"],
             marker_color=ORDERS_COLOR,
             customdata=weather[["revenue"]].to_numpy(),
-            hovertemplate="%{x}: %{y:,} orders<br>revenue " + money_hover("customdata[0]")
+            hovertemplate="%{x}: %{y:,} orders<br>revenue "
+            + money_hover("customdata[0]")
             + "<extra></extra>",
         )
     )

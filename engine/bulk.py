@@ -49,15 +49,17 @@ def _plain_columns(frame: pd.DataFrame, dialect: str) -> list[np.ndarray]:
         missing = series.isna().to_numpy()
         if pd.api.types.is_datetime64_any_dtype(series) and dialect == "sqlite":
             stamps = series.to_numpy().astype("datetime64[us]")
-            values = np.char.replace(
-                np.datetime_as_string(stamps, unit="us"), "T", " "
-            ).astype(object)
+            values = np.char.replace(np.datetime_as_string(stamps, unit="us"), "T", " ").astype(
+                object
+            )
         elif pd.api.types.is_datetime64_any_dtype(series):
             values = np.array(series.dt.to_pydatetime(), dtype=object, copy=True)
         elif pd.api.types.is_bool_dtype(series) and dialect == "sqlite":
-            values = series.astype(object).map(
-                lambda v: None if v is None or v is pd.NA else int(v)
-            ).to_numpy(dtype=object, copy=True)
+            values = (
+                series.astype(object)
+                .map(lambda v: None if v is None or v is pd.NA else int(v))
+                .to_numpy(dtype=object, copy=True)
+            )
         elif pd.api.types.is_integer_dtype(series) and not missing.any():
             values = series.to_numpy(dtype=np.int64).astype(object)
         else:
@@ -86,16 +88,18 @@ def _serialise_json(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     The fast paths bypass SQLAlchemy's JSON type, which would otherwise do this;
     ``json.dumps`` is also what that type uses by default, so rows read back alike.
     """
-    names = [
-        c.name for c in table.columns if c.name in frame.columns and isinstance(c.type, JSON)
-    ]
+    names = [c.name for c in table.columns if c.name in frame.columns and isinstance(c.type, JSON)]
     if not names:
         return frame
-    return frame.assign(**{
-        name: [None if v is None or (isinstance(v, float) and v != v) else json.dumps(v)
-               for v in frame[name].tolist()]
-        for name in names
-    })
+    return frame.assign(
+        **{
+            name: [
+                None if v is None or (isinstance(v, float) and v != v) else json.dumps(v)
+                for v in frame[name].tolist()
+            ]
+            for name in names
+        }
+    )
 
 
 def _insert_sqlite(connection: Connection, table: Table, chunk: pd.DataFrame) -> None:

@@ -65,8 +65,9 @@ def get_settings() -> Settings:
 def _environment() -> tuple[tuple[str, str], ...]:
     """The variables the settings read (in any case, as pydantic-settings matches names
     case-insensitively) and those the default data directory comes from, with their values."""
-    return tuple(sorted((name, value) for name, value in os.environ.items()
-                        if name.upper() in _VARIABLES))
+    return tuple(
+        sorted((name, value) for name, value in os.environ.items() if name.upper() in _VARIABLES)
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -74,5 +75,10 @@ def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
 
 
-_VARIABLES = frozenset((*(f"{defaults.ENV_PREFIX}{name.upper()}" for name in Settings.model_fields),
-                        "XDG_DATA_HOME", "HOME"))
+_VARIABLES = frozenset(
+    (
+        *(f"{defaults.ENV_PREFIX}{name.upper()}" for name in Settings.model_fields),
+        "XDG_DATA_HOME",
+        "HOME",
+    )
+)

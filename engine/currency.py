@@ -34,8 +34,24 @@ EXAMPLES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "INR")
 """Valid codes named by the error for an invalid one."""
 
 _SUFFIXED = {"PLN"}  # written after the amount, like the code
-_NO_MINOR = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
-             "VND", "VUV", "XAF", "XOF", "XPF"}
+_NO_MINOR = {
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+}
 _THREE_MINOR = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
 
 

@@ -212,8 +212,9 @@ def _made_once(engine: Engine, name: str, make: Callable[[], T]) -> T:
 def sessionmaker_for(engine: Engine) -> sessionmaker[Session]:
     """The session factory of ``engine``, made once per engine (a new factory is a new
     Session subclass whose event set-up costs more than a small transaction)."""
-    return _made_once(engine, "_personalize_sessionmaker",
-                      lambda: sessionmaker(engine, expire_on_commit=False))
+    return _made_once(
+        engine, "_personalize_sessionmaker", lambda: sessionmaker(engine, expire_on_commit=False)
+    )
 
 
 @contextmanager
@@ -234,8 +235,12 @@ WRITE_ATTEMPTS = 6
 _BACKOFF_SECONDS = 0.05
 
 _RACE_WORDS = (
-    "database is locked", "deadlock", "could not serialize", "duplicate key",
-    "unique constraint", "uniqueviolation",
+    "database is locked",
+    "deadlock",
+    "could not serialize",
+    "duplicate key",
+    "unique constraint",
+    "uniqueviolation",
 )
 
 
@@ -245,7 +250,10 @@ def is_a_race(exc: BaseException) -> bool:
     transaction resolves. (PostgreSQL's COPY path raises the driver's own
     ``UniqueViolation``, which SQLAlchemy does not wrap, hence the words as well.)"""
     if isinstance(exc, IntegrityError | OperationalError) or type(exc).__name__ in (
-        "UniqueViolation", "DeadlockDetected", "SerializationFailure", "IntegrityError",
+        "UniqueViolation",
+        "DeadlockDetected",
+        "SerializationFailure",
+        "IntegrityError",
     ):
         text = f"{type(exc).__name__} {getattr(exc, 'orig', None) or exc}".lower()
         return isinstance(exc, IntegrityError) or any(word in text for word in _RACE_WORDS)
@@ -256,8 +264,9 @@ def writer(engine: Engine) -> Engine:
     """``engine`` whose transactions take the write lock when they begin (SQLite's
     ``BEGIN IMMEDIATE``; PostgreSQL locks rows as they are read ``FOR UPDATE``); one per
     engine, so its sessions share one factory."""
-    return _made_once(engine, "_personalize_writer",
-                      lambda: engine.execution_options(**{WRITE_LOCK: True}))
+    return _made_once(
+        engine, "_personalize_writer", lambda: engine.execution_options(**{WRITE_LOCK: True})
+    )
 
 
 @contextmanager
@@ -270,8 +279,7 @@ def write_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def run_write(engine: Engine, work: Callable[[Session], T], *,
-              attempts: int = WRITE_ATTEMPTS) -> T:
+def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
     """Run ``work(session)`` in a :func:`write_scope` transaction; when it loses a race
     (:func:`is_a_race`) the transaction rolled back whole, so run it again after a
     randomised exponential backoff, at most ``attempts`` times."""
@@ -282,7 +290,7 @@ def run_write(engine: Engine, work: Callable[[Session], T], *,
         except Exception as exc:  # noqa: BLE001 - only races are retried, the rest re-raised
             if attempt == attempts - 1 or not is_a_race(exc):
                 raise
-            time.sleep(_BACKOFF_SECONDS * (2 ** attempt) * (1 + random.random()))
+            time.sleep(_BACKOFF_SECONDS * (2**attempt) * (1 + random.random()))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -26,21 +26,38 @@ def choice_error(field: str, value: object, valid: list[str] | tuple[str, ...]) 
 
 # (words in the driver's message, the sentence shown, the hint). Order matters: first match.
 _STORE_FAULTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
-    (("readonly database", "read-only", "read only"), "the store is read-only",
-     "check the permissions of the store file and of its directory (SQLite writes a -wal file "
-     "beside it), or point --db at a writable store"),
-    (("database or disk is full", "no space left", "disk full"), "the disk is full",
-     "free some space and run it again; the interrupted transaction was rolled back"),
-    (("file is not a database", "not a database"), "the store file is not a database",
-     "point --db at a store made by personalize (or a new path: it is created)"),
-    (("database is locked", "could not obtain lock", "deadlock detected"),
-     "the store stayed busy (another process held its write lock)",
-     "run it again; concurrent writers wait for each other up to the busy timeout"),
-    (("unable to open database file",), "the store file cannot be opened",
-     "check that its directory exists and is writable"),
+    (
+        ("readonly database", "read-only", "read only"),
+        "the store is read-only",
+        "check the permissions of the store file and of its directory (SQLite writes a -wal file "
+        "beside it), or point --db at a writable store",
+    ),
+    (
+        ("database or disk is full", "no space left", "disk full"),
+        "the disk is full",
+        "free some space and run it again; the interrupted transaction was rolled back",
+    ),
+    (
+        ("file is not a database", "not a database"),
+        "the store file is not a database",
+        "point --db at a store made by personalize (or a new path: it is created)",
+    ),
+    (
+        ("database is locked", "could not obtain lock", "deadlock detected"),
+        "the store stayed busy (another process held its write lock)",
+        "run it again; concurrent writers wait for each other up to the busy timeout",
+    ),
+    (
+        ("unable to open database file",),
+        "the store file cannot be opened",
+        "check that its directory exists and is writable",
+    ),
     (("permission denied",), "permission denied", "check the file and directory permissions"),
-    (("null character", "0x00", "nul"), "a value holds a NUL byte",
-     "remove control characters from the input"),
+    (
+        ("null character", "0x00", "nul"),
+        "a value holds a NUL byte",
+        "remove control characters from the input",
+    ),
 )
 
 

@@ -22,13 +22,37 @@ from engine.models import Customer, Event, IdentityLink, Order, OrderLine, Produ
 from engine.timeutil import plausible_window
 
 ORDER_LINE_COLUMNS = [
-    "order_id", "line_no", "customer_id", "ordered_at", "channel", "device", "location",
-    "weather", "product_id", "quantity", "unit_price", "discount", "amount", "list_price",
-    "category", "brand",
+    "order_id",
+    "line_no",
+    "customer_id",
+    "ordered_at",
+    "channel",
+    "device",
+    "location",
+    "weather",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount",
+    "amount",
+    "list_price",
+    "category",
+    "brand",
 ]
 EVENT_COLUMNS = [
-    "id", "event_id", "customer_id", "anonymous_id", "event_type", "product_id", "query",
-    "occurred_at", "channel", "device", "location", "weather", "rating",
+    "id",
+    "event_id",
+    "customer_id",
+    "anonymous_id",
+    "event_type",
+    "product_id",
+    "query",
+    "occurred_at",
+    "channel",
+    "device",
+    "location",
+    "weather",
+    "rating",
 ]
 
 
@@ -45,9 +69,7 @@ def _parse_times(values: pd.Series) -> pd.Series:
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         # PostgreSQL hands back datetime objects, and one in year 1 defeats "coerce".
         low, high = pd.Timestamp.min.to_pydatetime(), pd.Timestamp.max.to_pydatetime()
-        kept = values.map(
-            lambda v: v if not isinstance(v, datetime) or low <= v <= high else None
-        )
+        kept = values.map(lambda v: v if not isinstance(v, datetime) or low <= v <= high else None)
         return pd.to_datetime(kept, format="ISO8601", errors="coerce")
 
 
@@ -93,12 +115,22 @@ def load_order_lines(
     stamp = line_time()
     statement = (
         select(
-            OrderLine.order_id, OrderLine.line_no, Order.customer_id,
+            OrderLine.order_id,
+            OrderLine.line_no,
+            Order.customer_id,
             type_coerce(stamp, String).label("ordered_at"),
-            Order.channel, Order.device, Order.location, Order.weather, OrderLine.product_id,
-            OrderLine.quantity, OrderLine.unit_price, OrderLine.discount,
+            Order.channel,
+            Order.device,
+            Order.location,
+            Order.weather,
+            OrderLine.product_id,
+            OrderLine.quantity,
+            OrderLine.unit_price,
+            OrderLine.discount,
             (OrderLine.quantity * OrderLine.unit_price).label("amount"),
-            Product.list_price, Product.category, Product.brand,
+            Product.list_price,
+            Product.category,
+            Product.brand,
         )
         .join(Order, Order.order_id == OrderLine.order_id)
         .join(Product, Product.product_id == OrderLine.product_id)
@@ -127,11 +159,22 @@ def load_events(
     customer_id, anonymous_id, event_type, product_id, query, occurred_at,
     channel, device, location, weather, rating``.
     """
+
     def columns(customer: Any) -> tuple[Any, ...]:
         return (
-            Event.id, Event.event_id, customer.label("customer_id"), Event.anonymous_id,
-            Event.event_type, Event.product_id, Event.query, _ts(Event.occurred_at),
-            Event.channel, Event.device, Event.location, Event.weather, Event.rating,
+            Event.id,
+            Event.event_id,
+            customer.label("customer_id"),
+            Event.anonymous_id,
+            Event.event_type,
+            Event.product_id,
+            Event.query,
+            _ts(Event.occurred_at),
+            Event.channel,
+            Event.device,
+            Event.location,
+            Event.weather,
+            Event.rating,
         )
 
     def link_on() -> Any:
@@ -148,8 +191,9 @@ def load_events(
 
     if customer_ids is None:
         statement = filtered(
-            select(*columns(func.coalesce(Event.customer_id, IdentityLink.customer_id)))
-            .outerjoin(IdentityLink, link_on())
+            select(*columns(func.coalesce(Event.customer_id, IdentityLink.customer_id))).outerjoin(
+                IdentityLink, link_on()
+            )
         ).order_by(Event.occurred_at, Event.id)
     else:
         # Filtering on the stitched (computed) id would read every event; instead,
@@ -184,8 +228,13 @@ def load_reviews(
     """
     statement = (
         select(
-            Review.review_id, Review.customer_id, Review.product_id, Review.rating,
-            _ts(Review.reviewed_at), Product.category, Product.brand,
+            Review.review_id,
+            Review.customer_id,
+            Review.product_id,
+            Review.rating,
+            _ts(Review.reviewed_at),
+            Product.category,
+            Product.brand,
         )
         .join(Product, Product.product_id == Review.product_id)
         .order_by(Review.reviewed_at, Review.review_id)
@@ -207,16 +256,24 @@ def load_products(session: Session, *, as_of: datetime | None = None) -> pd.Data
     ``price`` is the last price paid for it before ``as_of``.
     """
     statement = select(
-        Product.product_id, Product.name, Product.category, Product.brand, Product.price,
-        Product.list_price, Product.tags, Product.region, Product.in_stock,
+        Product.product_id,
+        Product.name,
+        Product.category,
+        Product.brand,
+        Product.price,
+        Product.list_price,
+        Product.tags,
+        Product.region,
+        Product.in_stock,
     ).order_by(Product.product_id)
     if as_of is None:
         return _read(session, statement, [])
-    sold = (select(OrderLine.product_id)
-            .join(Order, Order.order_id == OrderLine.order_id)
-            .where(Order.ordered_at < as_of, line_time() < as_of))
-    seen = select(Event.product_id).where(Event.product_id.is_not(None),
-                                          Event.occurred_at < as_of)
+    sold = (
+        select(OrderLine.product_id)
+        .join(Order, Order.order_id == OrderLine.order_id)
+        .where(Order.ordered_at < as_of, line_time() < as_of)
+    )
+    seen = select(Event.product_id).where(Event.product_id.is_not(None), Event.occurred_at < as_of)
     reviewed = select(Review.product_id).where(Review.reviewed_at < as_of)
     existing = union_all(sold, seen, reviewed).subquery("existing")
     statement = statement.where(Product.product_id.in_(select(existing.c.product_id)))
@@ -234,18 +291,23 @@ def _last_paid(session: Session, as_of: datetime, product_ids: list[str]) -> pd.
     stamp = line_time()
     ranked = (
         select(
-            OrderLine.product_id, OrderLine.unit_price,
-            func.row_number().over(
+            OrderLine.product_id,
+            OrderLine.unit_price,
+            func.row_number()
+            .over(
                 partition_by=OrderLine.product_id,
                 order_by=(stamp.desc(), OrderLine.order_id.desc(), OrderLine.line_no.desc()),
-            ).label("n"),
+            )
+            .label("n"),
         )
         .join(Order, Order.order_id == OrderLine.order_id)
         .where(Order.ordered_at < as_of, stamp < as_of, OrderLine.product_id.in_(product_ids))
         .subquery("ranked")
     )
-    frame = pd.read_sql(select(ranked.c.product_id, ranked.c.unit_price)
-                        .where(ranked.c.n == 1), session.connection())
+    frame = pd.read_sql(
+        select(ranked.c.product_id, ranked.c.unit_price).where(ranked.c.n == 1),
+        session.connection(),
+    )
     return frame.set_index("product_id")["unit_price"]
 
 
@@ -269,8 +331,11 @@ def existing_customers(as_of: datetime) -> Any:
 
 def customer_exists(session: Session, customer_id: str, as_of: datetime) -> bool:
     """Whether one customer exists as of ``as_of`` (:func:`existing_customers`)."""
-    found = session.scalar(select(Customer.customer_id).where(
-        Customer.customer_id == customer_id, existing_customers(as_of)))
+    found = session.scalar(
+        select(Customer.customer_id).where(
+            Customer.customer_id == customer_id, existing_customers(as_of)
+        )
+    )
     return found is not None
 
 
@@ -281,8 +346,13 @@ def load_customers(session: Session, *, as_of: datetime | None = None) -> pd.Dat
     (:func:`existing_customers`): a customer whose first data is later does not exist yet.
     """
     statement = select(
-        Customer.customer_id, Customer.name, Customer.email, Customer.city, Customer.region,
-        Customer.country, _ts(Customer.signup_at),
+        Customer.customer_id,
+        Customer.name,
+        Customer.email,
+        Customer.city,
+        Customer.region,
+        Customer.country,
+        _ts(Customer.signup_at),
     ).order_by(Customer.customer_id)
     if as_of is not None:
         statement = statement.where(existing_customers(as_of))

@@ -50,9 +50,10 @@ def find_implausible(session: Session, *, now: datetime | None = None) -> Implau
     window = plausible_window(now)
     rows: dict[str, int] = {}
     for name, model, column in _STAMPED:
-        count = session.scalar(
-            select(func.count()).select_from(model).where(_outside(column, window))
-        ) or 0
+        count = (
+            session.scalar(select(func.count()).select_from(model).where(_outside(column, window)))
+            or 0
+        )
         if count:
             rows[name] = int(count)
     return Implausible(window, rows)
@@ -72,9 +73,11 @@ def repair_store(session: Session, *, now: datetime | None = None) -> Implausibl
     found = find_implausible(session, now=now)
     window = found.window
     bad_orders = select(Order.order_id).where(_outside(Order.ordered_at, window))
-    touched = list(session.scalars(
-        select(OrderLine.order_id).where(_outside(OrderLine.ordered_at, window)).distinct()
-    ))
+    touched = list(
+        session.scalars(
+            select(OrderLine.order_id).where(_outside(OrderLine.ordered_at, window)).distinct()
+        )
+    )
     session.execute(delete(OrderLine).where(OrderLine.order_id.in_(bad_orders)))
     session.execute(delete(OrderLine).where(_outside(OrderLine.ordered_at, window)))
     session.execute(delete(Order).where(_outside(Order.ordered_at, window)))
@@ -82,8 +85,11 @@ def repair_store(session: Session, *, now: datetime | None = None) -> Implausibl
         # An order whose every line was implausible is gone with them.
         emptied = ~exists().where(OrderLine.order_id == Order.order_id)
         session.execute(delete(Order).where(Order.order_id.in_(touched), emptied))
-    for model, column in ((Event, Event.occurred_at), (Review, Review.reviewed_at),
-                          (IdentityLink, IdentityLink.linked_at)):
+    for model, column in (
+        (Event, Event.occurred_at),
+        (Review, Review.reviewed_at),
+        (IdentityLink, IdentityLink.linked_at),
+    ):
         session.execute(delete(model).where(_outside(column, window)))
     session.execute(
         update(Customer).where(_outside(Customer.signup_at, window)).values(signup_at=None)

@@ -56,9 +56,7 @@ def _count(session: Session, column: Any) -> int:
 
 def store_summary(session: Session) -> StoreSummary:
     """Counts of every table, revenue (what customers paid) and first/last activity."""
-    revenue = session.scalar(
-        select(func.sum(OrderLine.quantity * OrderLine.unit_price))
-    )
+    revenue = session.scalar(select(func.sum(OrderLine.quantity * OrderLine.unit_price)))
     firsts = [
         session.scalar(select(func.min(Order.ordered_at))),
         session.scalar(select(func.min(Event.occurred_at))),

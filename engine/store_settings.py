@@ -110,8 +110,11 @@ def read_identity(session: Session) -> StoreIdentity:
 
 
 def checked_changes(
-    *, name: str | None = None, currency: str | None = None,
-    timezone: str | None = None, description: str | None = None,
+    *,
+    name: str | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
+    description: str | None = None,
 ) -> dict[str, str]:
     """The given fields, validated and normalised (``None`` = leave as it is).
 
@@ -126,8 +129,7 @@ def checked_changes(
     if timezone is not None:
         changes["timezone"] = validate_timezone(timezone)
     if description is not None:
-        changes["description"] = _text("description", description, DESCRIPTION_MAX,
-                                       empty_ok=True)
+        changes["description"] = _text("description", description, DESCRIPTION_MAX, empty_ok=True)
     return changes
 
 
@@ -154,15 +156,20 @@ def zone(identity: StoreIdentity) -> ZoneInfo:
 
 
 def save_identity(
-    engine: Engine, *, name: str | None = None, currency: str | None = None,
-    timezone: str | None = None, description: str | None = None,
+    engine: Engine,
+    *,
+    name: str | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
+    description: str | None = None,
 ) -> StoreIdentity:
     """Validate and store the given fields in one write transaction; returns the result.
 
     Raises:
         UserError: a value is invalid (nothing is written).
     """
-    changes = checked_changes(name=name, currency=currency, timezone=timezone,
-                              description=description)
+    changes = checked_changes(
+        name=name, currency=currency, timezone=timezone, description=description
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     return run_write(engine, lambda session: write_identity(session, changes, now=now))

@@ -8,8 +8,9 @@ import streamlit as st
 
 from dashboard import audiences as aud
 from dashboard import nav, ui
+from dashboard.audience_controls import helpers, save_box
 from dashboard.sidebar import current_as_of
-from engine.audiences import FIELDS, SYNTAX, AudienceData, render, with_thresholds
+from engine.audiences import SYNTAX, AudienceData, render, with_thresholds
 from engine.audiences.grammar import Node, comparisons
 from engine.errors import UserError
 
@@ -21,41 +22,33 @@ LINKED_KEY = "audiences_linked_rule"
 EXAMPLE = "(night_owl OR mobile_first) AND lifetime_value >= 50"
 
 
-def helpers(url: str) -> None:
-    with st.expander("Build the rule with helpers", icon=":material/build:"):
-        left, right = st.columns(2)
-        left.selectbox("Segment", aud.segment_choices(url), key=aud.SEGMENT_KEY)
-        left.radio("Join with", aud.COMBINERS, key="audiences_segment_combiner", horizontal=True)
-        left.button("Add segment", on_click=aud.on_add, args=("audiences_segment_combiner",))
-        field = right.selectbox("Field", list(FIELDS), key="audiences_field",
-                                format_func=lambda f: f"{f}: {FIELDS[f].label}")
-        top = FIELDS[field].high or 1000.0  # money has no upper bound: a round start
-        low, high = right.columns(2)
-        low.number_input("From", 0.0, None, value=top / 2, key=aud.LOW_KEY)
-        high.number_input("To", 0.0, None, value=top, key=aud.HIGH_KEY)
-        right.radio("Join with", aud.COMBINERS, key="audiences_field_combiner", horizontal=True)
-        right.button("Add range", on_click=aud.on_add, args=("audiences_field_combiner", field))
-
-
 def what_ifs(url: str, node: Node, data: AudienceData) -> Node:
     base, rules = comparisons(node), aud.segment_rules(url, node)
     if not base and not rules:
         return node
     st.subheader("What if the thresholds were...")
-    st.caption("These apply to everything below (size, splits, members, download) until you "
-               "save the audience with them.")
+    st.caption(
+        "These apply to everything below (size, splits, members, download) until you "
+        "save the audience with them."
+    )
     digest = hashlib.sha1(render(node).encode()).hexdigest()[:10]
     columns = st.columns(3)
     thresholds = {}
     for i, (name, rule) in enumerate(rules.items()):
         thresholds[name] = columns[i % 3].slider(
-            f"{name}: {rule.score} above", 0.0, 100.0, float(rule.threshold), 1.0,
-            key=WHATIF_KEY.format(digest, f"{name}@{rule.threshold:g}"))
+            f"{name}: {rule.score} above",
+            0.0,
+            100.0,
+            float(rule.threshold),
+            1.0,
+            key=WHATIF_KEY.format(digest, f"{name}@{rule.threshold:g}"),
+        )
     overrides = {}
     for i, comparison in enumerate(base, start=len(rules)):
         low, high, step, value = aud.slider_spec(comparison, data)
-        chosen = columns[i % 3].slider(render(comparison), low, high, value, step,
-                                       key=WHATIF_KEY.format(digest, i))
+        chosen = columns[i % 3].slider(
+            render(comparison), low, high, value, step, key=WHATIF_KEY.format(digest, i)
+        )
         overrides[i - len(rules)] = aud.bounds_of(chosen)
     return aud.segment_what_ifs(with_thresholds(node, overrides), rules, thresholds)
 
@@ -65,37 +58,35 @@ def results(url: str, node: Node, data: AudienceData, name: str | None) -> None:
     total = len(data.customers)
     size, share = st.columns(2)
     size.metric("Customers in the audience", ui.fmt_count(len(chosen)))
-    share.metric("Share of customers", f"{len(chosen) / total:.1%}" if total else "-",
-                 help=f"Of the {total:,} customers with data before the As of date")
-    for column, (key, split) in zip(st.columns(3), aud.audience_splits(chosen, data).items(),
-                                    strict=True):
+    share.metric(
+        "Share of customers",
+        f"{len(chosen) / total:.1%}" if total else "-",
+        help=f"Of the {total:,} customers with data before the As of date",
+    )
+    for column, (key, split) in zip(
+        st.columns(3), aud.audience_splits(chosen, data).items(), strict=True
+    ):
         with column:
             ui.show_chart(aud.split_chart(split, key), empty="Nobody in the audience.")
     st.subheader("Members")
-    st.caption("Click **open ›** in a row to see that customer's profile, recommendations "
-               "or prediction.")
-    nav.customer_table(chosen, key="audiences_members_table", height=320,
-                       column_config=aud.member_columns(chosen))
+    st.caption(
+        "Click **open ›** in a row to see that customer's profile, recommendations or prediction."
+    )
+    nav.customer_table(
+        chosen, key="audiences_members_table", height=320, column_config=aud.member_columns(chosen)
+    )
     st.download_button(
         f"Download the {len(chosen):,} members (CSV)", data=aud.export_bytes(node, chosen),
         file_name=aud.export_name(name), mime="text/csv", icon=":material/download:",
         on_click="ignore",
     )  # fmt: skip
-    if st.toggle("Size over time", key=HISTORY_KEY,
-                 help="Re-evaluates the audience at the start of each month"):
+    if st.toggle(
+        "Size over time",
+        key=HISTORY_KEY,
+        help="Re-evaluates the audience at the start of each month",
+    ):
         history = aud.size_history(url, data.as_of, render(node))
         ui.show_chart(aud.history_chart(history), empty="No history yet.")
-
-
-def save_box(url: str, node: Node, saved: list[str]) -> None:
-    st.subheader("Save")
-    name = st.text_input("Audience name", key=aud.NAME_KEY, placeholder="e.g. night owls")
-    left, right = st.columns(2)
-    left.button("Save audience", type="primary", icon=":material/save:", on_click=aud.on_save,
-                args=(url, render(node)))
-    if name.strip() in saved:
-        right.button("Delete audience", icon=":material/delete:", on_click=aud.on_delete,
-                     args=(url, name.strip()))
 
 
 def audiences() -> None:
@@ -106,8 +97,9 @@ def audiences() -> None:
         getattr(st, message[0])(ui.md(message[1]))
     saved = aud.saved_audiences(url)
     rules = dict(zip(saved["name"], saved["rule"], strict=True))
-    st.selectbox("Saved audiences", [aud.NEW, *rules], key=aud.PICK_KEY, on_change=aud.on_pick,
-                 args=(rules,))
+    st.selectbox(
+        "Saved audiences", [aud.NEW, *rules], key=aud.PICK_KEY, on_change=aud.on_pick, args=(rules,)
+    )
     linked = st.query_params.get(RULE_PARAM)  # a link's rule (the tour's) once per link
     if linked and linked != st.session_state.get(LINKED_KEY):
         st.session_state[LINKED_KEY] = st.session_state[aud.RULE_KEY] = linked
@@ -122,8 +114,10 @@ def audiences() -> None:
     try:
         data = aud.data_for(url, current_as_of(), node)
     except UserError:
-        st.warning("No orders before the **As of** date, so no predicted field can be "
-                   "computed: pick a later day in the sidebar, or take them out of the rule.")
+        st.warning(
+            "No orders before the **As of** date, so no predicted field can be "
+            "computed: pick a later day in the sidebar, or take them out of the rule."
+        )
         return
     if data.customers.empty:
         st.info("No customer has data before the **As of** date: pick a later day.")

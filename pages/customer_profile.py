@@ -11,60 +11,31 @@ from dashboard import nav, state, ui
 from dashboard import profile_charts as charts
 from dashboard import profiles as prof
 from dashboard.picker import pick_customer
+from dashboard.profile_sections import emotion, histories
 from dashboard.sidebar import current_as_of
 
 
 def elsewhere(customer_id: str) -> None:
     left, right, _ = st.columns([1, 1, 2])
     params = state.link_params(customer=customer_id)
-    left.page_link(nav.RECOMMENDATIONS, label="What they would be shown",
-                   icon=":material/star:", query_params=params)
-    right.page_link(nav.PREDICTIONS, label="When they will buy next",
-                    icon=":material/query_stats:", query_params=params)
-
-
-def emotion(profile: prof.CustomerProfile) -> None:
-    st.subheader("Mood and how to approach them")
-    rating = "no reviews yet" if profile.mean_rating is None else (
-        f"recency-weighted rating {profile.mean_rating:.1f} / 5 from {profile.reviews} reviews")
-    st.metric("Emotional state", profile.emotional_state.replace("_", " "), help=rating)
-    st.caption(rating)
-    st.markdown(f"**Tone to use:** {profile.tone}.")
-    unhappy = [*profile.unhappy_brands, *profile.unhappy_categories]
-    offset, zone = ui.clock_offset(profile.as_of)
-    hours = sorted({(h + offset) % 24 for h in profile.active_hours})
-    st.markdown(
-        "**Unhappy with:** "
-        + (", ".join(ui.md(u) for u in unhappy) if unhappy else "nothing they reviewed")
-        + "  \n**Best time to reach them:** "
-        + (", ".join(profile.active_weekdays) or "-")
-        + " around "
-        + (", ".join(f"{h:02d}:00" for h in hours) or "-")
-        + f" (their local time, {ui.md(zone)})"
+    left.page_link(
+        nav.RECOMMENDATIONS,
+        label="What they would be shown",
+        icon=":material/star:",
+        query_params=params,
+    )
+    right.page_link(
+        nav.PREDICTIONS,
+        label="When they will buy next",
+        icon=":material/query_stats:",
+        query_params=params,
     )
 
 
-MONEY_COLUMNS = ("unit_price", "discount", "price", "line_total", "revenue")
-HISTORIES = {"Searches": "searches", "Cart adds": "cart_adds", "Wishlist adds": "wishlist_adds",
-             "Purchases": "purchases"}
-
-
-@st.fragment  # a tab click reruns this part only, which draws the open tab's table only
-def histories(profile: prof.CustomerProfile) -> None:
-    st.subheader("Recent history")
-    label, tab = ui.open_tab(list(HISTORIES), key="profile_history_tab")
-    frame = getattr(profile, HISTORIES[label])
-    with tab:
-        if frame.empty:
-            st.caption("Nothing before the **As of** date.")
-        else:
-            money = {c: ui.money_column(c.replace("_", " ")) for c in MONEY_COLUMNS
-                     if c in frame.columns}  # in the store's currency
-            st.dataframe(frame, hide_index=True, height=260, column_config=money)
-
-
-INTERESTS = {"Categories": ("category_interest", "Category interest", "No category interest yet."),
-             "Brands": ("brand_interest", "Brand interest", "No brand interest yet.")}
+INTERESTS = {
+    "Categories": ("category_interest", "Category interest", "No category interest yet."),
+    "Brands": ("brand_interest", "Brand interest", "No brand interest yet."),
+}
 
 
 @st.fragment  # one chart at a time: a tab click reruns this part only
@@ -74,15 +45,20 @@ def habits(url: str, as_of: datetime | None, profile: prof.CustomerProfile) -> N
         if label in INTERESTS:
             field, title, empty = INTERESTS[label]
             ui.show_chart(charts.interest_chart(getattr(profile, field), title), empty=empty)
-            st.caption("Interest counts views and purchases, older ones weighing less "
-                       "(half-life 90 days).")
+            st.caption(
+                "Interest counts views and purchases, older ones weighing less (half-life 90 days)."
+            )
         elif label == "Channels":
-            ui.show_chart(charts.channels_chart(prof.channels_frame(profile)),
-                          empty="No activity on any channel yet.")
+            ui.show_chart(
+                charts.channels_chart(prof.channels_frame(profile)),
+                empty="No activity on any channel yet.",
+            )
         else:
             times = prof.load_activity_times(url, as_of, profile.customer_id)
-            ui.show_chart(charts.activity_heatmap(times, *ui.clock_offset(profile.as_of)),
-                          empty="No activity yet.")
+            ui.show_chart(
+                charts.activity_heatmap(times, *ui.clock_offset(profile.as_of)),
+                empty="No activity yet.",
+            )
 
 
 def customer_profile() -> None:
@@ -103,8 +79,9 @@ def customer_profile() -> None:
 
 @st.fragment  # picking another customer reruns this part only
 def one_customer(url: str, as_of: datetime | None, profiles: pd.DataFrame) -> None:
-    customer_id = pick_customer(url, page="profile",
-                                universe=profiles["customer_id"].astype(str).tolist())
+    customer_id = pick_customer(
+        url, page="profile", universe=profiles["customer_id"].astype(str).tolist()
+    )
     if customer_id is None:
         return
     profile = prof.load_profile(url, as_of, str(customer_id))
@@ -117,16 +94,21 @@ def one_customer(url: str, as_of: datetime | None, profiles: pd.DataFrame) -> No
     st.caption(
         f"Before {profile.as_of:%Y-%m-%d %H:%M} UTC: {points['orders']:,} orders, "
         f"{points['activity']:,} actions, {points['reviews']:,} reviews across all channels"
-        + (f", {stitched:,} anonymous events stitched in." if stitched else "."))
-    st.markdown("**Segments:** " + (
-        " ".join(f":blue-badge[{ui.md(ui.segment_name(s))}]" for s in profile.segments)
-        or "none at the saved thresholds"))
+        + (f", {stitched:,} anonymous events stitched in." if stitched else ".")
+    )
+    st.markdown(
+        "**Segments:** "
+        + (
+            " ".join(f":blue-badge[{ui.md(ui.segment_name(s))}]" for s in profile.segments)
+            or "none at the saved thresholds"
+        )
+    )
     table = prof.scores_table(profile, profiles)
     ui.show_chart(charts.scores_chart(prof.score_quantiles(profiles), table), empty="")
     st.caption(
         "Each score runs 0-100. The grey box holds the middle half of all customers, the "
         "whiskers 90% of them; the diamond is this customer. A score with too little "
-        "evidence says \"not enough data\" (and how much there is) instead of a number. "
+        'evidence says "not enough data" (and how much there is) instead of a number. '
         "Why each score is what it is:"
     )
     st.dataframe(table, hide_index=True, column_config=prof.score_detail_columns())

@@ -21,15 +21,21 @@ def protocol_table(view: ev.EvaluationView, protocol: str, label: str) -> None:
     st.markdown(f"**{label.capitalize()}** ({view.customers[protocol]:,} customers)")
     table = view.tables[protocol]
     if table.empty:
-        st.caption("Nobody to score here: no customer bought a product new to them in the "
-                   "window. Try a longer test window.")
+        st.caption(
+            "Nobody to score here: no customer bought a product new to them in the "
+            "window. Try a longer test window."
+        )
         return
-    columns = {m: st.column_config.NumberColumn(f"{name}@{view.k}", format="%.2f%%")
-               for m, name in ev.METRICS.items()}
+    columns = {
+        m: st.column_config.NumberColumn(f"{name}@{view.k}", format="%.2f%%")
+        for m, name in ev.METRICS.items()
+    }
     st.dataframe(
-        table.drop(columns="model"), hide_index=True,
+        table.drop(columns="model"),
+        hide_index=True,
         column_config={
-            "label": "Model", **columns,
+            "label": "Model",
+            **columns,
             "coverage": st.column_config.NumberColumn("Coverage", format="%.1f%%"),
             "fit_seconds": st.column_config.NumberColumn("Fit (s)", format="%.2f"),
             "rank_seconds": st.column_config.NumberColumn("Rank (s)", format="%.2f"),
@@ -47,17 +53,22 @@ def recommender_section(url: str, as_of) -> None:
     except UserError as exc:
         st.info(f"Cannot evaluate: {exc}", icon=":material/info:")
         return
-    tuned = (f"Baselines were tuned on [{view.validation_from:{FMT}}, {view.test_from:{FMT}}), "
-             "inside the training period." if view.validation_from is not None
-             else "Too little history to tune: baselines use their defaults.")
+    tuned = (
+        f"Baselines were tuned on [{view.validation_from:{FMT}}, {view.test_from:{FMT}}), "
+        "inside the training period."
+        if view.validation_from is not None
+        else "Too little history to tune: baselines use their defaults."
+    )
     st.caption(
         f"Trained before {view.test_from:{FMT}}, tested on what customers bought in "
         f"[{view.test_from:{FMT}}, {view.as_of:{FMT}}) UTC, ranking all {view.products:,} "
         f"products (out-of-stock ones excluded). {tuned}"
     )
     ui.show_chart(ev.ndcg_chart(view), empty="No model evaluated.")
-    for protocol, label in (("repeat", "repeats allowed"), ("new", "new items only: the "
-                                                           "customer's past products removed")):
+    for protocol, label in (
+        ("repeat", "repeats allowed"),
+        ("new", "new items only: the customer's past products removed"),
+    ):
         protocol_table(view, protocol, label)
 
 

@@ -66,11 +66,13 @@ def mixes(view: StoreOverview) -> None:
         if label == "Weather":
             ui.show_chart(ui.weather_chart(view.weather), empty="No orders yet.")
         elif label == "Devices":
-            ui.show_chart(ui.mix_chart(view.devices, "device", "Device mix"),
-                          empty="No devices recorded.")
+            ui.show_chart(
+                ui.mix_chart(view.devices, "device", "Device mix"), empty="No devices recorded."
+            )
         else:
-            ui.show_chart(ui.mix_chart(view.channels, "channel", "Channel mix"),
-                          empty="No channels recorded.")
+            ui.show_chart(
+                ui.mix_chart(view.channels, "channel", "Channel mix"), empty="No channels recorded."
+            )
 
 
 @st.fragment
@@ -78,11 +80,15 @@ def sellers(view: StoreOverview) -> None:
     label, tab = ui.open_tab(["Top categories", "Top brands"], key=SELLERS_KEY)
     with tab:
         if label == "Top brands":
-            ui.show_chart(ui.ranking_chart(view.brands, "brand", "Top brands by revenue"),
-                          empty="No sales yet.")
+            ui.show_chart(
+                ui.ranking_chart(view.brands, "brand", "Top brands by revenue"),
+                empty="No sales yet.",
+            )
         else:
-            ui.show_chart(ui.ranking_chart(view.categories, "category",
-                                           "Top categories by revenue"), empty="No sales yet.")
+            ui.show_chart(
+                ui.ranking_chart(view.categories, "category", "Top categories by revenue"),
+                empty="No sales yet.",
+            )
 
 
 overview()

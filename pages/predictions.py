@@ -15,16 +15,22 @@ from dashboard.sidebar import current_as_of
 
 def one_customer(url: str, as_of: datetime | None, choices: list[str]) -> None:
     st.subheader("One customer")
-    customer_id = pick_customer(url, page="predictions", universe=choices,
-                                what="most valuable (12-month spend) first")
+    customer_id = pick_customer(
+        url, page="predictions", universe=choices, what="most valuable (12-month spend) first"
+    )
     if customer_id is None:
         return
     left, right, _ = st.columns([1, 1, 2])
     params = state.link_params(customer=customer_id)
-    left.page_link(nav.PROFILE, label="Their profile", icon=":material/id_card:",
-                   query_params=params)
-    right.page_link(nav.RECOMMENDATIONS, label="What they would be shown",
-                    icon=":material/star:", query_params=params)
+    left.page_link(
+        nav.PROFILE, label="Their profile", icon=":material/id_card:", query_params=params
+    )
+    right.page_link(
+        nav.RECOMMENDATIONS,
+        label="What they would be shown",
+        icon=":material/star:",
+        query_params=params,
+    )
     view = pred.load_customer(url, as_of, str(customer_id)) if customer_id else None
     if view is None:
         st.warning(f"No customer '{ui.md(customer_id)}' in this store before the **As of** date.")
@@ -56,13 +62,17 @@ def store_view(url: str, as_of: datetime | None) -> None:
     st.subheader("Who will buy soon")
     view = pred.load_store_view(url, as_of)
     if view.has_segments:
-        newer = as_of is not None and view.segments_as_of is not None and (
-            view.segments_as_of > as_of)
+        newer = (
+            as_of is not None and view.segments_as_of is not None and (view.segments_as_of > as_of)
+        )
         st.caption(
             f"Expected buyers: the sum of each customer's chance to buy within the window. "
             f"Segments as last scored for the whole store, on {view.segments_as_of:%Y-%m-%d}"
-            + (" (after the **As of** date, so they may reflect later behaviour)."
-               if newer else ".")
+            + (
+                " (after the **As of** date, so they may reflect later behaviour)."
+                if newer
+                else "."
+            )
         )
     else:
         st.info(
@@ -92,8 +102,12 @@ def slipping(url: str, as_of: datetime | None) -> None:
     if frame.empty:
         st.success("No high-value customer is slipping away.", icon=":material/verified:")
         return
-    nav.customer_table(frame, key="predictions_slipping", column_config=charts.slipping_columns(),
-                       exclude=("open_prediction",))
+    nav.customer_table(
+        frame,
+        key="predictions_slipping",
+        column_config=charts.slipping_columns(),
+        exclude=("open_prediction",),
+    )
     st.download_button(
         f"Download the {len(frame):,} customers (CSV)",
         data=pred.slipping_csv(frame),

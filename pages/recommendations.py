@@ -26,9 +26,14 @@ def pick_customer(url: str, blend: BlendRecommender) -> str | None:
     choices = rec.customer_choices(blend, limit=None)
     left, k = st.columns([3, 1])
     with left:
-        chosen = pick_shared(url, page="recommendations", universe=choices[1:],
-                             leading=[rec.ANONYMOUS], default=1,
-                             what="anonymous (a first-time visitor), then the most active")
+        chosen = pick_shared(
+            url,
+            page="recommendations",
+            universe=choices[1:],
+            leading=[rec.ANONYMOUS],
+            default=1,
+            what="anonymous (a first-time visitor), then the most active",
+        )
     k.number_input("How many (k)", min_value=1, max_value=100, value=20, key=K_KEY)
     return rec.customer_of(chosen)
 
@@ -85,19 +90,24 @@ def compare(blend, customer_id, weights) -> None:
     left, right = st.columns(2)
     with left.container(border=True):
         st.markdown("**First context**")
-        first = rec.context_picker(st, blend, "recommendations_first", FIRST,
-                                   shared_as=state.COMPARE_SUFFIXES[0])
+        first = rec.context_picker(
+            st, blend, "recommendations_first", FIRST, shared_as=state.COMPARE_SUFFIXES[0]
+        )
     with right.container(border=True):
         st.markdown("**Second context**")
-        second = rec.context_picker(st, blend, "recommendations_second", SECOND,
-                                    shared_as=state.COMPARE_SUFFIXES[1])
+        second = rec.context_picker(
+            st, blend, "recommendations_second", SECOND, shared_as=state.COMPARE_SUFFIXES[1]
+        )
     k = int(st.session_state[K_KEY])
     both = rec.comparison_frame(blend, customer_id, first, second, k=k, weights=weights)
     one, two = rec.side_lists(both)
-    config: dict[str, Any] = {"rank": st.column_config.NumberColumn("#", width="small"),
-                              "name": st.column_config.TextColumn("Product", width="medium"),
-                              "reason": st.column_config.TextColumn("Why", width="medium"),
-                              "score": "Score", "change": "Change"}
+    config: dict[str, Any] = {
+        "rank": st.column_config.NumberColumn("#", width="small"),
+        "name": st.column_config.TextColumn("Product", width="medium"),
+        "reason": st.column_config.TextColumn("Why", width="medium"),
+        "score": "Score",
+        "change": "Change",
+    }
     for column, frame in ((left, one), (right, two)):
         column.dataframe(
             rec.styled(frame), hide_index=True, column_config=config, height=36 + 35 * len(frame)

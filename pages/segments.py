@@ -125,8 +125,9 @@ def segments() -> None:
         return
     segment = st.selectbox("Segment", names, key=MEMBERS_KEY, format_func=ui.segment_name)
     table = prof.member_table(profiles, members, segment)
-    st.caption("Click **open ›** in a row to see that customer's profile, recommendations "
-               "or prediction.")
+    st.caption(
+        "Click **open ›** in a row to see that customer's profile, recommendations or prediction."
+    )
     nav.customer_table(table, key="segments_members_table", column_config=prof.score_columns())
     st.download_button(
         f"Download the {len(table):,} members of {ui.segment_name(segment)} (CSV)",

@@ -9,36 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import audiences as aud
-from dashboard import data, nav, state, tour, ui
+from dashboard import nav, tour, ui
 from dashboard import predictions as pred
 from dashboard import profiles as prof
 from dashboard import recommendations as rec
 from dashboard.sidebar import current_as_of
+from dashboard.tour_steps import glance, link, top_pick, who
 from engine.errors import UserError
-
-
-def who(profiles: pd.DataFrame, customer_id: str) -> str:
-    """``"Jane Doe (c00042)"``, or the id alone where there is no name."""
-    names = profiles.set_index("customer_id")["name"] if "name" in profiles else pd.Series()
-    name = names.get(customer_id)
-    return f"{name} ({customer_id})" if isinstance(name, str) and name else customer_id
-
-
-def link(page, label: str, params: dict[str, str], icon: str) -> None:
-    # The tour's links keep the sidebar's "As of" day along with the example's choices.
-    st.page_link(page, label=label, icon=icon, query_params=state.link_params(**params))
-
-
-def glance(url: str) -> None:
-    identity, summary = data.load_identity(url), data.load_summary(url)
-    with st.container(border=True):
-        st.markdown("#### 1 · The store at a glance")
-        if identity.description:
-            st.markdown(ui.md(identity.description))
-        st.markdown(f"{summary.customers:,} customers, {summary.products:,} products, "
-                    f"{summary.orders:,} orders and {summary.events:,} events; prices in "
-                    f"{identity.currency}.")
-        link(nav.OVERVIEW, "Open the store overview", {}, ":material/storefront:")
 
 
 def personas(profiles: pd.DataFrame, picks: list[tour.Persona]) -> None:
@@ -50,21 +27,22 @@ def personas(profiles: pd.DataFrame, picks: list[tour.Persona]) -> None:
         for column, pick in zip(st.columns(len(picks)), picks, strict=True):
             with column:
                 st.markdown(f"**{ui.md(who(profiles, pick.customer_id))}**")
-                st.caption(f"{ui.segment_name(pick.segment)}: "
-                           f"{prof.SCORE_LABELS[pick.score].lower()} {pick.value:.0f}/100, "
-                           f"higher than {pick.percentile:.0%} of customers.")
-                link(nav.PROFILE, "Their profile", tour.customer_params(pick.customer_id),
-                     ":material/id_card:")
+                st.caption(
+                    f"{ui.segment_name(pick.segment)}: "
+                    f"{prof.SCORE_LABELS[pick.score].lower()} {pick.value:.0f}/100, "
+                    f"higher than {pick.percentile:.0%} of customers."
+                )
+                link(
+                    nav.PROFILE,
+                    "Their profile",
+                    tour.customer_params(pick.customer_id),
+                    ":material/id_card:",
+                )
 
 
-def top_pick(url: str, as_of: datetime | None, customer_id: str, context: dict[str, str]) -> str:
-    pick = rec.top_pick(url, as_of, customer_id, **context)
-    return "nothing in stock to show" if pick is None else \
-        f"**{ui.md(pick[0])}** ({ui.md(pick[1])})"
-
-
-def moments(url: str, as_of: datetime | None, profiles: pd.DataFrame,
-            picks: list[tour.Persona]) -> None:
+def moments(
+    url: str, as_of: datetime | None, profiles: pd.DataFrame, picks: list[tour.Persona]
+) -> None:
     with st.container(border=True):
         st.markdown("#### 3 · What each is shown on a rainy evening and on a sunny morning")
         try:
@@ -76,9 +54,14 @@ def moments(url: str, as_of: datetime | None, profiles: pd.DataFrame,
             st.markdown(
                 f"**{ui.md(who(profiles, pick.customer_id))}**: rainy evening: "
                 f"{top_pick(url, as_of, pick.customer_id, tour.RAINY_EVENING)}; sunny morning: "
-                f"{top_pick(url, as_of, pick.customer_id, tour.SUNNY_MORNING)}")
-            link(nav.RECOMMENDATIONS, "Compare the two moments side by side",
-                 tour.contexts_params(pick.customer_id), ":material/star:")
+                f"{top_pick(url, as_of, pick.customer_id, tour.SUNNY_MORNING)}"
+            )
+            link(
+                nav.RECOMMENDATIONS,
+                "Compare the two moments side by side",
+                tour.contexts_params(pick.customer_id),
+                ":material/star:",
+            )
 
 
 def outlook(url: str, as_of: datetime | None, profiles: pd.DataFrame) -> None:
@@ -93,15 +76,21 @@ def outlook(url: str, as_of: datetime | None, profiles: pd.DataFrame) -> None:
         buyer = tour.pick_buyer(predictions)
         leaving = tour.pick_slipping(slipping, predictions)
         left, right = st.columns(2)
-        for column, customer, text in ((left, buyer, "most likely to buy within 90 days"),
-                                       (right, leaving, "a valuable customer slipping away")):
+        for column, customer, text in (
+            (left, buyer, "most likely to buy within 90 days"),
+            (right, leaving, "a valuable customer slipping away"),
+        ):
             with column:
                 if customer is None:
                     st.caption(f"Nobody is {text} yet.")
                     continue
                 st.markdown(f"**{ui.md(who(profiles, customer))}**: {text}.")
-                link(nav.PREDICTIONS, "Their prediction", tour.customer_params(customer),
-                     ":material/query_stats:")
+                link(
+                    nav.PREDICTIONS,
+                    "Their prediction",
+                    tour.customer_params(customer),
+                    ":material/query_stats:",
+                )
 
 
 def campaign(url: str, as_of: datetime | None, picks: list[tour.Persona]) -> None:
@@ -125,8 +114,10 @@ def start_here() -> None:
     if url is None:
         return
     as_of = current_as_of()
-    st.caption("A five-minute story of this store. Each step opens the page that shows it, "
-               "with the customer and the moment already chosen.")
+    st.caption(
+        "A five-minute story of this store. Each step opens the page that shows it, "
+        "with the customer and the moment already chosen."
+    )
     glance(url)
     profiles = prof.load_profiles(url, as_of)
     if profiles.empty:

@@ -75,8 +75,9 @@ class ActivityStage(OrderStage):
         quick_secs = t_line[quick] - rng.integers(12 * MINUTE, 28 * MINUTE, quick.sum())
         part(lc[quick], EV["product_view"], lp[quick], quick_secs, ch_line[quick], dev_line[quick])
         slow_cust = lc[slow]
-        slow_secs = np.minimum(self._shifted(slow_cust, t_line[slow], 1, 4, -1),
-                               t_line[slow] - 2 * HOUR)
+        slow_secs = np.minimum(
+            self._shifted(slow_cust, t_line[slow], 1, 4, -1), t_line[slow] - 2 * HOUR
+        )
         ch, dev = self._channels(slow_cust, allow_store=False)
         part(slow_cust, EV["product_view"], lp[slow], slow_secs, ch, dev)
 

@@ -9,10 +9,35 @@ from engine.vocabulary import NIGHT_HOUR_LIST
 from seed.spec import MarketConfig
 
 # Share of activity in each hour of the day for most customers (night 22-05 ~ 8%).
-HOURLY = np.array([0.9, 0.5, 0.25, 0.15, 0.15, 0.35, 1.0, 2.0, 3.0, 3.5, 3.8, 4.0, 4.5, 4.3, 4.0,
-                   3.8, 4.0, 4.5, 5.0, 5.5, 5.5, 4.5, 2.8, 1.7])
+HOURLY = np.array(
+    [
+        0.9,
+        0.5,
+        0.25,
+        0.15,
+        0.15,
+        0.35,
+        1.0,
+        2.0,
+        3.0,
+        3.5,
+        3.8,
+        4.0,
+        4.5,
+        4.3,
+        4.0,
+        3.8,
+        4.0,
+        4.5,
+        5.0,
+        5.5,
+        5.5,
+        4.5,
+        2.8,
+        1.7,
+    ]
+)
 NIGHT_HOURS = np.array(NIGHT_HOUR_LIST)
-
 
 
 class Calendar:

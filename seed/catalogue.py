@@ -83,9 +83,7 @@ class CatalogueStage:
             np.where(
                 temp >= 29.0,
                 WX["hot"],
-                np.where(
-                    temp <= 2.0, WX["cold"], np.where(sunny_draw, WX["sunny"], WX["cloudy"])
-                ),
+                np.where(temp <= 2.0, WX["cold"], np.where(sunny_draw, WX["sunny"], WX["cloudy"])),
             ),
         )
         self.weather_code = condition  # [city, day]
@@ -199,12 +197,9 @@ class CatalogueStage:
         # Weather gear takes most of its weather's extra demand (see seed.world.WEATHER_GEAR).
         self.p_gear = np.ones((n, len(CONTEXT_TAGS)))
         for tag, gear in WEATHER_GEAR.items():
-            self.p_gear[np.isin(self.p_noun, gear) & tag_bits[:, TAG[tag]], TAG[tag]] = (
-                GEAR_WEIGHT)
+            self.p_gear[np.isin(self.p_noun, gear) & tag_bits[:, TAG[tag]], TAG[tag]] = GEAR_WEIGHT
         # Local products sell mostly at home (see the region pools), little elsewhere.
-        self.p_pop = (
-            rng.lognormal(0.0, 0.7, n) * np.where(local, 0.15, 1.0)
-        )
+        self.p_pop = rng.lognormal(0.0, 0.7, n) * np.where(local, 0.15, 1.0)
         self.p_quality = rng.normal(0.0, 1.0, n)
         self.carries = carries
         width = max(4, len(str(n)))

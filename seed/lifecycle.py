@@ -35,28 +35,50 @@ CLASSES = ("consumable", "semi_durable", "durable")
 # noun -> (class, typical cycle in days); a noun not listed is durable.
 REPURCHASE: dict[str, tuple[int, float]] = {
     # Grocery: replenished every one to five weeks.
-    "Coffee Beans": (CONSUMABLE, 14), "Green Tea": (CONSUMABLE, 21), "Granola": (CONSUMABLE, 12),
-    "Ice Cream": (CONSUMABLE, 10), "Hot Chocolate": (CONSUMABLE, 21),
-    "Snack Mix": (CONSUMABLE, 10), "Sparkling Water": (CONSUMABLE, 7),
-    "Tomato Soup": (CONSUMABLE, 14), "Olive Oil": (CONSUMABLE, 35),
+    "Coffee Beans": (CONSUMABLE, 14),
+    "Green Tea": (CONSUMABLE, 21),
+    "Granola": (CONSUMABLE, 12),
+    "Ice Cream": (CONSUMABLE, 10),
+    "Hot Chocolate": (CONSUMABLE, 21),
+    "Snack Mix": (CONSUMABLE, 10),
+    "Sparkling Water": (CONSUMABLE, 7),
+    "Tomato Soup": (CONSUMABLE, 14),
+    "Olive Oil": (CONSUMABLE, 35),
     "Dark Chocolate": (CONSUMABLE, 12),
     # Beauty and health: bottles and packs that run out in a month or two.
-    "Sunscreen": (CONSUMABLE, 40), "Moisturizer": (CONSUMABLE, 45), "Lip Balm": (CONSUMABLE, 40),
-    "Shampoo": (CONSUMABLE, 35), "Night Cream": (CONSUMABLE, 50), "Face Wash": (CONSUMABLE, 35),
-    "After-Sun Gel": (CONSUMABLE, 60), "Perfume": (SEMI_DURABLE, 150),
-    "Multivitamin": (CONSUMABLE, 30), "Cold Remedy": (CONSUMABLE, 60),
-    "Sleep Aid": (CONSUMABLE, 30), "Allergy Relief": (CONSUMABLE, 30),
-    "Electrolyte Mix": (CONSUMABLE, 21), "Hand Warmers": (CONSUMABLE, 30),
+    "Sunscreen": (CONSUMABLE, 40),
+    "Moisturizer": (CONSUMABLE, 45),
+    "Lip Balm": (CONSUMABLE, 40),
+    "Shampoo": (CONSUMABLE, 35),
+    "Night Cream": (CONSUMABLE, 50),
+    "Face Wash": (CONSUMABLE, 35),
+    "After-Sun Gel": (CONSUMABLE, 60),
+    "Perfume": (SEMI_DURABLE, 150),
+    "Multivitamin": (CONSUMABLE, 30),
+    "Cold Remedy": (CONSUMABLE, 60),
+    "Sleep Aid": (CONSUMABLE, 30),
+    "Allergy Relief": (CONSUMABLE, 30),
+    "Electrolyte Mix": (CONSUMABLE, 21),
+    "Hand Warmers": (CONSUMABLE, 30),
     # Pets eat every day.
-    "Dog Food": (CONSUMABLE, 28), "Cat Litter": (CONSUMABLE, 21), "Chew Toy": (SEMI_DURABLE, 90),
+    "Dog Food": (CONSUMABLE, 28),
+    "Cat Litter": (CONSUMABLE, 21),
+    "Chew Toy": (SEMI_DURABLE, 90),
     # Home and hobby consumables.
-    "Scented Candle": (CONSUMABLE, 45), "Snowboard Wax": (CONSUMABLE, 60),
-    "Seed Kit": (SEMI_DURABLE, 120), "Coffee Mug": (SEMI_DURABLE, 365),
+    "Scented Candle": (CONSUMABLE, 45),
+    "Snowboard Wax": (CONSUMABLE, 60),
+    "Seed Kit": (SEMI_DURABLE, 120),
+    "Coffee Mug": (SEMI_DURABLE, 365),
     # Clothes and kit that wear out.
-    "T-Shirt": (SEMI_DURABLE, 120), "Jeans": (SEMI_DURABLE, 240), "Shorts": (SEMI_DURABLE, 240),
-    "Hoodie": (SEMI_DURABLE, 240), "Linen Shirt": (SEMI_DURABLE, 240),
-    "Pajamas": (SEMI_DURABLE, 200), "Running Shoes": (SEMI_DURABLE, 240),
-    "Swim Goggles": (SEMI_DURABLE, 240), "Phone Charger": (SEMI_DURABLE, 300),
+    "T-Shirt": (SEMI_DURABLE, 120),
+    "Jeans": (SEMI_DURABLE, 240),
+    "Shorts": (SEMI_DURABLE, 240),
+    "Hoodie": (SEMI_DURABLE, 240),
+    "Linen Shirt": (SEMI_DURABLE, 240),
+    "Pajamas": (SEMI_DURABLE, 200),
+    "Running Shoes": (SEMI_DURABLE, 240),
+    "Swim Goggles": (SEMI_DURABLE, 240),
+    "Phone Charger": (SEMI_DURABLE, 300),
 }
 
 ADOPT = 0.45
@@ -118,8 +140,7 @@ def in_stock_at_end(lc: Lifecycles) -> np.ndarray:
     return ~((lc.out_from < never) & (lc.out_to == never))
 
 
-def lifecycle_frame(lc: Lifecycles, product_ids: np.ndarray, start: np.datetime64
-                    ) -> pd.DataFrame:
+def lifecycle_frame(lc: Lifecycles, product_ids: np.ndarray, start: np.datetime64) -> pd.DataFrame:
     """The hidden lifecycle of every product, for tests and docs (not written to the store).
 
     Columns: ``product_id, repurchase_class`` (:data:`CLASSES`), ``cycle_days`` (NaN for
@@ -132,14 +153,16 @@ def lifecycle_frame(lc: Lifecycles, product_ids: np.ndarray, start: np.datetime6
         stamps = start + np.where(values == never, 0, values).astype("timedelta64[D]")
         return np.where(values == never, np.datetime64("NaT"), stamps).astype("datetime64[ns]")
 
-    return pd.DataFrame({
-        "product_id": product_ids,
-        "repurchase_class": np.array(CLASSES, dtype=object)[lc.cls],
-        "cycle_days": np.where(lc.cls == DURABLE, np.nan, lc.cycle).round(1),
-        "on_sale_from": day(lc.launch),
-        "out_of_stock_from": day(lc.out_from),
-        "out_of_stock_to": day(lc.out_to),
-    })
+    return pd.DataFrame(
+        {
+            "product_id": product_ids,
+            "repurchase_class": np.array(CLASSES, dtype=object)[lc.cls],
+            "cycle_days": np.where(lc.cls == DURABLE, np.nan, lc.cycle).round(1),
+            "on_sale_from": day(lc.launch),
+            "out_of_stock_from": day(lc.out_from),
+            "out_of_stock_to": day(lc.out_to),
+        }
+    )
 
 
 def assign_products(
@@ -236,9 +259,12 @@ def assign_products(
                 chosen = fallback
             if chosen < 0:
                 for p in popular_list:
-                    if (p not in in_order and launch[p] <= day
-                            and not (out_from[p] <= day < out_to[p])
-                            and not (cls[p] == DURABLE and p in last_bought)):
+                    if (
+                        p not in in_order
+                        and launch[p] <= day
+                        and not (out_from[p] <= day < out_to[p])
+                        and not (cls[p] == DURABLE and p in last_bought)
+                    ):
                         chosen = p
                         break
             out_product[line] = chosen
@@ -246,8 +272,12 @@ def assign_products(
             if chosen in staples:
                 # Bought early: the next one is due a cycle from now.
                 staples[chosen] = t + cycle[chosen] * speed_of[c] * jitter[line] * day_secs
-            elif (cls[chosen] == CONSUMABLE and chosen not in last_bought
-                    and len(staples) < MAX_STAPLES and adopt_u[line] < ADOPT):
+            elif (
+                cls[chosen] == CONSUMABLE
+                and chosen not in last_bought
+                and len(staples) < MAX_STAPLES
+                and adopt_u[line] < ADOPT
+            ):
                 staples[chosen] = t + cycle[chosen] * speed_of[c] * jitter[line] * day_secs
             last_bought[chosen] = t
     return np.asarray(out_product, dtype=np.int64), np.asarray(out_rebuy, dtype=bool)

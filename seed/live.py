@@ -137,8 +137,9 @@ class Simulation:
         seed: seeds every draw; event ids are ``sim<seed>-<start>-<n>``.
     """
 
-    def __init__(self, shoppers: Shoppers, catalogue: Catalogue, *, start: datetime,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, shoppers: Shoppers, catalogue: Catalogue, *, start: datetime, seed: int = 0
+    ) -> None:
         if len(catalogue.product_ids) == 0:
             raise ValueError("the catalogue has no product in stock")
         self.shoppers, self.catalogue, self.start, self.seed = shoppers, catalogue, start, seed
@@ -171,8 +172,9 @@ class Simulation:
             out.append(heapq.heappop(self._queue)[2])
         return out
 
-    def inject(self, kind: str, customer_id: str, at: datetime, *,
-               product_id: str | None = None) -> dict[str, Any]:
+    def inject(
+        self, kind: str, customer_id: str, at: datetime, *, product_id: str | None = None
+    ) -> dict[str, Any]:
         """One chosen event of a customer at ``at`` (kinds: :data:`INJECTABLE`).
 
         ``review_1_star`` rates ``product_id`` (their last purchase, say) 1 star;
@@ -183,22 +185,33 @@ class Simulation:
             raise ValueError(f"invalid event {kind!r}; valid values: {', '.join(INJECTABLE)}")
         i = self.shoppers.index(customer_id)
         product = product_id or self._id(self._pick(max(i, 0), deal=False))
-        base = {"customer_id": customer_id, "product_id": product,
-                "location": self.shoppers.locations[i] if i >= 0 else None}
+        base = {
+            "customer_id": customer_id,
+            "product_id": product,
+            "location": self.shoppers.locations[i] if i >= 0 else None,
+        }
         if kind == "review_1_star":
-            event = {**base, "event_type": "review", "rating": 1,
-                     "occurred_at": at, **self._online(i, mobile=None)}
+            event = {
+                **base,
+                "event_type": "review",
+                "rating": 1,
+                "occurred_at": at,
+                **self._online(i, mobile=None),
+            }
         elif kind == "late_night_mobile_purchase":
             night = at.replace(hour=23, minute=30, second=0, microsecond=0)
             if night > at:
                 night -= timedelta(days=1)
             if at.hour < 6 or at.hour >= 23:
                 night = at  # it is late at night already
-            event = {**base, "event_type": "purchase", "occurred_at": night,
-                     **self._online(i, mobile=True)}
+            event = {
+                **base,
+                "event_type": "purchase",
+                "occurred_at": night,
+                **self._online(i, mobile=True),
+            }
         else:
-            event = {**base, "event_type": kind, "occurred_at": at,
-                     **self._online(i, mobile=None)}
+            event = {**base, "event_type": kind, "occurred_at": at, **self._online(i, mobile=None)}
         return self._finish(event, suffix="inj")
 
     # ----------------------------------------------------------------- drawing
@@ -231,11 +244,21 @@ class Simulation:
             self._considered.setdefault(i, []).append(product)
             u = rng.random()
             if u < 0.06:
-                self._push(at + timedelta(seconds=float(rng.uniform(30, 600))), i, "cart_add",
-                           product, online)
+                self._push(
+                    at + timedelta(seconds=float(rng.uniform(30, 600))),
+                    i,
+                    "cart_add",
+                    product,
+                    online,
+                )
             elif u < 0.10:
-                self._push(at + timedelta(seconds=float(rng.uniform(30, 600))), i,
-                           "wishlist_add", product, online)
+                self._push(
+                    at + timedelta(seconds=float(rng.uniform(30, 600))),
+                    i,
+                    "wishlist_add",
+                    product,
+                    online,
+                )
             at += timedelta(seconds=float(rng.uniform(20, 150)))
 
     def _order(self, i: int, at: datetime) -> None:
@@ -304,7 +327,8 @@ class Simulation:
         if key not in self._weather_cache:
             # one draw per city and day, the same whichever customer asks first
             day_rng = np.random.default_rng(
-                [self.seed, zlib.crc32(str(location).encode()), at.toordinal()])
+                [self.seed, zlib.crc32(str(location).encode()), at.toordinal()]
+            )
             names, probs = mix
             self._weather_cache[key] = names[int(day_rng.choice(len(names), p=probs))]
         return self._weather_cache[key]
@@ -312,11 +336,24 @@ class Simulation:
     def _id(self, product: int) -> str:
         return str(self.catalogue.product_ids[product])
 
-    def _push(self, at: datetime, i: int, kind: str, product: int | None,
-              online: dict[str, Any], **extra: Any) -> None:
-        event = {"event_type": kind, "customer_id": str(self.shoppers.customer_ids[i]),
-                 "product_id": self._id(product) if product is not None else None,
-                 "occurred_at": at, "location": self.shoppers.locations[i], **online, **extra}
+    def _push(
+        self,
+        at: datetime,
+        i: int,
+        kind: str,
+        product: int | None,
+        online: dict[str, Any],
+        **extra: Any,
+    ) -> None:
+        event = {
+            "event_type": kind,
+            "customer_id": str(self.shoppers.customer_ids[i]),
+            "product_id": self._id(product) if product is not None else None,
+            "occurred_at": at,
+            "location": self.shoppers.locations[i],
+            **online,
+            **extra,
+        }
         heapq.heappush(self._queue, (at, self._n, self._finish(event)))
 
     def _finish(self, event: dict[str, Any], suffix: str = "") -> dict[str, Any]:

@@ -42,8 +42,12 @@ def _sql(session: Session, statement: object) -> pd.DataFrame:
 
 def _stats(session: Session) -> pd.DataFrame:
     stored = _sql(session, select(ProfileStats))
-    customers = session.scalar(select(func.count()).select_from(
-        select(Order.customer_id).distinct().subquery())) or 0
+    customers = (
+        session.scalar(
+            select(func.count()).select_from(select(Order.customer_id).distinct().subquery())
+        )
+        or 0
+    )
     if len(stored) and len(stored) >= 0.5 * customers:
         return stored
     return compute_stats(session, as_of=resolve_as_of(session, None))
@@ -55,12 +59,14 @@ def _shrunk(k: pd.Series, n: pd.Series) -> np.ndarray:
 
 
 def _favourite_brands(session: Session) -> dict[str, list[str]]:
-    lines = _sql(session, select(Order.customer_id, Product.brand,
-                                 func.count().label("n"))
-                 .join(OrderLine, OrderLine.order_id == Order.order_id)
-                 .join(Product, Product.product_id == OrderLine.product_id)
-                 .where(Product.brand.is_not(None))
-                 .group_by(Order.customer_id, Product.brand))
+    lines = _sql(
+        session,
+        select(Order.customer_id, Product.brand, func.count().label("n"))
+        .join(OrderLine, OrderLine.order_id == Order.order_id)
+        .join(Product, Product.product_id == OrderLine.product_id)
+        .where(Product.brand.is_not(None))
+        .group_by(Order.customer_id, Product.brand),
+    )
     lines = lines.sort_values(["customer_id", "n", "brand"], ascending=[True, False, True])
     return {str(c): list(g["brand"].head(2)) for c, g in lines.groupby("customer_id")}
 
@@ -69,14 +75,21 @@ def _weather_mix(session: Session) -> dict[str, tuple[list[str], list[float]]]:
     newest = session.scalar(select(func.max(DailyWeather.day)))
     recent: Any
     if newest is not None:
-        recent = (select(DailyWeather.city.label("location"), DailyWeather.condition.label(
-            "weather"), func.count().label("n"))
+        recent = (
+            select(
+                DailyWeather.city.label("location"),
+                DailyWeather.condition.label("weather"),
+                func.count().label("n"),
+            )
             .where(DailyWeather.day >= newest - timedelta(days=60))
-            .group_by(DailyWeather.city, DailyWeather.condition))
+            .group_by(DailyWeather.city, DailyWeather.condition)
+        )
     else:
-        recent = (select(Event.location, Event.weather, func.count().label("n"))
-                  .where(Event.location.is_not(None), Event.weather.is_not(None))
-                  .group_by(Event.location, Event.weather))
+        recent = (
+            select(Event.location, Event.weather, func.count().label("n"))
+            .where(Event.location.is_not(None), Event.weather.is_not(None))
+            .group_by(Event.location, Event.weather)
+        )
     frame = _sql(session, recent)
     out = {}
     for location, rows in frame.groupby("location"):
@@ -88,10 +101,14 @@ def _weather_mix(session: Session) -> dict[str, tuple[list[str], list[float]]]:
 def _catalogue(session: Session) -> Catalogue:
     products = load_products(session)
     products = products[products["in_stock"].fillna(True).astype(bool)].reset_index(drop=True)
-    sold = _sql(session, select(OrderLine.product_id, func.count().label("n"))
-                .group_by(OrderLine.product_id)).set_index("product_id")["n"]
-    rated = _sql(session, select(Review.product_id, func.avg(Review.rating).label("r"))
-                 .group_by(Review.product_id)).set_index("product_id")["r"]
+    sold = _sql(
+        session,
+        select(OrderLine.product_id, func.count().label("n")).group_by(OrderLine.product_id),
+    ).set_index("product_id")["n"]
+    rated = _sql(
+        session,
+        select(Review.product_id, func.avg(Review.rating).label("r")).group_by(Review.product_id),
+    ).set_index("product_id")["r"]
     ids = products["product_id"]
     price, listed = products["price"].astype(float), products["list_price"].astype(float)
     return Catalogue(
@@ -100,8 +117,10 @@ def _catalogue(session: Session) -> Catalogue:
         brand=products["brand"].to_numpy(dtype=object),
         marked_down=(listed.notna() & (price < listed)).to_numpy(),
         weight=ids.map(sold).fillna(0).to_numpy(dtype=float) + 0.5,
-        quality=ids.map(rated).fillna(float(rated.mean()) if len(rated) else 4.0)
-        .astype(float).to_numpy(),
+        quality=ids.map(rated)
+        .fillna(float(rated.mean()) if len(rated) else 4.0)
+        .astype(float)
+        .to_numpy(),
     )
 
 
@@ -113,12 +132,17 @@ def _observed(session: Session) -> Shoppers:
     activity, orders = stats["activity"], stats["orders"].astype(float)
     research = ((stats["views"] + stats["searches"]) / orders.clip(lower=1)).to_numpy(dtype=float)
     orders_per_day = (stats["orders_365"].astype(float) / 365.0).clip(lower=0.1 / 365).to_numpy()
-    mean_rating = np.where(stats["rating_w"] > 0, stats["rating_wsum"] / stats["rating_w"].where(
-        stats["rating_w"] > 0, 1), np.nan)
+    mean_rating = np.where(
+        stats["rating_w"] > 0,
+        stats["rating_wsum"] / stats["rating_w"].where(stats["rating_w"] > 0, 1),
+        np.nan,
+    )
     store_rating = float(np.nanmean(mean_rating)) if np.isfinite(mean_rating).any() else 4.0
     reviews = stats["reviews"].astype(float)
-    favourite = np.array([(brands.get(str(c), []) + [None, None])[:2]
-                          for c in customers["customer_id"]], dtype=object).reshape(-1, 2)
+    favourite = np.array(
+        [(brands.get(str(c), []) + [None, None])[:2] for c in customers["customer_id"]],
+        dtype=object,
+    ).reshape(-1, 2)
     return Shoppers(
         customer_ids=customers["customer_id"].to_numpy(dtype=object),
         names=customers["name"].to_numpy(dtype=object),
@@ -131,13 +155,20 @@ def _observed(session: Session) -> Shoppers:
         deal=_shrunk(stats["disc_lines"], stats["lines"]),
         loyalty=_shrunk(stats["top2_lines"], stats["branded_lines"]),
         focus=_shrunk(stats["top_interest"], stats["interest_total"]),
-        favourite_category=stats["top_category"].astype(object).where(
-            stats["top_category"].notna(), None).to_numpy(dtype=object),
+        favourite_category=stats["top_category"]
+        .astype(object)
+        .where(stats["top_category"].notna(), None)
+        .to_numpy(dtype=object),
         favourite_brands=favourite,
-        review_rate=((reviews + PSEUDO * reviews.sum() / max(orders.sum(), 1.0))
-                     / (orders + PSEUDO)).clip(0, 0.8).to_numpy(dtype=float),
+        review_rate=(
+            (reviews + PSEUDO * reviews.sum() / max(orders.sum(), 1.0)) / (orders + PSEUDO)
+        )
+        .clip(0, 0.8)
+        .to_numpy(dtype=float),
         leniency=np.nan_to_num(mean_rating - store_rating) * (reviews / (reviews + 2)).to_numpy(),
-        locations=customers["city"].astype(object).where(customers["city"].notna(), None)
+        locations=customers["city"]
+        .astype(object)
+        .where(customers["city"].notna(), None)
         .to_numpy(dtype=object),
         weather=_weather_mix(session),
         source="observed",
@@ -153,11 +184,13 @@ def _recognised(session: Session, shoppers: Shoppers) -> _Generator | None:
         return None
     customers = load_customers(session)
     end = MarketConfig().end
-    days = (end - pd.Timestamp(first).to_pydatetime().replace(hour=0, minute=0, second=0,
-                                                                microsecond=0)).days
+    days = (
+        end - pd.Timestamp(first).to_pydatetime().replace(hour=0, minute=0, second=0, microsecond=0)
+    ).days
     for seed in SEEDS_TRIED:
-        config = MarketConfig(customers=len(customers), products=int(n_products), days=days,
-                              seed=seed)
+        config = MarketConfig(
+            customers=len(customers), products=int(n_products), days=days, seed=seed
+        )
         try:
             config.validate()
         except Exception:  # noqa: BLE001 - not a size the seed makes: not its market
@@ -166,14 +199,15 @@ def _recognised(session: Session, shoppers: Shoppers) -> _Generator | None:
         gen.weather()
         gen.products()
         frame, _ = gen.customers()
-        if frame["name"].tolist() == customers["name"].tolist() and \
-                frame["customer_id"].tolist() == customers["customer_id"].tolist():
+        if (
+            frame["name"].tolist() == customers["name"].tolist()
+            and frame["customer_id"].tolist() == customers["customer_id"].tolist()
+        ):
             return gen
     return None
 
 
-def _planted(g: _Generator, observed: Shoppers, catalogue: Catalogue
-             ) -> tuple[Shoppers, Catalogue]:
+def _planted(g: _Generator, observed: Shoppers, catalogue: Catalogue) -> tuple[Shoppers, Catalogue]:
     from seed.world import BRANDS, CATEGORIES, CITIES
 
     shares = g.props.shares
@@ -182,30 +216,33 @@ def _planted(g: _Generator, observed: Shoppers, catalogue: Catalogue
     brand_names = np.array([*BRANDS, None], dtype=object)
     fav = g.fav
     shoppers = Shoppers(
-        customer_ids=observed.customer_ids, names=observed.names,
+        customer_ids=observed.customer_ids,
+        names=observed.names,
         orders_per_day=rate,
         visits_per_day=rate * g.research / 2.5,
-        weekend=shares["weekend_shopping"], night=shares["night_shopping"],
-        mobile=shares["mobile_usage"], impulse=shares["impulse_buying"],
-        deal=shares["price_sensitivity"], loyalty=shares["brand_loyalty"],
+        weekend=shares["weekend_shopping"],
+        night=shares["night_shopping"],
+        mobile=shares["mobile_usage"],
+        impulse=shares["impulse_buying"],
+        deal=shares["price_sensitivity"],
+        loyalty=shares["brand_loyalty"],
         focus=g.focus,
-        favourite_category=np.array([c.name for c in CATEGORIES], dtype=object)[
-            g.fav_cat],
+        favourite_category=np.array([c.name for c in CATEGORIES], dtype=object)[g.fav_cat],
         favourite_brands=brand_names[np.where(fav >= 0, fav, len(BRANDS))],
         review_rate=g.review_rate,
         leniency=g.harshness,
-        locations=np.array([c.name for c in CITIES], dtype=object)[
-            g.c_city],
-        weather=observed.weather, source="planted",
+        locations=np.array([c.name for c in CITIES], dtype=object)[g.c_city],
+        weather=observed.weather,
+        source="planted",
     )
-    position = pd.Index(g.product_ids).get_indexer(
-        catalogue.product_ids)
+    position = pd.Index(g.product_ids).get_indexer(catalogue.product_ids)
     planted = Catalogue(
-        product_ids=catalogue.product_ids, category=catalogue.category, brand=catalogue.brand,
+        product_ids=catalogue.product_ids,
+        category=catalogue.category,
+        brand=catalogue.brand,
         marked_down=catalogue.marked_down,
         weight=np.where(position >= 0, g.p_pop[position], catalogue.weight),
-        quality=np.where(position >= 0, 3.7 + 0.85 * g.p_quality[position],
-                         catalogue.quality),
+        quality=np.where(position >= 0, 3.7 + 0.85 * g.p_quality[position], catalogue.quality),
     )
     return shoppers, planted
 

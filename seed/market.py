@@ -171,7 +171,6 @@ class _Generator(ActivityStage):
         return self.visitor_city[numbers]
 
 
-
 def generate_market(
     config: MarketConfig | None = None, progress: ProgressFn | None = None
 ) -> Market:

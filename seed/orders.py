@@ -37,7 +37,6 @@ def _capped_mean(mean: np.ndarray, cap: int) -> np.ndarray:
     return 1.0 + sum(poisson.sf(j, mean) for j in range(cap - 1))
 
 
-
 class OrderStage(ShopperStage):
     """Orders and their lines, and what each customer was expected to do (the latent
     values of the truth file)."""
@@ -114,15 +113,29 @@ class OrderStage(ShopperStage):
         # first tries the brand's other categories: loyalty outlasts one category.
         none = np.full(m, -1)
         loyal = brand >= 0
-        brand_wide = (np.where(loyal, -1, cat), brand, np.where(loyal, -1, tag),
-                      np.where(loyal, -1, region))
-        pools = [(cat, brand, tag, region)] * (CANDIDATES - 5) + [brand_wide] * 2 + [
-            (cat, none, tag, region), (cat, none, none, none), (none, none, none, none)]
+        brand_wide = (
+            np.where(loyal, -1, cat),
+            brand,
+            np.where(loyal, -1, tag),
+            np.where(loyal, -1, region),
+        )
+        pools = (
+            [(cat, brand, tag, region)] * (CANDIDATES - 5)
+            + [brand_wide] * 2
+            + [(cat, none, tag, region), (cat, none, none, none), (none, none, none, none)]
+        )
         candidates = np.stack(
-            [self._sample_products(c, b, t, r, price_class) for c, b, t, r in pools], axis=1)
+            [self._sample_products(c, b, t, r, price_class) for c, b, t, r in pools], axis=1
+        )
         candidates = self._stocked_locally(candidates, cust_region)
         product, rebuy = assign_products(
-            rng, self.lifecycle, cust, secs, line_order, candidates, self.speed,
+            rng,
+            self.lifecycle,
+            cust,
+            secs,
+            line_order,
+            candidates,
+            self.speed,
             np.argsort(-self.p_pop, kind="stable"),
         )
 
@@ -196,8 +209,9 @@ class OrderStage(ShopperStage):
             norm = np.bincount(self.p_cat, weights=w, minlength=len(share))
             by_class[:, klass] = total / np.maximum(norm, 1e-12)
         pc = _price_class(basket)
-        price = (self.focus * by_class[self.fav_cat, pc]
-                 + (1.0 - self.focus) * (share @ by_class)[pc])
+        price = (
+            self.focus * by_class[self.fav_cat, pc] + (1.0 - self.focus) * (share @ by_class)[pc]
+        )
         # About a fifth off on the discounted lines: store promotions plus coupons.
         kept = 1.0 - 0.2 * (0.15 + 0.85 * self.coupon_p)
         return self.expected_orders() * lines * units * price * kept

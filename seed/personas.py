@@ -79,7 +79,10 @@ PERSONAS: tuple[Persona, ...] = (
         "weekend propensity shifted up (mean 0.70 vs 0.32)",
     ),
     Persona(
-        "night_owl", "Night owl", ("night_owl",), 0.10,
+        "night_owl",
+        "Night owl",
+        ("night_owl",),
+        0.10,
         "night (22:00-05:59) propensity shifted up (mean 0.58 vs 0.12)",
     ),
     Persona(

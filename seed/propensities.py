@@ -91,8 +91,7 @@ class Propensities:
     category_focus: np.ndarray
 
 
-def _beta(rng: np.random.Generator, flag: np.ndarray, plain: Spread, shifted: Spread
-          ) -> np.ndarray:
+def _beta(rng: np.random.Generator, flag: np.ndarray, plain: Spread, shifted: Spread) -> np.ndarray:
     a = np.where(flag, shifted.a, plain.a)
     b = np.where(flag, shifted.b, plain.b)
     return rng.beta(a, b)
@@ -110,21 +109,32 @@ def draw_propensities(rng: np.random.Generator, traits: TraitAssignment) -> Prop
     """
     f = traits.flags
     n = len(traits.enthusiast_category)
-    shares = {name: _beta(rng, f[flag], plain, shifted)
-              for name, (flag, plain, shifted) in SHARES.items()}
+    shares = {
+        name: _beta(rng, f[flag], plain, shifted) for name, (flag, plain, shifted) in SHARES.items()
+    }
     # A researcher takes time over a purchase: the impulse propensity of one is low.
-    shares["impulse_buying"] = np.where(f["researcher"], shares["impulse_buying"] * 0.3,
-                                        shares["impulse_buying"])
-    rate = np.exp(ORDERS_PER_YEAR.a + ORDERS_PER_YEAR.b * rng.standard_normal(n)
-                  + np.where(f["frequent_buyer"], FREQUENT_SHIFT, 0.0))
+    shares["impulse_buying"] = np.where(
+        f["researcher"], shares["impulse_buying"] * 0.3, shares["impulse_buying"]
+    )
+    rate = np.exp(
+        ORDERS_PER_YEAR.a
+        + ORDERS_PER_YEAR.b * rng.standard_normal(n)
+        + np.where(f["frequent_buyer"], FREQUENT_SHIFT, 0.0)
+    )
     # Frequent shoppers buy small baskets; big spenders large ones.
-    basket = (BASKET_SD * rng.standard_normal(n)
-              + np.where(f["high_value"], HIGH_VALUE_SHIFT, 0.0)
-              - np.where(f["frequent_buyer"] & ~f["high_value"], 0.35, 0.0))
-    research = np.exp(RESEARCH_PER_ORDER.a + RESEARCH_PER_ORDER.b * rng.standard_normal(n)
-                      + np.where(f["researcher"], RESEARCHER_SHIFT, 0.0)
-                      - np.where(f["impulse_buyer"], np.log(2.0), 0.0))
+    basket = (
+        BASKET_SD * rng.standard_normal(n)
+        + np.where(f["high_value"], HIGH_VALUE_SHIFT, 0.0)
+        - np.where(f["frequent_buyer"] & ~f["high_value"], 0.35, 0.0)
+    )
+    research = np.exp(
+        RESEARCH_PER_ORDER.a
+        + RESEARCH_PER_ORDER.b * rng.standard_normal(n)
+        + np.where(f["researcher"], RESEARCHER_SHIFT, 0.0)
+        - np.where(f["impulse_buyer"], np.log(2.0), 0.0)
+    )
     flag, plain, shifted = CATEGORY_FOCUS
     focus = _beta(rng, f[flag], plain, shifted)
-    return Propensities(shares=shares, orders_per_year=rate, basket=basket, research=research,
-                        category_focus=focus)
+    return Propensities(
+        shares=shares, orders_per_year=rate, basket=basket, research=research, category_focus=focus
+    )

@@ -182,8 +182,11 @@ class ShopperStage(CatalogueStage):
         else:
             to_weekend = np.where(saturday, (5 - dow) % 7, (6 - dow) % 7)
             to_weekday = 7 - dow  # on to Monday
-        shift = np.where(want_weekend & ~is_weekend, to_weekend,
-                         np.where(~want_weekend & is_weekend, to_weekday, 0))
+        shift = np.where(
+            want_weekend & ~is_weekend,
+            to_weekend,
+            np.where(~want_weekend & is_weekend, to_weekday, 0),
+        )
         return (day + sign * shift) * DAY + self._hours(cust)
 
     def _channels(self, cust: np.ndarray, allow_store: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -197,9 +200,7 @@ class ShopperStage(CatalogueStage):
         sub = rng.random(m)
         channel = np.where(
             mobile,
-            np.where(
-                sub < 0.4, CH["mobile_web"], np.where(sub < 0.75, CH["ios"], CH["android"])
-            ),
+            np.where(sub < 0.4, CH["mobile_web"], np.where(sub < 0.75, CH["ios"], CH["android"])),
             np.where(store, CH["store"], np.where(sub < 0.88, CH["web"], CH["email"])),
         )
         device = np.where(
@@ -215,9 +216,7 @@ class ShopperStage(CatalogueStage):
         )
         return channel, device
 
-    def _preference(
-        self, cust: np.ndarray, brand_p: float = 1.0
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _preference(self, cust: np.ndarray, brand_p: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Category and brand codes (-1 = any) that a customer's propensities put on a row.
 
         A row is from a favourite brand with the customer's loyalty (times ``brand_p``:

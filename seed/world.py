@@ -346,5 +346,3 @@ REVIEW_TEXTS: dict[int, tuple[str, ...]] = {
     4: ("Good value.", "Works well.", "Happy with it."),
     5: ("Love it!", "Excellent quality.", "Exactly what I needed."),
 }
-
-

@@ -25,8 +25,12 @@ STORE_DESCRIPTION = (
 )
 # The market stamps each shopper's local clock as stored time, so its zone is UTC: a
 # night owl's 23:00 purchase reads 23:00 on every page (the engine's night is store clock).
-STORE_IDENTITY = {"name": STORE_NAME, "currency": "USD", "timezone": "UTC",
-                  "description": STORE_DESCRIPTION}
+STORE_IDENTITY = {
+    "name": STORE_NAME,
+    "currency": "USD",
+    "timezone": "UTC",
+    "description": STORE_DESCRIPTION,
+}
 
 # Configuration, not data: a reseed keeps the user's segment thresholds.
 _KEPT_TABLES = {"segment_rules"}
@@ -124,8 +128,9 @@ def write_market(
                 )
         # The synthetic store's identity, stamped with the market's own "now" (same rows).
         connection.execute(delete(StoreSettings))
-        connection.execute(insert(StoreSettings).values(
-            id=1, **STORE_IDENTITY, updated_at=market.config.end))
+        connection.execute(
+            insert(StoreSettings).values(id=1, **STORE_IDENTITY, updated_at=market.config.end)
+        )
         refresh_statistics(connection, list(Base.metadata.sorted_tables))
     return written
 
@@ -145,8 +150,11 @@ def write_truth(market: Market, path: str | Path) -> Path:
     try:
         if target.parent and not target.parent.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-        columns = ["customer_id", "traits", *(c for c in market.truth.columns
-                                              if c not in ("customer_id", "traits"))]
+        columns = [
+            "customer_id",
+            "traits",
+            *(c for c in market.truth.columns if c not in ("customer_id", "traits")),
+        ]
         market.truth.to_csv(target, index=False, columns=columns)
     except OSError as exc:
         raise UserError(f"cannot write truth file {str(target)!r}: {exc.strerror or exc}") from exc

@@ -181,8 +181,9 @@ def imported_sample(tmp_path_factory: pytest.TempPathFactory):
             path = tmp_path_factory.mktemp(f"imported-{name}") / "store.db"
             engine = open_store(f"sqlite:///{path}")
             try:
-                report = import_files(engine, orders=folder / "orders.csv",
-                                      products=folder / "products.csv")
+                report = import_files(
+                    engine, orders=folder / "orders.csv", products=folder / "products.csv"
+                )
             finally:
                 engine.dispose()  # checkpointed: the file alone is the store
             done[name] = (report, path)

@@ -85,14 +85,17 @@ def test_dashboard_never_imports_a_page():
     assert _offenders("dashboard", {"pages"}) == {}
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("subprocess.run([sys.executable, '-m', 'dashboard.cli', 'seed'])", {"dashboard"}),
-    ("command = ('python', '-m', 'benchmarks.seed')", {"benchmarks"}),
-    ("os.system('python -m dashboard.cli info')", {"dashboard"}),
-    ("runpy.run_module('seed.world')", {"seed"}),
-    ("importlib.import_module('pages.profiles')", {"pages"}),
-    ("x = ['-m', 'not a module']", set()),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("subprocess.run([sys.executable, '-m', 'dashboard.cli', 'seed'])", {"dashboard"}),
+        ("command = ('python', '-m', 'benchmarks.seed')", {"benchmarks"}),
+        ("os.system('python -m dashboard.cli info')", {"dashboard"}),
+        ("runpy.run_module('seed.world')", {"seed"}),
+        ("importlib.import_module('pages.profiles')", {"pages"}),
+        ("x = ['-m', 'not a module']", set()),
+    ],
+)
 def test_a_module_run_in_another_process_counts_as_a_dependency(tmp_path, source, expected):
     path = tmp_path / "probe.py"
     path.write_text(source + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-""""As of T" is strict: a store holding the whole history and one holding only the rows
+""" "As of T" is strict: a store holding the whole history and one holding only the rows
 before T give identical answers to every ``--as-of T`` command (``../shared/CONTRACT.md``).
 
 Each case builds both stores on each backend, runs ``score``, ``segments --members``,
@@ -41,8 +41,11 @@ COMMANDS: dict[str, list[str]] = {
 def _without_timings(value: Any) -> Any:
     """A JSON document minus what is measured rather than computed (seconds, timings)."""
     if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items()
-                if not any(word in k for word in ("second", "timing", "elapsed"))}
+        return {
+            k: _without_timings(v)
+            for k, v in value.items()
+            if not any(word in k for word in ("second", "timing", "elapsed"))
+        }
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
@@ -90,8 +93,13 @@ def _slice(orders: pd.DataFrame, customers: int) -> pd.DataFrame:
     return orders[orders["customer_id"].isin(chosen)].copy()
 
 
-def _import(url: str, directory: Path, orders: pd.DataFrame, products: Path,
-            capsys: pytest.CaptureFixture[str]) -> None:
+def _import(
+    url: str,
+    directory: Path,
+    orders: pd.DataFrame,
+    products: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     directory.mkdir()
     path = directory / "orders.csv"
     orders.to_csv(path, index=False)
@@ -120,8 +128,15 @@ def _stamp_lines(orders: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _run_real(orders: pd.DataFrame, products: Path, as_of: datetime, db_url: str,
-              cut_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _run_real(
+    orders: pd.DataFrame,
+    products: Path,
+    as_of: datetime,
+    db_url: str,
+    cut_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     before = orders[pd.to_datetime(orders["ordered_at"]) < pd.Timestamp(as_of)]
     assert 0 < len(before) < len(orders)
     _import(db_url, tmp_path / "full", orders, products, capsys)
@@ -129,8 +144,9 @@ def _run_real(orders: pd.DataFrame, products: Path, as_of: datetime, db_url: str
     _assert_identical(_answers(db_url, as_of, capsys), _answers(cut_url, as_of, capsys))
 
 
-def test_dunnhumby_full_history_and_rows_before_t_agree(shared_data, db_url, cut_url,
-                                                        tmp_path, capsys):
+def test_dunnhumby_full_history_and_rows_before_t_agree(
+    shared_data, db_url, cut_url, tmp_path, capsys
+):
     source = shared_data / "dunnhumby"
     orders = _stamp_lines(_slice(pd.read_csv(source / "orders.csv", dtype=str), 120))
     # T one minute into a multi-line order: its first lines are before T, the rest after.
@@ -142,13 +158,13 @@ def test_dunnhumby_full_history_and_rows_before_t_agree(shared_data, db_url, cut
     _run_real(orders, products, as_of, db_url, cut_url, tmp_path, capsys)
 
 
-def test_cdnow_full_history_and_rows_before_t_agree(shared_data, db_url, cut_url,
-                                                    tmp_path, capsys):
+def test_cdnow_full_history_and_rows_before_t_agree(shared_data, db_url, cut_url, tmp_path, capsys):
     source = shared_data / "cdnow"
     orders = _slice(pd.read_csv(source / "orders.csv", dtype=str), 200)
     assert orders["customer_id"].str.startswith("0").all()
-    _run_real(orders, source / "products.csv", datetime(1997, 10, 1), db_url, cut_url,
-              tmp_path, capsys)
+    _run_real(
+        orders, source / "products.csv", datetime(1997, 10, 1), db_url, cut_url, tmp_path, capsys
+    )
 
 
 def _market_before(market: Any, as_of: datetime) -> Any:
@@ -161,11 +177,19 @@ def _market_before(market: Any, as_of: datetime) -> Any:
     events = market.events[market.events["occurred_at"] < t]
     reviews = market.reviews[market.reviews["reviewed_at"] < t]
     seen = pd.concat([orders["customer_id"], events["customer_id"], reviews["customer_id"]])
-    customers = market.customers[(market.customers["signup_at"] < t)
-                                 | market.customers["customer_id"].isin(seen.dropna())]
+    customers = market.customers[
+        (market.customers["signup_at"] < t) | market.customers["customer_id"].isin(seen.dropna())
+    ]
     weather = market.daily_weather[pd.to_datetime(market.daily_weather["day"]) < t]
-    return replace(market, customers=customers, orders=orders, order_lines=lines,
-                   events=events, reviews=reviews, daily_weather=weather)
+    return replace(
+        market,
+        customers=customers,
+        orders=orders,
+        order_lines=lines,
+        events=events,
+        reviews=reviews,
+        daily_weather=weather,
+    )
 
 
 def test_seeded_full_history_and_rows_before_t_agree(db_url, cut_url, capsys):

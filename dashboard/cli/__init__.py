@@ -25,29 +25,47 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seed_cmd", "generate the synthetic store (same seed, same rows)"),
     "import": ("import_cmd", "load a real store's CSV exports; idempotent"),
     "score": ("profile_cmds", "recompute every profile, score and segment in batch"),
-    "profile": ("profile_cmds",
-                "one unified profile: 9 scores, segments, emotional state, channels, histories"),
+    "profile": (
+        "profile_cmds",
+        "one unified profile: 9 scores, segments, emotional state, channels, histories",
+    ),
     "segments": ("profile_cmds", "segment sizes and pairwise overlaps"),
     "track": ("profile_cmds", "record behavior in real time; the profile reflects it at once"),
-    "recommend": ("recommend_cmds", "ranked, explained recommendations for one customer in one "
-                  "context (or --all as CSV)"),
-    "predict": ("predict_cmd",
-                "next purchase, confidence, p_active, expected purchases and 12-month value"),
-    "evaluate": ("evaluate_cmd",
-                 "temporal-holdout quality of recommenders and predictions vs baselines"),
+    "recommend": (
+        "recommend_cmds",
+        "ranked, explained recommendations for one customer in one context (or --all as CSV)",
+    ),
+    "predict": (
+        "predict_cmd",
+        "next purchase, confidence, p_active, expected purchases and 12-month value",
+    ),
+    "evaluate": (
+        "evaluate_cmd",
+        "temporal-holdout quality of recommenders and predictions vs baselines",
+    ),
     "bench": ("bench_cmd", "the performance benchmark"),
-    "dashboard": ("dashboard_cmd",
-                  "start the Streamlit dashboard (seeds the embedded store first if it is empty)"),
+    "dashboard": (
+        "dashboard_cmd",
+        "start the Streamlit dashboard (seeds the embedded store first if it is empty)",
+    ),
     "repair": ("repair_cmd", "remove rows stamped outside the plausible window (see `info`)"),
-    "serve": ("serve_cmd",
-              "the storefront HTTP API: tracking, recommendations, profiles, predictions"),
+    "serve": (
+        "serve_cmd",
+        "the storefront HTTP API: tracking, recommendations, profiles, predictions",
+    ),
     "apikey": ("apikey_cmd", "create, list or revoke API keys of `personalize serve`"),
-    "simulate": ("simulate_cmd", "run the live market: simulated shoppers' events through "
-                 "track() at a chosen speed"),
-    "snapshot": ("snapshot_cmd", "save a dashboard page's view (customer, context, as of) as a "
-                 "PNG or PDF snapshot"),
-    "audience": ("audience_cmd",
-                 "define, list, show, delete or evaluate audiences (segments and score ranges)"),
+    "simulate": (
+        "simulate_cmd",
+        "run the live market: simulated shoppers' events through track() at a chosen speed",
+    ),
+    "snapshot": (
+        "snapshot_cmd",
+        "save a dashboard page's view (customer, context, as of) as a PNG or PDF snapshot",
+    ),
+    "audience": (
+        "audience_cmd",
+        "define, list, show, delete or evaluate audiences (segments and score ranges)",
+    ),
 }
 
 
@@ -95,8 +113,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "also come before the command: personalize --db URL info --json.",
     )
     parser.add_argument("--db", metavar="URL", default=None, help="the store's URL (as above)")
-    parser.add_argument("--json", dest="global_json", action="store_true",
-                        help="one JSON document, for commands that offer --json")
+    parser.add_argument(
+        "--json",
+        dest="global_json",
+        action="store_true",
+        help="one JSON document, for commands that offer --json",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     wanted = list(COMMANDS) if argv is None else [_requested(argv)]
@@ -136,9 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from engine.errors import describe_store_fault
 
-        sentence = (
-            describe_store_fault(exc) if isinstance(exc, DBAPIError | OSError) else None
-        )
+        sentence = describe_store_fault(exc) if isinstance(exc, DBAPIError | OSError) else None
         if sentence is None:
             raise
         print(f"personalize {args.command}: error: {sentence}", file=sys.stderr)

@@ -13,14 +13,19 @@ from .output import emit_json, log
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "apikey", parents=[common],
+        "apikey",
+        parents=[common],
         help="create, list or revoke API keys of `personalize serve`",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     create = actions.add_parser("create", parents=[common], help="make a key (shown once)")
-    create.add_argument("--scope", required=True, choices=API_SCOPES,
-                        help="track: POST /events; read: every GET; admin: everything")
+    create.add_argument(
+        "--scope",
+        required=True,
+        choices=API_SCOPES,
+        help="track: POST /events; read: every GET; admin: everything",
+    )
     create.add_argument("--name", required=True, help="who or what uses it, e.g. storefront")
     create.add_argument("--json", action="store_true", help="print one JSON document")
     listing = actions.add_parser("list", parents=[common], help="every key (never secrets)")
@@ -47,15 +52,16 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             emit_json({**info.as_dict(), "key": token})
         else:
-            log(f"created key {info.key_id} ({info.scope}) for {info.name}; it is shown "
-                "once, store it now:")
+            log(
+                f"created key {info.key_id} ({info.scope}) for {info.name}; it is shown "
+                "once, store it now:"
+            )
             print(token)
     elif args.action == "list":
         if args.json:
             emit_json([k.as_dict() for k in keys])
         elif not keys:
-            print("no API keys: make one with `personalize apikey create --scope read "
-                  "--name NAME`")
+            print("no API keys: make one with `personalize apikey create --scope read --name NAME`")
         else:
             for k in keys:
                 state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"

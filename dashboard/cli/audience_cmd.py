@@ -33,13 +33,16 @@ from engine.timeutil import parse_as_of
 
 from .output import emit_json, log
 
-RULE_HELP = ("the rule, e.g. \"(night_owl OR mobile_first) AND lifetime_value >= 70\"; "
-             "fields compare with > >= < <= = != or BETWEEN x AND y")
+RULE_HELP = (
+    'the rule, e.g. "(night_owl OR mobile_first) AND lifetime_value >= 70"; '
+    "fields compare with > >= < <= = != or BETWEEN x AND y"
+)
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "audience", parents=[common],
+        "audience",
+        parents=[common],
         help="define, list, show, delete or evaluate audiences (segments and score ranges)",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
@@ -50,20 +53,24 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     define.add_argument("--json", action="store_true", help="print one JSON document")
     listing = actions.add_parser("list", parents=[common], help="every saved audience")
     listing.add_argument("--json", action="store_true", help="print one JSON document")
-    show = actions.add_parser("show", parents=[common],
-                              help="a saved audience's size and splits, or its members")
+    show = actions.add_parser(
+        "show", parents=[common], help="a saved audience's size and splits, or its members"
+    )
     show.add_argument("name", metavar="NAME", help="the audience's name")
     delete = actions.add_parser("delete", parents=[common], help="delete a saved audience")
     delete.add_argument("name", metavar="NAME", help="the audience's name")
-    evaluate = actions.add_parser("eval", parents=[common],
-                                  help="evaluate a rule without saving it")
+    evaluate = actions.add_parser(
+        "eval", parents=[common], help="evaluate a rule without saving it"
+    )
     evaluate.add_argument("rule", metavar="RULE", help=RULE_HELP)
     for action in (show, evaluate):
         action.add_argument("--as-of", metavar="T", help="evaluate on data before T (ISO 8601)")
-        action.add_argument("--members", action="store_true",
-                            help="the members (customer_id,name,email,city, the scores used)")
-        action.add_argument("--format", choices=["csv"],
-                            help="members as CSV (implies --members)")
+        action.add_argument(
+            "--members",
+            action="store_true",
+            help="the members (customer_id,name,email,city, the scores used)",
+        )
+        action.add_argument("--format", choices=["csv"], help="members as CSV (implies --members)")
         action.add_argument("--json", action="store_true", help="print one JSON document")
     delete.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(handler=run)
@@ -76,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             if args.action == "define":
                 # The wall clock only stamps when the audience changed.
-                audience = save_audience(session, args.name, args.rule,
-                                         updated_at=datetime.now(UTC).replace(tzinfo=None))
+                audience = save_audience(
+                    session, args.name, args.rule, updated_at=datetime.now(UTC).replace(tzinfo=None)
+                )
                 return _print_defined(args, audience.name, audience.rule)
             if args.action == "list":
                 return _print_list(args, list_audiences(session))
@@ -115,8 +123,9 @@ def _print_list(args: argparse.Namespace, saved: pd.DataFrame) -> int:
     return 0
 
 
-def _evaluate(session: Session, args: argparse.Namespace, name: str | None, rule: str,
-              as_of: datetime | None) -> int:
+def _evaluate(
+    session: Session, args: argparse.Namespace, name: str | None, rule: str, as_of: datetime | None
+) -> int:
     # The rule is checked before anything is scored, so a typo is refused at once.
     node: Node = compile_rule(rule, valid_segments(session))
     if needs_predictions(node):
@@ -134,9 +143,17 @@ def _evaluate(session: Session, args: argparse.Namespace, name: str | None, rule
     share = len(members) / customers if customers else 0.0
     parts = splits(members, data)
     if args.json:
-        emit_json({"name": name, "rule": rule, "as_of": data.as_of, "size": len(members),
-                   "customers": customers, "share": share,
-                   "splits": {k: v.to_dict("records") for k, v in parts.items()}})
+        emit_json(
+            {
+                "name": name,
+                "rule": rule,
+                "as_of": data.as_of,
+                "size": len(members),
+                "customers": customers,
+                "share": share,
+                "splits": {k: v.to_dict("records") for k, v in parts.items()},
+            }
+        )
         return 0
     if name is not None:
         print(f"audience   {name}")

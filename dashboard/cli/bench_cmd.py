@@ -25,16 +25,17 @@ SECTIONS: dict[str, str] = {
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser(
-        "bench", parents=[common], help="the performance benchmark"
-    )
+    parser = subparsers.add_parser("bench", parents=[common], help="the performance benchmark")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
-        "--only", choices=sorted(SECTIONS), action="append",
+        "--only",
+        choices=sorted(SECTIONS),
+        action="append",
         help="run only this section (repeatable)",
     )
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="smaller sizes, for a smoke run (targets are for the full sizes)",
     )
     parser.set_defaults(handler=run)
@@ -53,7 +54,8 @@ def _format(metric: Metric) -> str:
 def run(args: argparse.Namespace) -> int:
     options = BenchOptions(
         quick=args.quick,
-        postgres_url=args.db if args.db and args.db.startswith("postgres")
+        postgres_url=args.db
+        if args.db and args.db.startswith("postgres")
         else os.environ.get("PERSONALIZE_BENCH_POSTGRES_URL"),
     )
     metrics: list[Metric] = []

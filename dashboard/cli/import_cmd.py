@@ -15,8 +15,21 @@ from engine.store_settings import DEFAULT_IDENTITY, StoreIdentity, read_identity
 from .identity_opts import add_identity_options, identity_changes
 from .output import emit_json, log
 
-_GENERIC_FOLDERS = {"", "tmp", "temp", "data", "export", "exports", "downloads", "csv", "files",
-                    "import", "imports", "home", "root"}
+_GENERIC_FOLDERS = {
+    "",
+    "tmp",
+    "temp",
+    "data",
+    "export",
+    "exports",
+    "downloads",
+    "csv",
+    "files",
+    "import",
+    "imports",
+    "home",
+    "root",
+}
 
 # In CONTRACT.md's order; required columns first.
 _FILE_HELP = {
@@ -75,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     try:
         report = import_files(
-            engine, **files, skip_invalid=args.skip_invalid, replace=args.replace,
+            engine,
+            **files,
+            skip_invalid=args.skip_invalid,
+            replace=args.replace,
             progress=_progress,
         )
         with session_scope(engine) as session:
@@ -87,9 +103,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if named_by_folder:
-        log(f"store settings: named {identity.name!r} after the files' folder, prices in "
+        log(
+            f"store settings: named {identity.name!r} after the files' folder, prices in "
             f"{identity.currency}, times in {identity.timezone}; change them with "
-            "--store-name, --currency, --timezone, --description")
+            "--store-name, --currency, --timezone, --description"
+        )
     if args.json:
         emit_json({**report.as_dict(), "store": identity.as_dict()})
         return 0

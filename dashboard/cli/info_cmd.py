@@ -36,8 +36,15 @@ def run(args: argparse.Namespace) -> int:
         identity = read_identity(session)
     database = mask_url(engine.url.render_as_string(hide_password=False))
     if args.json:
-        emit_json({"database": database, "backend": engine.dialect.name, **summary.as_dict(),
-                   "implausible_rows": implausible.rows, "store": identity.as_dict()})
+        emit_json(
+            {
+                "database": database,
+                "backend": engine.dialect.name,
+                **summary.as_dict(),
+                "implausible_rows": implausible.rows,
+                "store": identity.as_dict(),
+            }
+        )
         return 0
     for line in identity_lines(identity):
         print(line)
@@ -56,11 +63,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"{label:<13} {value:,}")
     print(f"{'revenue':<13} {format_money(summary.revenue, identity.currency)}")
     if summary.first_activity is not None:
-        print(f"{'activity':<13} {summary.first_activity:%Y-%m-%d %H:%M} .. "
-              f"{summary.last_activity:%Y-%m-%d %H:%M}")
+        print(
+            f"{'activity':<13} {summary.first_activity:%Y-%m-%d %H:%M} .. "
+            f"{summary.last_activity:%Y-%m-%d %H:%M}"
+        )
     if implausible.total:
         parts = ", ".join(f"{table} {count:,}" for table, count in implausible.rows.items())
-        print(f"{'implausible':<13} {implausible.total:,} rows stamped outside "
-              f"{window_text(implausible.window)}, left out of every answer: {parts} "
-              "(`personalize repair` removes them)")
+        print(
+            f"{'implausible':<13} {implausible.total:,} rows stamped outside "
+            f"{window_text(implausible.window)}, left out of every answer: {parts} "
+            "(`personalize repair` removes them)"
+        )
     return 0

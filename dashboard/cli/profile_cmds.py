@@ -34,13 +34,17 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "score", parents=[common], help="recompute every profile, score and segment in batch"
     )
     score.add_argument("--as-of", metavar="T", help="use only data before T (ISO 8601)")
-    score.add_argument("--format", choices=["csv"],
-                       help="print customer_id and the nine scores (empty: not enough data)")
+    score.add_argument(
+        "--format",
+        choices=["csv"],
+        help="print customer_id and the nine scores (empty: not enough data)",
+    )
     score.add_argument("--json", action="store_true", help="print one JSON document")
     score.set_defaults(handler=run_score)
 
     profile = subparsers.add_parser(
-        "profile", parents=[common],
+        "profile",
+        parents=[common],
         help="one unified profile: 9 scores, segments, emotional state, channels, histories",
     )
     profile.add_argument("customer", metavar="CUSTOMER", help="customer id")
@@ -52,14 +56,18 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "segments", parents=[common], help="segment sizes and pairwise overlaps"
     )
     segments.add_argument("--as-of", metavar="T", help="compute from data before T (ISO 8601)")
-    segments.add_argument("--members", action="store_true",
-                          help="every membership (customer_id,segment) instead of sizes")
+    segments.add_argument(
+        "--members",
+        action="store_true",
+        help="every membership (customer_id,segment) instead of sizes",
+    )
     segments.add_argument("--format", choices=["csv"], help="output format of --members")
     segments.add_argument("--json", action="store_true", help="print one JSON document")
     segments.set_defaults(handler=run_segments)
 
     track_parser = subparsers.add_parser(
-        "track", parents=[common],
+        "track",
+        parents=[common],
         help="record behavior in real time; the profile reflects it at once",
     )
     source = track_parser.add_mutually_exclusive_group(required=True)
@@ -87,8 +95,10 @@ def run_score(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report.as_dict())
         return 0
-    print(f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d %H:%M:%S}; "
-          f"{report.memberships:,} segment memberships")
+    print(
+        f"scored {report.customers:,} customers as of {report.as_of:%Y-%m-%d %H:%M:%S}; "
+        f"{report.memberships:,} segment memberships"
+    )
     for segment, size in sorted(report.segment_sizes.items()):
         print(f"  {segment:<32} {size:>8,}")
     return 0
@@ -107,8 +117,10 @@ def run_profile(args: argparse.Namespace) -> int:
         return 0
     print(f"customer   {profile.customer_id}" + (f" ({profile.name})" if profile.name else ""))
     print(f"as of      {profile.as_of:%Y-%m-%d %H:%M:%S} ({profile.source})")
-    print(f"data       {profile.data_points['orders']} orders, {profile.data_points['lines']} "
-          f"lines, {profile.data_points['activity']} actions, {profile.reviews} reviews")
+    print(
+        f"data       {profile.data_points['orders']} orders, {profile.data_points['lines']} "
+        f"lines, {profile.data_points['activity']} actions, {profile.reviews} reviews"
+    )
     for name in SCORES:
         detail = profile.scores[name]
         value = "   n/a" if detail.value is None else f"{detail.value:6.1f}"
@@ -119,17 +131,23 @@ def run_profile(args: argparse.Namespace) -> int:
         mood += f" (weighted mean rating {profile.mean_rating:.2f})"
     print(f"emotion    {mood}; tone: {profile.tone}")
     if profile.unhappy_brands or profile.unhappy_categories:
-        print(f"unhappy    brands: {', '.join(profile.unhappy_brands) or '-'}; "
-              f"categories: {', '.join(profile.unhappy_categories) or '-'}")
+        print(
+            f"unhappy    brands: {', '.join(profile.unhappy_brands) or '-'}; "
+            f"categories: {', '.join(profile.unhappy_categories) or '-'}"
+        )
     print(f"active     hours {profile.active_hours}, days {', '.join(profile.active_weekdays)}")
-    channels = ", ".join(f"{c} {v['events']}/{v['orders']}" for c, v in profile.channels.items()
-                         if v["events"] or v["orders"])
+    channels = ", ".join(
+        f"{c} {v['events']}/{v['orders']}"
+        for c, v in profile.channels.items()
+        if v["events"] or v["orders"]
+    )
     print(f"channels   (events/orders) {channels or '-'}")
     top = profile.category_interest.head(3)
-    print("interests  " + (", ".join(f"{r.name} {r.share:.0%}" for r in top.itertuples())
-                           or "-"))
-    print(f"stitched   {profile.stitched['events']} anonymous events from "
-          f"{profile.stitched['anonymous_ids']} anonymous ids")
+    print("interests  " + (", ".join(f"{r.name} {r.share:.0%}" for r in top.itertuples()) or "-"))
+    print(
+        f"stitched   {profile.stitched['events']} anonymous events from "
+        f"{profile.stitched['anonymous_ids']} anonymous ids"
+    )
     return 0
 
 
@@ -156,8 +174,13 @@ def run_segments(args: argparse.Namespace) -> int:
         writer.writerows(members.itertuples(index=False, name=None))
         return 0
     if args.json:
-        emit_json({"as_of": as_of, "sizes": sizes.to_dict("records"),
-                   "overlaps": overlaps.to_dict("records")})
+        emit_json(
+            {
+                "as_of": as_of,
+                "sizes": sizes.to_dict("records"),
+                "overlaps": overlaps.to_dict("records"),
+            }
+        )
         return 0
     if sizes.empty:
         print("no segment memberships: run `personalize score` first")

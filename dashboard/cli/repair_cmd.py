@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)
     try:
         with session_scope(engine) as session:
-            found = (find_implausible(session) if args.dry_run else repair_store(session))
+            found = find_implausible(session) if args.dry_run else repair_store(session)
     finally:
         engine.dispose()
     if args.json:
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     parts = ", ".join(f"{table} {count:,}" for table, count in found.rows.items())
     print(f"{verb} {found.total:,} rows stamped outside {window_text(found.window)}: {parts}")
     if not args.dry_run:
-        print("(signup dates are cleared, not removed; "
-              "run `personalize score` to refresh profiles)")
+        print(
+            "(signup dates are cleared, not removed; run `personalize score` to refresh profiles)"
+        )
     return 0

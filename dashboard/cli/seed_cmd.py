@@ -52,8 +52,10 @@ def _check_memory(config: MarketConfig) -> None:
     if need < 2**30:
         return
     have = _available_memory_bytes()
-    log(f"seed: about {config.estimated_rows():,} rows; needs about {need / 2**30:.1f} GiB "
-        "of memory" + (f" ({have / 2**30:.1f} GiB available)" if have else ""))
+    log(
+        f"seed: about {config.estimated_rows():,} rows; needs about {need / 2**30:.1f} GiB "
+        "of memory" + (f" ({have / 2**30:.1f} GiB available)" if have else "")
+    )
     if have is not None and need > have:
         raise UserError(
             f"a market of {config.customers:,} customers over {config.days:,} days needs about "

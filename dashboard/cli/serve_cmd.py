@@ -15,24 +15,40 @@ DEFAULT_PORT = 8000
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "serve", parents=[common],
+        "serve",
+        parents=[common],
         help="the storefront HTTP API: tracking, recommendations, profiles, predictions",
     )
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port to listen on (default {DEFAULT_PORT})")
-    parser.add_argument("--refit-every", type=float, metavar="SECONDS",
-                        help="seconds between scheduled refits of the served models "
-                        "(default $PERSONALIZE_API_REFIT_EVERY_S, else 3600; 0: only on "
-                        "POST /admin/refit)")
-    parser.add_argument("--fit", choices=["background", "blocking", "lazy"],
-                        help="fit the models at startup in the background (default), before "
-                        "answering, or on first use")
-    parser.add_argument("--access-log", action="store_true", default=None,
-                        help="log every request (default $PERSONALIZE_API_ACCESS_LOG, else "
-                        "off: a line per request costs more than some requests, and the "
-                        "proxy in front usually logs them)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--refit-every",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between scheduled refits of the served models "
+        "(default $PERSONALIZE_API_REFIT_EVERY_S, else 3600; 0: only on "
+        "POST /admin/refit)",
+    )
+    parser.add_argument(
+        "--fit",
+        choices=["background", "blocking", "lazy"],
+        help="fit the models at startup in the background (default), before "
+        "answering, or on first use",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,
+        help="log every request (default $PERSONALIZE_API_ACCESS_LOG, else "
+        "off: a line per request costs more than some requests, and the "
+        "proxy in front usually logs them)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -55,11 +71,18 @@ def run(args: argparse.Namespace) -> int:
     engine = open_store(args.db)  # a bad URL is refused here, in one line
     try:
         app = create_app(engine, settings=settings)
-        log(f"serve: {engine.url.render_as_string(hide_password=True)} on "
+        log(
+            f"serve: {engine.url.render_as_string(hide_password=True)} on "
             f"http://{args.host}:{args.port} (OpenAPI docs at /docs; fitting models "
-            f"{settings.fit})")
-        uvicorn.run(app, host=args.host, port=args.port, access_log=settings.access_log,
-                    log_level=os.environ.get("PERSONALIZE_API_LOG_LEVEL", "info"))
+            f"{settings.fit})"
+        )
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            access_log=settings.access_log,
+            log_level=os.environ.get("PERSONALIZE_API_LOG_LEVEL", "info"),
+        )
     finally:
         engine.dispose()
     return 0

@@ -34,24 +34,44 @@ DRAW_TIMEOUT_S = 300.0  # a server just started draws its first page while it wa
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "snapshot", parents=[common], help=HELP,
+        "snapshot",
+        parents=[common],
+        help=HELP,
         description="Start the dashboard on the store, draw one view in a headless Chromium "
         "(/usr/lib/chromium/chromium, or $PERSONALIZE_CHROMIUM) and save it: a full-page PNG "
-        "and/or a one-page PDF, as the sidebar's Snapshot control does.")
-    parser.add_argument("--page", metavar="PAGE",
-                        help="the page, as in its address: start_here (default), overview, "
-                        "customer_profile, recommendations, ...")
+        "and/or a one-page PDF, as the sidebar's Snapshot control does.",
+    )
+    parser.add_argument(
+        "--page",
+        metavar="PAGE",
+        help="the page, as in its address: start_here (default), overview, "
+        "customer_profile, recommendations, ...",
+    )
     parser.add_argument("--customer", metavar="ID", help="the customer the page follows")
-    parser.add_argument("--as-of", metavar="YYYY-MM-DD",
-                        help="the sidebar's \"As of\" day (default: the newest data)")
-    parser.add_argument("--link", metavar="URL",
-                        help="a link from \"Share this view\": its page, customer, context "
-                        "and day (instead of --page, --customer, --as-of)")
-    parser.add_argument("--out", action="append", metavar="FILE",
-                        help="where to save, .png or .pdf; give it twice for both "
-                        "(default: PAGE.png)")
-    parser.add_argument("--width", type=int, default=1400, metavar="PX",
-                        help="the browser window's width in pixels (default 1400)")
+    parser.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help='the sidebar\'s "As of" day (default: the newest data)',
+    )
+    parser.add_argument(
+        "--link",
+        metavar="URL",
+        help='a link from "Share this view": its page, customer, context '
+        "and day (instead of --page, --customer, --as-of)",
+    )
+    parser.add_argument(
+        "--out",
+        action="append",
+        metavar="FILE",
+        help="where to save, .png or .pdf; give it twice for both (default: PAGE.png)",
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=1400,
+        metavar="PX",
+        help="the browser window's width in pixels (default 1400)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -94,8 +114,9 @@ def view(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
         try:
             date.fromisoformat(params["as_of"])
         except ValueError:
-            raise UserError(f"invalid as of {params['as_of']!r}: expected a day as "
-                            "YYYY-MM-DD") from None
+            raise UserError(
+                f"invalid as of {params['as_of']!r}: expected a day as YYYY-MM-DD"
+            ) from None
     return page_path(page), params
 
 
@@ -105,8 +126,10 @@ def outputs(args: argparse.Namespace, page: str) -> list[Path]:
     paths = [Path(out) for out in args.out or [f"{page.strip('/') or TOUR.stem}.png"]]
     for path in paths:
         if path.suffix.lower() not in FORMATS:
-            raise UserError(f"cannot tell the format of {str(path)!r}: expected a name "
-                            f"ending in {' or '.join(FORMATS)}")
+            raise UserError(
+                f"cannot tell the format of {str(path)!r}: expected a name "
+                f"ending in {' or '.join(FORMATS)}"
+            )
         if not path.parent.is_dir():
             raise UserError(f"no folder {str(path.parent)!r} to save {path.name} in")
     return paths
@@ -129,8 +152,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             if store_summary(session).last_activity is None:
-                raise UserError("the store has no orders or events to show: run "
-                                "`personalize seed` or `personalize import` first")
+                raise UserError(
+                    "the store has no orders or events to show: run "
+                    "`personalize seed` or `personalize import` first"
+                )
             customer = params.get("customer")
             if customer and session.get(Customer, customer) is None:
                 raise UserError(f"unknown customer {customer!r}")
@@ -138,8 +163,9 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
     with serving(url) as base:
         log(f"snapshot: drawing {path} ...")
-        shot = snapshot.take(snapshot.snapshot_url(base, path, params), width=args.width,
-                             timeout_s=DRAW_TIMEOUT_S)
+        shot = snapshot.take(
+            snapshot.snapshot_url(base, path, params), width=args.width, timeout_s=DRAW_TIMEOUT_S
+        )
     for file in files:
         file.write_bytes(shot.png if file.suffix.lower() == ".png" else shot.pdf)
         print(f"{file} ({file.stat().st_size:,} bytes)")
@@ -184,14 +210,17 @@ def serving(database_url: str, *, timeout_s: float = START_TIMEOUT_S) -> Iterato
                 server.wait()
 
 
-def _wait_for(server: subprocess.Popen[bytes], base: str, output: IO[bytes],
-              deadline: float) -> None:
+def _wait_for(
+    server: subprocess.Popen[bytes], base: str, output: IO[bytes], deadline: float
+) -> None:
     while True:
         if server.poll() is not None:
             output.seek(0)
             lines = output.read().decode(errors="replace").strip().splitlines()
-            raise UserError(f"the dashboard server stopped before answering (exit "
-                            f"{server.returncode}): {lines[-1] if lines else 'no output'}")
+            raise UserError(
+                f"the dashboard server stopped before answering (exit "
+                f"{server.returncode}): {lines[-1] if lines else 'no output'}"
+            )
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
                 if response.status == 200:

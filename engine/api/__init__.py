@@ -9,5 +9,12 @@ from .app import create_app
 from .keys import create_key, list_keys, revoke_key, verify_token
 from .settings import ApiSettings, get_api_settings
 
-__all__ = ["ApiSettings", "create_app", "create_key", "get_api_settings", "list_keys",
-           "revoke_key", "verify_token"]
+__all__ = [
+    "ApiSettings",
+    "create_app",
+    "create_key",
+    "get_api_settings",
+    "list_keys",
+    "revoke_key",
+    "verify_token",
+]

@@ -62,8 +62,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = store if isinstance(store, Engine) else open_store(store)
         server = ModelServer(engine, refit_every=chosen.refit_every_s, fit=fit)
-        app.state.api = Api(engine=engine, server=server, settings=chosen,
-                            audiences=AudienceCache())
+        app.state.api = Api(
+            engine=engine, server=server, settings=chosen, audiences=AudienceCache()
+        )
         server.start(fit=chosen.fit)
         try:
             yield
@@ -73,7 +74,9 @@ def create_app(
                 engine.dispose()
 
     app = FastAPI(
-        title="personalize storefront API", version="1", description=DESCRIPTION,
+        title="personalize storefront API",
+        version="1",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     errors.install(app)

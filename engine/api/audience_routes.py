@@ -33,20 +33,29 @@ from .schemas import AudienceMembers, Audiences
 router = APIRouter()
 
 
-@router.get("/audiences", response_model=Audiences, tags=["profiles"], responses=AUTH,
-            summary="the saved audiences and their rules")
+@router.get(
+    "/audiences",
+    response_model=Audiences,
+    tags=["profiles"],
+    responses=AUTH,
+    summary="the saved audiences and their rules",
+)
 def audiences(_key: ReadKey, api: ApiDep) -> Response:
     with session_scope(api.engine) as session:
         saved = list_audiences(session)
     return json_response(Audiences.model_validate(plain({"audiences": saved.to_dict("records")})))
 
 
-@router.get("/audiences/{name}/members", response_model=AudienceMembers, tags=["profiles"],
-            responses={**AUTH, **MODELS,
-                       404: {**PROBLEM, "description": "unknown audience"}},
-            summary="one page of a saved audience's members, in customer id order")
+@router.get(
+    "/audiences/{name}/members",
+    response_model=AudienceMembers,
+    tags=["profiles"],
+    responses={**AUTH, **MODELS, 404: {**PROBLEM, "description": "unknown audience"}},
+    summary="one page of a saved audience's members, in customer id order",
+)
 def audience_page(
-    _key: ReadKey, api: ApiDep,
+    _key: ReadKey,
+    api: ApiDep,
     name: Annotated[str, Path(min_length=1, max_length=100)],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -61,14 +70,21 @@ def audience_page(
     def evaluate() -> list[str]:
         with session_scope(api.engine) as session:
             node = compile_rule(rule, valid_segments(session))
-            data = load_audience_data(session, as_of=as_of,
-                                      predictions=needs_predictions(node))
+            data = load_audience_data(session, as_of=as_of, predictions=needs_predictions(node))
             return [str(c) for c in audience_members(node, data)["customer_id"]]
 
     members = api.audiences.members(rule, as_of, evaluate)
-    page = members[offset:offset + limit]
+    page = members[offset : offset + limit]
     following = offset + len(page)
-    return json_response(AudienceMembers(
-        audience=name, rule=rule, as_of=as_of, size=len(members), offset=offset,
-        limit=limit, customer_ids=page,
-        next_offset=following if following < len(members) else None))
+    return json_response(
+        AudienceMembers(
+            audience=name,
+            rule=rule,
+            as_of=as_of,
+            size=len(members),
+            offset=offset,
+            limit=limit,
+            customer_ids=page,
+            next_offset=following if following < len(members) else None,
+        )
+    )

@@ -32,11 +32,16 @@ class Api:
         if fitted is not None:
             return fitted
         if self.server.last_error and not self.server.refitting:
-            raise ApiProblem(503, f"no fitted models: {self.server.last_error}",
-                             headers={"Retry-After": "60"})
+            raise ApiProblem(
+                503, f"no fitted models: {self.server.last_error}", headers={"Retry-After": "60"}
+            )
         self.server.refit_in_background()
-        raise ApiProblem(503, "the models are being fitted: retry in a few seconds "
-                         "(GET /health says when they are ready)", headers={"Retry-After": "5"})
+        raise ApiProblem(
+            503,
+            "the models are being fitted: retry in a few seconds "
+            "(GET /health says when they are ready)",
+            headers={"Retry-After": "5"},
+        )
 
 
 async def get_api(request: Request) -> Api:
@@ -61,17 +66,24 @@ def requires(scope: str) -> Callable[..., KeyInfo]:
     ) -> KeyInfo:
         challenge = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
-            raise ApiProblem(401, "missing API key: send the header Authorization: Bearer "
-                             "<key> (make one with `personalize apikey create`)",
-                             headers=challenge)
+            raise ApiProblem(
+                401,
+                "missing API key: send the header Authorization: Bearer "
+                "<key> (make one with `personalize apikey create`)",
+                headers=challenge,
+            )
         with api.engine.connect() as connection:  # a read: no session needed
             key = verify_token(connection, credentials.credentials)
         if key is None:
-            raise ApiProblem(401, "invalid API key: unknown, revoked or mistyped",
-                             headers=challenge)
+            raise ApiProblem(
+                401, "invalid API key: unknown, revoked or mistyped", headers=challenge
+            )
         if not grants(key.scope, scope):
-            raise ApiProblem(403, f"this API key's scope is {key.scope!r}, which does not "
-                             f"allow {scope}: use a key with scope {scope!r} or 'admin'")
+            raise ApiProblem(
+                403,
+                f"this API key's scope is {key.scope!r}, which does not "
+                f"allow {scope}: use a key with scope {scope!r} or 'admin'",
+            )
         return key
 
     return check

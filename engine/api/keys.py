@@ -46,7 +46,9 @@ class KeyInfo:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "key_id": self.key_id, "name": self.name, "scope": self.scope,
+            "key_id": self.key_id,
+            "name": self.name,
+            "scope": self.scope,
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
         }
@@ -78,8 +80,14 @@ def create_key(session: Session, *, name: str, scope: str) -> tuple[KeyInfo, str
         raise UserError(f"invalid name {name!r}: expected 1 to {_NAME_MAX} characters")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    row = ApiKey(key_id=key_id, name=name, scope=scope, secret_hash=_digest(secret),
-                 created_at=_now(), revoked_at=None)
+    row = ApiKey(
+        key_id=key_id,
+        name=name,
+        scope=scope,
+        secret_hash=_digest(secret),
+        created_at=_now(),
+        revoked_at=None,
+    )
     session.add(row)
     session.flush()
     return _info(row), f"{PREFIX}{key_id}_{secret}"
@@ -99,7 +107,7 @@ def revoke_key(session: Session, key_id: str) -> KeyInfo:
     """
     wanted = key_id.strip()
     if wanted.startswith(PREFIX):
-        wanted = wanted[len(PREFIX):].split("_", 1)[0]
+        wanted = wanted[len(PREFIX) :].split("_", 1)[0]
     row = session.get(ApiKey, wanted) if 0 < len(wanted) <= 16 else None
     if row is None:
         raise UserError(f"unknown API key {key_id[:24]!r}: see `personalize apikey list`")
@@ -109,8 +117,14 @@ def revoke_key(session: Session, key_id: str) -> KeyInfo:
     return _info(row)
 
 
-_KEY = select(ApiKey.key_id, ApiKey.name, ApiKey.scope, ApiKey.created_at, ApiKey.revoked_at,
-              ApiKey.secret_hash).where(ApiKey.key_id == bindparam("kid"))
+_KEY = select(
+    ApiKey.key_id,
+    ApiKey.name,
+    ApiKey.scope,
+    ApiKey.created_at,
+    ApiKey.revoked_at,
+    ApiKey.secret_hash,
+).where(ApiKey.key_id == bindparam("kid"))
 
 
 def verify_token(session: Session | Connection, token: str) -> KeyInfo | None:
@@ -121,7 +135,7 @@ def verify_token(session: Session | Connection, token: str) -> KeyInfo | None:
     """
     if not token.startswith(PREFIX) or len(token) > _TOKEN_MAX:
         return None
-    key_id, sep, secret = token[len(PREFIX):].partition("_")
+    key_id, sep, secret = token[len(PREFIX) :].partition("_")
     if not sep or not secret or len(key_id) > 16:
         return None
     conn = session.connection() if isinstance(session, Session) else session

@@ -22,20 +22,27 @@ from .schemas import ID_MAX, MAX_BATCH, EventIn, Problem
 
 PROBLEM: dict[str, Any] = {"model": Problem, "content": {PROBLEM_JSON: {}}}
 Responses = dict[int | str, dict[str, Any]]
-AUTH: Responses = {401: {**PROBLEM, "description": "no key, or a wrong or revoked key"},
-         403: {**PROBLEM, "description": "the key's scope does not allow this"},
-         422: {**PROBLEM, "description": "an invalid value (the valid ones are listed)"}}
+AUTH: Responses = {
+    401: {**PROBLEM, "description": "no key, or a wrong or revoked key"},
+    403: {**PROBLEM, "description": "the key's scope does not allow this"},
+    422: {**PROBLEM, "description": "an invalid value (the valid ones are listed)"},
+}
 CUSTOMER: Responses = {**AUTH, 404: {**PROBLEM, "description": "unknown customer"}}
 MODELS: Responses = {503: {**PROBLEM, "description": "the models are not fitted yet"}}
 
-CustomerId = Annotated[str, Path(min_length=1, max_length=ID_MAX,
-                                 description="the store's customer id")]
-Weather = Annotated[str | None, Query(max_length=16,
-                                      description="sunny|cloudy|rainy|snowy|hot|cold")]
-TimeOfDay = Annotated[str | None, Query(max_length=16, description="morning|afternoon|"
-                                        "evening|night, or an hour 0..23")]
-Location = Annotated[str | None, Query(max_length=100, description="a city, region or "
-                                       "country the store knows")]
+CustomerId = Annotated[
+    str, Path(min_length=1, max_length=ID_MAX, description="the store's customer id")
+]
+Weather = Annotated[
+    str | None, Query(max_length=16, description="sunny|cloudy|rainy|snowy|hot|cold")
+]
+TimeOfDay = Annotated[
+    str | None,
+    Query(max_length=16, description="morning|afternoon|evening|night, or an hour 0..23"),
+]
+Location = Annotated[
+    str | None, Query(max_length=100, description="a city, region or country the store knows")
+]
 Device = Annotated[str | None, Query(max_length=16, description="desktop|mobile|tablet")]
 K = Annotated[int, Query(ge=1, le=100, description="how many products, 1..100")]
 Batch = Annotated[list[EventIn], Field(min_length=1, max_length=MAX_BATCH)]
@@ -59,8 +66,7 @@ def check_customer(api: Api, customer_id: str) -> None:
 def json_response(body: BaseModel, status_code: int = 200) -> Response:
     """``body`` as the response, serialised here: given a model instead, FastAPI would
     validate a sync route's return value again, in another thread hop."""
-    return Response(body.model_dump_json(), status_code=status_code,
-                    media_type="application/json")
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 def plain(value: Any) -> Any:

@@ -13,14 +13,19 @@ from engine.models import Customer, IdentityLink, Order, OrderLine, SegmentMembe
 
 def linked_customer(session: Session, anonymous_id: str) -> str | None:
     """The customer an anonymous visitor id is linked to, if any."""
-    return session.connection().execute(
-        select(IdentityLink.customer_id).where(IdentityLink.anonymous_id == anonymous_id)
-    ).scalar()
+    return (
+        session.connection()
+        .execute(select(IdentityLink.customer_id).where(IdentityLink.anonymous_id == anonymous_id))
+        .scalar()
+    )
 
 
-_BOUGHT = (select(OrderLine.product_id).distinct()
-           .join(Order, Order.order_id == OrderLine.order_id)
-           .where(Order.customer_id == bindparam("cid")))
+_BOUGHT = (
+    select(OrderLine.product_id)
+    .distinct()
+    .join(Order, Order.order_id == OrderLine.order_id)
+    .where(Order.customer_id == bindparam("cid"))
+)
 
 
 def owned(session: Session, customer_id: str, durables: frozenset[str]) -> list[str]:
@@ -31,30 +36,43 @@ def owned(session: Session, customer_id: str, durables: frozenset[str]) -> list[
 
 
 def customer_exists(session: Session, customer_id: str) -> bool:
-    return session.connection().execute(
-        select(Customer.customer_id).where(Customer.customer_id == customer_id)
-    ).first() is not None
+    return (
+        session.connection()
+        .execute(select(Customer.customer_id).where(Customer.customer_id == customer_id))
+        .first()
+        is not None
+    )
 
 
-def segment_page(session: Session, segment: str, *, offset: int, limit: int
-                 ) -> tuple[int, list[str]]:
+def segment_page(
+    session: Session, segment: str, *, offset: int, limit: int
+) -> tuple[int, list[str]]:
     """(members in all, one page of their ids in id order) of a stored segment."""
     conn = session.connection()
-    size = int(conn.execute(
-        select(func.count()).select_from(SegmentMembership)
-        .where(SegmentMembership.segment == segment)
-    ).scalar_one())
-    ids = list(conn.execute(
-        select(SegmentMembership.customer_id).where(SegmentMembership.segment == segment)
-        .order_by(SegmentMembership.customer_id).offset(offset).limit(limit)
-    ).scalars())
+    size = int(
+        conn.execute(
+            select(func.count())
+            .select_from(SegmentMembership)
+            .where(SegmentMembership.segment == segment)
+        ).scalar_one()
+    )
+    ids = list(
+        conn.execute(
+            select(SegmentMembership.customer_id)
+            .where(SegmentMembership.segment == segment)
+            .order_by(SegmentMembership.customer_id)
+            .offset(offset)
+            .limit(limit)
+        ).scalars()
+    )
     return size, ids
 
 
 def stored_segments(session: Session) -> list[str]:
     """Every segment with at least one stored member, sorted."""
-    return sorted(session.connection().execute(
-        select(SegmentMembership.segment).distinct()).scalars())
+    return sorted(
+        session.connection().execute(select(SegmentMembership.segment).distinct()).scalars()
+    )
 
 
 def schema_revision(session: Session) -> str | None:

@@ -50,14 +50,19 @@ def _model_health(api: Api) -> ModelHealth:
     )
 
 
-@router.get("/health", response_model=Health, tags=["service"],
-            summary="store reachable, schema current, models fitted as of when (no key)")
+@router.get(
+    "/health",
+    response_model=Health,
+    tags=["service"],
+    summary="store reachable, schema current, models fitted as of when (no key)",
+)
 def health(api: ApiDep) -> Response:
     try:
         with session_scope(api.engine) as session:
             revision = queries.schema_revision(session)
-        store = StoreHealth(reachable=True, schema_revision=revision,
-                            schema_current=revision == head_revision())
+        store = StoreHealth(
+            reachable=True, schema_revision=revision, schema_current=revision == head_revision()
+        )
     except Exception:  # an unreachable store is what this route reports, not an error
         store = StoreHealth(reachable=False, schema_revision=None, schema_current=False)
     models = _model_health(api)
@@ -71,10 +76,17 @@ def health(api: ApiDep) -> Response:
     return json_response(body, status_code=503 if not store.reachable else 200)
 
 
-@router.post("/admin/refit", response_model=RefitResponse, status_code=202, tags=["service"],
-             responses=AUTH, summary="refit the served models now (in the background)")
+@router.post(
+    "/admin/refit",
+    response_model=RefitResponse,
+    status_code=202,
+    tags=["service"],
+    responses=AUTH,
+    summary="refit the served models now (in the background)",
+)
 def refit(
-    _key: AdminKey, api: ApiDep,
+    _key: AdminKey,
+    api: ApiDep,
     wait: Annotated[bool, Query(description="answer only when the refit is done")] = False,
 ) -> Response:
     started = api.server.refit() if wait else api.server.refit_in_background()
@@ -85,22 +97,27 @@ def refit(
 
 
 def _result(index: int, result: TrackResult, profile_at: int | None) -> EventResult:
-    out = EventResult(index=index, status=result.status, customer_id=result.customer_id,
-                      event_id=result.event_id, new_profile=False, profile_at=profile_at)
+    out = EventResult(
+        index=index,
+        status=result.status,
+        customer_id=result.customer_id,
+        event_id=result.event_id,
+        new_profile=False,
+        profile_at=profile_at,
+    )
     if result.status != "recorded" or not result.carries_profile:
         return out
     before = result.before
     out.new_profile = before is None
-    out.scores = {k: (None if v is None else round(float(v), 2))
-                  for k, v in result.scores.items()}
+    out.scores = {k: (None if v is None else round(float(v), 2)) for k, v in result.scores.items()}
     out.segments = list(result.segments)
     out.emotional_state = result.emotional_state
     if before is not None:
         # a score without enough data (None) has no change to report
         out.score_changes = {
-            name: round(now - before.scores[name], 2) for name, now in result.scores.items()
-            if now is not None and name in before.scores
-            and abs(now - before.scores[name]) >= 0.005
+            name: round(now - before.scores[name], 2)
+            for name, now in result.scores.items()
+            if now is not None and name in before.scores and abs(now - before.scores[name]) >= 0.005
         }
         out.joined = sorted(set(result.segments) - set(before.segments))
         out.left = sorted(set(before.segments) - set(result.segments))
@@ -115,13 +132,19 @@ def _refused(index: int | None, exc_or_error: str) -> str:
 
 
 @router.post(
-    "/events", response_model=TrackResponse, tags=["tracking"],
-    responses={**AUTH, 400: {**PROBLEM, "description": "a body that is not UTF-8 text"},
-               413: {**PROBLEM, "description": "body too large"}},
+    "/events",
+    response_model=TrackResponse,
+    tags=["tracking"],
+    responses={
+        **AUTH,
+        400: {**PROBLEM, "description": "a body that is not UTF-8 text"},
+        413: {**PROBLEM, "description": "body too large"},
+    },
     summary="record one event or a batch (at most 1000); idempotent by event_id",
 )
 def post_events(
-    _key: TrackKey, api: ApiDep,
+    _key: TrackKey,
+    api: ApiDep,
     body: Annotated[EventIn | Batch, Body(description="one event, or a list of events")],
 ) -> Response:
     """Validate and record the events, in one transaction: if any event is invalid,
@@ -138,26 +161,37 @@ def post_events(
             except UserError as exc:
                 raise ApiProblem(422, f"{exc} (nothing written)") from exc
         results = track_many(session, events)
-        refused = [_refused(i, r.error or "") for i, r in enumerate(results)
-                   if r.status == "refused"]
+        refused = [
+            _refused(i, r.error or "") for i, r in enumerate(results) if r.status == "refused"
+        ]
         if refused:  # raised inside the transaction: it rolls back whole
-            raise ApiProblem(422, f"{refused[0]} (nothing written)",
-                             errors=[f"{r} (nothing written)" for r in refused])
+            raise ApiProblem(
+                422,
+                f"{refused[0]} (nothing written)",
+                errors=[f"{r} (nothing written)" for r in refused],
+            )
         return results
 
     # one transaction, rerun whole if it lost a race with another writer (another
     # server process, `personalize track`, an import or `score`)
     with api.server.write_lock:
         tracked = run_write(api.engine, record)
-    last = {r.customer_id: i for i, r in enumerate(tracked)
-            if r.status == "recorded" and r.customer_id is not None}
-    results = [_result(i, r, last.get(r.customer_id)
-                       if r.status == "recorded" and r.customer_id else None)
-               for i, r in enumerate(tracked)]
+    last = {
+        r.customer_id: i
+        for i, r in enumerate(tracked)
+        if r.status == "recorded" and r.customer_id is not None
+    }
+    results = [
+        _result(i, r, last.get(r.customer_id) if r.status == "recorded" and r.customer_id else None)
+        for i, r in enumerate(tracked)
+    ]
     fitted = api.server.fitted
-    return json_response(TrackResponse(
-        recorded=sum(r.status == "recorded" for r in results),
-        duplicates=sum(r.status == "duplicate" for r in results),
-        anonymous=sum(r.status == "anonymous" for r in results),
-        results=results, recommendations_as_of=fitted.as_of if fitted else None,
-    ))
+    return json_response(
+        TrackResponse(
+            recorded=sum(r.status == "recorded" for r in results),
+            duplicates=sum(r.status == "duplicate" for r in results),
+            anonymous=sum(r.status == "anonymous" for r in results),
+            results=results,
+            recommendations_as_of=fitted.as_of if fitted else None,
+        )
+    )

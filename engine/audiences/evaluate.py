@@ -76,8 +76,9 @@ def main_channels(session: Session, *, as_of: datetime) -> pd.Series:
     if counts.empty:
         return pd.Series(dtype=object, name="channel")
     counts["channel"] = counts["channel"].fillna("unknown")
-    counts = counts.sort_values(["customer_id", "orders", "channel"],
-                                ascending=[True, False, True], kind="stable")
+    counts = counts.sort_values(
+        ["customer_id", "orders", "channel"], ascending=[True, False, True], kind="stable"
+    )
     return counts.drop_duplicates("customer_id").set_index("customer_id")["channel"]
 
 
@@ -98,7 +99,8 @@ def load_audience_data(
     contacts = load_customers(session)[CONTACT_COLUMNS]
     score_fields = [f for f in FIELDS if f not in PREDICTED_FIELDS]
     frame = profiles[["customer_id", "top_category", *score_fields]].merge(
-        contacts, on="customer_id", how="left")
+        contacts, on="customer_id", how="left"
+    )
     frame["top_category"] = frame["top_category"].fillna(NO_VALUE)
     frame["channel"] = frame["customer_id"].map(main_channels(session, as_of=moment))
     frame["channel"] = frame["channel"].fillna(NO_VALUE)
@@ -116,8 +118,9 @@ def load_audience_data(
     names = profiles["segments"].fillna("").astype(str).str.split(";")
     members = profiles[["customer_id"]].assign(segment=names).explode("segment")
     members = members.loc[members["segment"].fillna("") != "", ["customer_id", "segment"]]
-    return AudienceData(moment, frame, members.reset_index(drop=True),
-                        valid_segments(session), predictions)
+    return AudienceData(
+        moment, frame, members.reset_index(drop=True), valid_segments(session), predictions
+    )
 
 
 def compile_rule(text: str, segments: tuple[str, ...]) -> Node:
@@ -159,8 +162,12 @@ def mask(node: Node, data: AudienceData) -> np.ndarray:
 
 
 _COMPARE = {
-    ">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
-    "=": np.equal, "!=": np.not_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    "=": np.equal,
+    "!=": np.not_equal,
 }
 
 
@@ -196,8 +203,11 @@ def splits(members: pd.DataFrame, data: AudienceData) -> dict[str, pd.DataFrame]
     size = max(len(members), 1)
     chosen = data.members.loc[data.members["customer_id"].isin(members["customer_id"])]
     out = {}
-    for name, values in (("segment", chosen["segment"]), ("category", members["top_category"]),
-                         ("channel", members["channel"])):
+    for name, values in (
+        ("segment", chosen["segment"]),
+        ("category", members["top_category"]),
+        ("channel", members["channel"]),
+    ):
         counts = values.value_counts().rename_axis("value").rename("customers").reset_index()
         counts = counts.sort_values(["customers", "value"], ascending=[False, True])
         out[name] = counts.assign(share=counts["customers"] / size).reset_index(drop=True)
@@ -207,9 +217,13 @@ def splits(members: pd.DataFrame, data: AudienceData) -> dict[str, pd.DataFrame]
 def monthly_as_of(first: datetime, last: datetime, *, limit: int = 12) -> list[datetime]:
     """The moments of a size-over-time chart: the ``limit - 1`` latest month starts after
     ``first`` and before ``last``, then ``last`` itself."""
-    starts = pd.date_range(pd.Timestamp(first).normalize() + pd.offsets.MonthBegin(1),
-                           pd.Timestamp(last), freq="MS", inclusive="left")
-    points = [t.to_pydatetime() for t in starts[-(limit - 1):]] if limit > 1 else []
+    starts = pd.date_range(
+        pd.Timestamp(first).normalize() + pd.offsets.MonthBegin(1),
+        pd.Timestamp(last),
+        freq="MS",
+        inclusive="left",
+    )
+    points = [t.to_pydatetime() for t in starts[-(limit - 1) :]] if limit > 1 else []
     return [*points, last]
 
 
@@ -226,6 +240,12 @@ def size_over_time(session: Session, node: Node, moments: list[datetime]) -> pd.
             customers = len(data.customers)
         except UserError:
             size, customers = 0, 0
-        rows.append({"as_of": moment, "size": size, "customers": customers,
-                     "share": size / customers if customers else 0.0})
+        rows.append(
+            {
+                "as_of": moment,
+                "size": size,
+                "customers": customers,
+                "share": size / customers if customers else 0.0,
+            }
+        )
     return pd.DataFrame(rows, columns=["as_of", "size", "customers", "share"])

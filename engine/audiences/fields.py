@@ -24,10 +24,13 @@ class Field:
 
 
 FIELDS: dict[str, Field] = {
-    **{name: Field(name, 0.0, 100.0, 2, f"{name.replace('_', ' ')} score (0-100)")
-       for name in SCORES},
-    "category_share": Field("category_share", 0.0, 100.0, 2,
-                            "top category's share of interest, percent"),
+    **{
+        name: Field(name, 0.0, 100.0, 2, f"{name.replace('_', ' ')} score (0-100)")
+        for name in SCORES
+    },
+    "category_share": Field(
+        "category_share", 0.0, 100.0, 2, "top category's share of interest, percent"
+    ),
     "p_active": Field("p_active", 0.0, 1.0, 4, "probability still active (0-1)", True),
     "p_buy_7d": Field("p_buy_7d", 0.0, 1.0, 4, "probability of buying within 7 days", True),
     "p_buy_30d": Field("p_buy_30d", 0.0, 1.0, 4, "probability of buying within 30 days", True),
@@ -67,8 +70,9 @@ def check_rule(node: Node, valid_segments: Sequence[str]) -> None:
                 f"'{segment.name} between {_example(FIELDS[segment.name])}'"
             )
         if segment.name not in known:
-            raise UserError(f"unknown segment {segment.name!r}; valid segments: "
-                            f"{', '.join(valid_segments)}")
+            raise UserError(
+                f"unknown segment {segment.name!r}; valid segments: {', '.join(valid_segments)}"
+            )
     for comparison in comparisons(node):
         _check_comparison(comparison, known)
 
@@ -81,16 +85,22 @@ def _example(field: Field) -> str:
 def _check_comparison(comparison: Comparison, known: set[str]) -> None:
     field = FIELDS.get(comparison.field)
     if field is None:
-        hint = (f" ({comparison.field!r} is a segment: name it alone, without a comparison)"
-                if comparison.field in known else "")
-        raise UserError(f"unknown field {comparison.field!r}{hint}; valid fields: "
-                        f"{', '.join(FIELDS)}")
+        hint = (
+            f" ({comparison.field!r} is a segment: name it alone, without a comparison)"
+            if comparison.field in known
+            else ""
+        )
+        raise UserError(
+            f"unknown field {comparison.field!r}{hint}; valid fields: {', '.join(FIELDS)}"
+        )
     for value in (comparison.value, comparison.high):
         if value is None:
             continue
         if value < field.low or (field.high is not None and value > field.high):
-            raise UserError(f"{comparison.field} ({field.label}) runs from {_range(field)}: "
-                            f"{value:g} is outside it")
+            raise UserError(
+                f"{comparison.field} ({field.label}) runs from {_range(field)}: "
+                f"{value:g} is outside it"
+            )
 
 
 def fields_used(node: Node) -> list[str]:

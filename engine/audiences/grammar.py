@@ -201,8 +201,10 @@ class _Parser:
             self.advance()
             high = self.number()
             if high < low:
-                raise _error(f"'{token.text} between {_num(low)} and {_num(high)}' is empty: "
-                             "write the lower bound first")
+                raise _error(
+                    f"'{token.text} between {_num(low)} and {_num(high)}' is empty: "
+                    "write the lower bound first"
+                )
             return Comparison(token.text, "between", low, high)
         return Segment(token.text)
 
@@ -238,8 +240,11 @@ def render(node: Node) -> str:
         return f"{node.field} {node.op} {_num(node.value)}"
     if isinstance(node, Not):
         inner = render(node.operand)
-        return f"NOT {inner}" if isinstance(node.operand, Segment | Comparison | Not) \
+        return (
+            f"NOT {inner}"
+            if isinstance(node.operand, Segment | Comparison | Not)
             else f"NOT ({inner})"
+        )
     joiner = " AND " if isinstance(node, And) else " OR "
     parts = []
     for operand in node.operands:
@@ -283,8 +288,7 @@ def with_thresholds(node: Node, overrides: dict[int, tuple[float, float | None]]
             if i not in overrides:
                 return current
             value, high = overrides[i]
-            return replace(current, value=float(value),
-                           high=None if high is None else float(high))
+            return replace(current, value=float(value), high=None if high is None else float(high))
         if isinstance(current, Segment):
             return current
         if isinstance(current, Not):

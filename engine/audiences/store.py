@@ -56,8 +56,9 @@ def save_audience(session: Session, name: str, rule: str, *, updated_at: datetim
 def list_audiences(session: Session) -> pd.DataFrame:
     """Every saved audience: frame ``name, rule, created_at, updated_at`` sorted by name."""
     rows = session.execute(
-        select(Audience.name, Audience.rule, Audience.created_at, Audience.updated_at)
-        .order_by(Audience.name)
+        select(Audience.name, Audience.rule, Audience.created_at, Audience.updated_at).order_by(
+            Audience.name
+        )
     ).all()
     return pd.DataFrame(rows, columns=["name", "rule", "created_at", "updated_at"])
 

@@ -25,16 +25,31 @@ _LINE_KEY = ["order_id", "product_id", "quantity", "unit_price", "discount", "li
 
 def _stored_lines(connection: Connection, order_ids: Sequence[Any]) -> pd.DataFrame:
     """Lines of stored orders, each with its own time (NULL: the order's) and its order's."""
-    columns = ["order_id", "product_id", "quantity", "unit_price", "discount", "line_no",
-               "own_time", "order_time", "order_customer"]
+    columns = [
+        "order_id",
+        "product_id",
+        "quantity",
+        "unit_price",
+        "discount",
+        "line_no",
+        "own_time",
+        "order_time",
+        "order_customer",
+    ]
     parts: list[pd.DataFrame] = []
     for start in range(0, len(order_ids), IN_CHUNK):
         chunk = list(order_ids[start : start + IN_CHUNK])
         query = (
             select(
-                ORDER_LINES.c.order_id, ORDER_LINES.c.product_id, ORDER_LINES.c.quantity,
-                ORDER_LINES.c.unit_price, ORDER_LINES.c.discount, ORDER_LINES.c.line_no,
-                ORDER_LINES.c.ordered_at, ORDERS.c.ordered_at, ORDERS.c.customer_id,
+                ORDER_LINES.c.order_id,
+                ORDER_LINES.c.product_id,
+                ORDER_LINES.c.quantity,
+                ORDER_LINES.c.unit_price,
+                ORDER_LINES.c.discount,
+                ORDER_LINES.c.line_no,
+                ORDER_LINES.c.ordered_at,
+                ORDERS.c.ordered_at,
+                ORDERS.c.customer_id,
             )
             .join(ORDERS, ORDERS.c.order_id == ORDER_LINES.c.order_id)
             .where(ORDER_LINES.c.order_id.in_(chunk))
@@ -114,7 +129,8 @@ def write_orders(
         stored["_n"] = _occurrence(stored).to_numpy()
         matched = pd.Series(
             old.merge(stored[keys], on=keys, how="left", indicator=True)["_merge"]
-            .eq("both").to_numpy(),
+            .eq("both")
+            .to_numpy(),
             index=old.index,
         )
         kept = stored.merge(old[keys], on=keys, how="left", indicator=True)["_merge"].eq("both")
@@ -145,7 +161,8 @@ def write_orders(
             now = earliest.where(earliest < was, was)
             for order_id, before, after in (
                 pd.DataFrame({"o": extra["order_id"], "b": was, "a": now})
-                .drop_duplicates("o").itertuples(index=False)
+                .drop_duplicates("o")
+                .itertuples(index=False)
             ):
                 if after < before:
                     moves.append((order_id, before.to_pydatetime(), after.to_pydatetime()))
@@ -176,8 +193,10 @@ def _conflicts(
         if foreign[position]:
             why = f"stored for customer {owner.iloc[position]!r}, here {row['customer_id']!r}"
         else:
-            why = (f"its line of product {row['product_id']!r} at {row['line_time']} has another "
-                   "quantity, price or discount")
+            why = (
+                f"its line of product {row['product_id']!r} at {row['line_time']} has another "
+                "quantity, price or discount"
+            )
         problems.append(
             f"{label}:{int(row['_line'])}: order_id: order {row['order_id']!r} is already "
             f"stored with different content ({why})"

@@ -61,9 +61,7 @@ class ImportReport:
     """The outcome of :func:`engine.importing.import_files`."""
 
     tables: dict[str, TableCounts] = field(default_factory=dict)
-    placeholders: dict[str, int] = field(
-        default_factory=lambda: {"customers": 0, "products": 0}
-    )
+    placeholders: dict[str, int] = field(default_factory=lambda: {"customers": 0, "products": 0})
     skipped: list[SkippedRows] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -73,10 +73,7 @@ def _upsert(
         records = frame_records(rows)
         connection.execute(
             update,
-            [
-                {"b_key": r[key], **{f"b_{c}": r[c] for c in columns}}
-                for r in records
-            ],
+            [{"b_key": r[key], **{f"b_{c}": r[c] for c in columns}} for r in records],
         )
         counts.updated += len(records)
 
@@ -116,9 +113,7 @@ def _review_ids(frame: pd.DataFrame) -> pd.Series:
             + frame.loc[missing, "reviewed_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
         )
         given = given.astype(object).copy()
-        given.loc[missing] = [
-            "r-" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:24] for k in keys
-        ]
+        given.loc[missing] = ["r-" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:24] for k in keys]
     return given
 
 
@@ -151,9 +146,7 @@ def _new_events(connection: Connection, frame: pd.DataFrame, counts: TableCounts
         if stored.empty:
             in_store = np.zeros(len(keys), dtype=bool)
         else:
-            stored["occurred_at"] = pd.to_datetime(stored["occurred_at"]).astype(
-                "datetime64[us]"
-            )
+            stored["occurred_at"] = pd.to_datetime(stored["occurred_at"]).astype("datetime64[us]")
             marked = keys.merge(
                 stored.drop_duplicates().assign(_stored=True), on=_EVENT_KEY, how="left"
             )
@@ -161,10 +154,6 @@ def _new_events(connection: Connection, frame: pd.DataFrame, counts: TableCounts
         keep[anonymous] &= ~repeated & ~in_store
     counts.skipped_existing += int((~keep).sum())
     return frame.loc[keep]
-
-
-
-
 
 
 # --------------------------------------------------------------------------- everything
@@ -184,21 +173,48 @@ def write_all(
     if "customers" in valid:
         frame = valid["customers"]
         columns: list[str] = [
-            c for c in ("name", "email", "city", "region", "country", "signup_at")
+            c
+            for c in ("name", "email", "city", "region", "country", "signup_at")
             if c in parsed["customers"].present
         ]
         counts = report.table("customers")
         counts.read += len(frame)
-        _upsert(connection, CUSTOMERS, "customer_id", frame[["customer_id", *columns]],
-                columns, counts, progress)
+        _upsert(
+            connection,
+            CUSTOMERS,
+            "customer_id",
+            frame[["customer_id", *columns]],
+            columns,
+            counts,
+            progress,
+        )
     if "products" in valid:
         frame = valid["products"]
-        columns = [c for c in ("name", "category", "brand", "price", "list_price", "tags",
-                               "region", "in_stock") if c in parsed["products"].present]
+        columns = [
+            c
+            for c in (
+                "name",
+                "category",
+                "brand",
+                "price",
+                "list_price",
+                "tags",
+                "region",
+                "in_stock",
+            )
+            if c in parsed["products"].present
+        ]
         counts = report.table("products")
         counts.read += len(frame)
-        _upsert(connection, PRODUCTS, "product_id", frame[["product_id", *columns]],
-                columns, counts, progress)
+        _upsert(
+            connection,
+            PRODUCTS,
+            "product_id",
+            frame[["product_id", *columns]],
+            columns,
+            counts,
+            progress,
+        )
 
     order_rows = pd.DataFrame()
     line_rows = pd.DataFrame()
@@ -218,22 +234,36 @@ def write_all(
     in_import_customers = set(valid["customers"]["customer_id"]) if "customers" in valid else set()
     in_import_products = set(valid["products"]["product_id"]) if "products" in valid else set()
     referenced_customers = [
-        s for s in (order_rows.get("customer_id"), events.get("customer_id"),
-                    reviews.get("customer_id")) if s is not None
+        s
+        for s in (
+            order_rows.get("customer_id"),
+            events.get("customer_id"),
+            reviews.get("customer_id"),
+        )
+        if s is not None
     ]
     referenced_products = [
-        s for s in (line_rows.get("product_id"), events.get("product_id"),
-                    reviews.get("product_id")) if s is not None
+        s
+        for s in (line_rows.get("product_id"), events.get("product_id"), reviews.get("product_id"))
+        if s is not None
     ]
     if referenced_customers:
         report.placeholders["customers"] += _placeholders(
-            connection, CUSTOMERS, "customer_id", pd.concat(referenced_customers),
-            in_import_customers, progress,
+            connection,
+            CUSTOMERS,
+            "customer_id",
+            pd.concat(referenced_customers),
+            in_import_customers,
+            progress,
         )
     if referenced_products:
         report.placeholders["products"] += _placeholders(
-            connection, PRODUCTS, "product_id", pd.concat(referenced_products),
-            in_import_products, progress,
+            connection,
+            PRODUCTS,
+            "product_id",
+            pd.concat(referenced_products),
+            in_import_products,
+            progress,
         )
 
     if "orders" in valid:
@@ -252,8 +282,11 @@ def write_all(
         known = existing_ids(connection, REVIEWS.c.review_id, reviews["review_id"])
         skip = repeated | reviews["review_id"].isin(known)
         counts.skipped_existing += int(skip.sum())
-        columns = [c for c in ("review_id", "customer_id", "product_id", "rating",
-                               "reviewed_at", "text") if c in reviews]
+        columns = [
+            c
+            for c in ("review_id", "customer_id", "product_id", "rating", "reviewed_at", "text")
+            if c in reviews
+        ]
         fresh = reviews.loc[~skip, columns].copy()
         fresh["rating"] = fresh["rating"].astype("int64")
         counts.inserted += insert_frame(connection, REVIEWS, fresh, progress=progress)

@@ -124,13 +124,12 @@ class PriceRange:
             {"n": size, "mean": mean, "var": var}, index=pd.Index(customers, name="customer_id")
         )
         self.stats_ = stats.loc[stats["n"] > 0]
-        self.population_ = (
-            (float(logs.mean()), float(logs.std())) if len(logs) else (0.0, 0.0)
-        )
+        self.population_ = (float(logs.mean()), float(logs.std())) if len(logs) else (0.0, 0.0)
         return self
 
-    def predict(self, index: pd.Index, prior_strength: float,
-                coverage: float) -> tuple[np.ndarray, np.ndarray]:
+    def predict(
+        self, index: pd.Index, prior_strength: float, coverage: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         k = float(prior_strength)
         mu0, sd0 = self.population_
         stats = self.stats_.reindex(index)

@@ -153,8 +153,15 @@ class PurchasePredictor(BaseFitter):
         weight: float,
     ) -> dict[str, np.ndarray]:
         """:func:`engine.predict.outlook.date_parts` with this predictor's horizon and window."""
-        return date_parts(model, naive, summary, as_of, weight,
-                          horizon_days=self.horizon_days, window_days=self.window_days)
+        return date_parts(
+            model,
+            naive,
+            summary,
+            as_of,
+            weight,
+            horizon_days=self.horizon_days,
+            window_days=self.window_days,
+        )
 
     def fit(self, order_lines: pd.DataFrame, *, as_of: datetime) -> PurchasePredictor:
         """Fit on order lines strictly before ``as_of``.
@@ -185,7 +192,8 @@ class PurchasePredictor(BaseFitter):
         )
         self.naive_ = NaiveNextPurchase().fit(self.summary_)
         self.date_weight_, self.calibrator_, self.calibration_info_ = calibrate(
-            self, self.days_, end)
+            self, self.days_, end
+        )
         # the same repeat-buying family as the dates and confidence, so the two agree
         self.buy_model_ = BuyProbabilityModel(
             horizon_days=90.0,
@@ -243,8 +251,15 @@ class PurchasePredictor(BaseFitter):
             "expected_purchases_90d": model.conditional_expected_number_of_purchases_up_to_time(
                 90.0, x, t_x, big_t
             ),
-            "clv_12m": clv(model, x, t_x, big_t, value, months=self.clv_months,
-                           annual_discount_rate=self.annual_discount_rate),
+            "clv_12m": clv(
+                model,
+                x,
+                t_x,
+                big_t,
+                value,
+                months=self.clv_months,
+                annual_discount_rate=self.annual_discount_rate,
+            ),
             "expected_order_value": value,
         }
         repeat = {
@@ -310,7 +325,8 @@ class PurchasePredictor(BaseFitter):
             for name, value in self.population_.items():
                 core[name] = np.where(never, value, core[name])
         low, high = self.prices_.predict(
-            summary.index, self.price_prior_strength, self.price_coverage)
+            summary.index, self.price_prior_strength, self.price_coverage
+        )
         start = self.as_of_
 
         def day(offset: np.ndarray) -> pd.DatetimeIndex:

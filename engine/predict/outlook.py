@@ -29,9 +29,14 @@ MAX_CONFIDENCE = 99.0
 PROBABILITY_CAP = 0.995
 
 
-def window_probability(model: BetaGeoFitter, x: np.ndarray, t_x: np.ndarray,
-                       big_t: np.ndarray, offset: np.ndarray, window_days: float
-                       ) -> np.ndarray:
+def window_probability(
+    model: BetaGeoFitter,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    offset: np.ndarray,
+    window_days: float,
+) -> np.ndarray:
     """The model's (uncalibrated) chance of a purchase within +/- ``window_days`` of
     ``offset`` days after as_of."""
     w = float(window_days)
@@ -77,8 +82,16 @@ def date_parts(
     }
 
 
-def clv(model: BetaGeoFitter, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray,
-        value: np.ndarray, *, months: int, annual_discount_rate: float) -> np.ndarray:
+def clv(
+    model: BetaGeoFitter,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    value: np.ndarray,
+    *,
+    months: int,
+    annual_discount_rate: float,
+) -> np.ndarray:
     """Expected spend over the next ``months``, discounted month by month."""
     total = np.zeros_like(x)
     previous = np.zeros_like(x)
@@ -92,8 +105,9 @@ def clv(model: BetaGeoFitter, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray,
     return total * value
 
 
-def honest_dates(core: dict[str, np.ndarray], p90: np.ndarray, *, window_days: float,
-                 far_dates: bool) -> dict[str, np.ndarray]:
+def honest_dates(
+    core: dict[str, np.ndarray], p90: np.ndarray, *, window_days: float, far_dates: bool
+) -> dict[str, np.ndarray]:
     """``core`` (offsets, ``confidence``, ``p_active``) made honest for unlikely buyers
     (``p90``, their chance of buying within 90 days, under 1/2) and bounded: nobody is
     certain either way. Updates ``core`` in place and returns it."""
@@ -128,8 +142,9 @@ def honest_dates(core: dict[str, np.ndarray], p90: np.ndarray, *, window_days: f
     return core
 
 
-def p_active_history(model: BetaGeoFitter, purchase_days: np.ndarray,
-                     dates: Sequence[datetime] | pd.DatetimeIndex) -> pd.DataFrame:
+def p_active_history(
+    model: BetaGeoFitter, purchase_days: np.ndarray, dates: Sequence[datetime] | pd.DatetimeIndex
+) -> pd.DataFrame:
     """``p_active`` of one customer at each date, from their purchase days before that
     date and ``model``'s parameters (NaN before the first purchase).
 
@@ -141,9 +156,7 @@ def p_active_history(model: BetaGeoFitter, purchase_days: np.ndarray,
     count = np.searchsorted(own, when.to_numpy(), side="left")  # purchase days strictly before
     has = count > 0
     first = own[0] if len(own) else np.datetime64("NaT")
-    last = (
-        own[np.maximum(count - 1, 0)] if len(own) else np.full(len(when), np.datetime64("NaT"))
-    )
+    last = own[np.maximum(count - 1, 0)] if len(own) else np.full(len(when), np.datetime64("NaT"))
     x = np.maximum(count - 1, 0).astype(float)
     t_x = np.where(has, (last - first) / np.timedelta64(1, "D"), 0.0)
     big_t = np.where(has, (when.to_numpy() - first) / np.timedelta64(1, "D"), 0.0)

@@ -112,8 +112,10 @@ class CustomerProfile:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             out = frame.astype(object).where(frame.notna(), None)
             return [
-                {k: (v.isoformat() if isinstance(v, datetime | pd.Timestamp) else v)
-                 for k, v in row.items()}
+                {
+                    k: (v.isoformat() if isinstance(v, datetime | pd.Timestamp) else v)
+                    for k, v in row.items()
+                }
                 for row in out.to_dict("records")
             ]
 
@@ -166,8 +168,10 @@ def _decayed_interest(names: pd.Series, times: pd.Series, as_of: datetime) -> pd
 
 def _history(events: pd.DataFrame, event_type: str, columns: list[str]) -> pd.DataFrame:
     chosen = events.loc[events["event_type"] == event_type, columns]
-    return chosen.sort_values("occurred_at", ascending=False).head(HISTORY_LIMIT).reset_index(
-        drop=True
+    return (
+        chosen.sort_values("occurred_at", ascending=False)
+        .head(HISTORY_LIMIT)
+        .reset_index(drop=True)
     )
 
 
@@ -210,9 +214,13 @@ def get_profile(
         when = stored.as_of
         stats = stats_record(stored_stats)
         calibration = stored_cal
-        segments = sorted(session.scalars(
-            select(SegmentMembership.segment).where(SegmentMembership.customer_id == customer_id)
-        ))
+        segments = sorted(
+            session.scalars(
+                select(SegmentMembership.segment).where(
+                    SegmentMembership.customer_id == customer_id
+                )
+            )
+        )
         source, computed_at = "stored", stored.computed_at
     else:
         when = resolve_as_of(session, as_of)
@@ -221,9 +229,13 @@ def get_profile(
         one = compute_stats(session, as_of=when, customer_ids=[customer_id])
         stats = stats_record(one.iloc[0])
         row = profiles_from_stats(one, calibration, min_evidence).iloc[0]
-        segments = segments_for({name: float(row[name]) for name in SCORES},
-                                row["top_category"], float(row["category_share"]),
-                                int(row["interest_events"]), load_rules(session))
+        segments = segments_for(
+            {name: float(row[name]) for name in SCORES},
+            row["top_category"],
+            float(row["category_share"]),
+            int(row["interest_events"]),
+            load_rules(session),
+        )
         source, computed_at = "computed", None
     details = explain(stats, calibration, min_evidence)
     mean = weighted_mean(stats["rating_wsum"], stats["rating_w"])
@@ -256,23 +268,36 @@ def get_profile(
 
     products = load_products(session)[["product_id", "category", "brand"]]
     viewed = views.merge(products, on="product_id", how="left")
-    interest_rows = pd.concat([
-        viewed[["category", "brand", "occurred_at"]],
-        lines[["category", "brand", "ordered_at"]].rename(columns={"ordered_at": "occurred_at"}),
-    ], ignore_index=True)
+    interest_rows = pd.concat(
+        [
+            viewed[["category", "brand", "occurred_at"]],
+            lines[["category", "brand", "ordered_at"]].rename(
+                columns={"ordered_at": "occurred_at"}
+            ),
+        ],
+        ignore_index=True,
+    )
 
-    anonymous_ids = list(session.scalars(
-        select(IdentityLink.anonymous_id).where(IdentityLink.customer_id == customer_id)
-    ))
+    anonymous_ids = list(
+        session.scalars(
+            select(IdentityLink.anonymous_id).where(IdentityLink.customer_id == customer_id)
+        )
+    )
     stitched_events = 0
     if anonymous_ids:
-        stitched_events = int(session.scalar(
-            select(func.count()).select_from(Event).where(
-                # coalesce: keep the planner on the anonymous_id index (see stats.py).
-                func.coalesce(Event.customer_id, "") == "", Event.anonymous_id.in_(anonymous_ids),
-                Event.occurred_at < when,
+        stitched_events = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Event)
+                .where(
+                    # coalesce: keep the planner on the anonymous_id index (see stats.py).
+                    func.coalesce(Event.customer_id, "") == "",
+                    Event.anonymous_id.in_(anonymous_ids),
+                    Event.occurred_at < when,
+                )
             )
-        ) or 0)
+            or 0
+        )
 
     return CustomerProfile(
         customer_id=customer_id,
@@ -294,15 +319,22 @@ def get_profile(
         searches=_history(events, "search", ["occurred_at", "query", "channel"]),
         cart_adds=_history(events, "cart_add", ["occurred_at", "product_id", "channel"]),
         wishlist_adds=_history(events, "wishlist_add", ["occurred_at", "product_id", "channel"]),
-        purchases=lines.sort_values("ordered_at", ascending=False, kind="stable")
-        .reset_index(drop=True),
-        category_interest=_decayed_interest(interest_rows["category"],
-                                            interest_rows["occurred_at"], when),
-        brand_interest=_decayed_interest(interest_rows["brand"], interest_rows["occurred_at"],
-                                         when),
+        purchases=lines.sort_values("ordered_at", ascending=False, kind="stable").reset_index(
+            drop=True
+        ),
+        category_interest=_decayed_interest(
+            interest_rows["category"], interest_rows["occurred_at"], when
+        ),
+        brand_interest=_decayed_interest(
+            interest_rows["brand"], interest_rows["occurred_at"], when
+        ),
         stitched={"anonymous_ids": len(anonymous_ids), "events": stitched_events},
-        data_points={"orders": int(stats["orders"]), "lines": int(stats["lines"]),
-                     "activity": int(stats["activity"]), "reviews": int(stats["reviews"])},
+        data_points={
+            "orders": int(stats["orders"]),
+            "lines": int(stats["lines"]),
+            "activity": int(stats["activity"]),
+            "reviews": int(stats["reviews"]),
+        },
         calibration=calibration.as_dict(),
     )
 

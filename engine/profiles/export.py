@@ -23,8 +23,11 @@ def score_export(session: Session) -> pd.DataFrame:
     """
     evidence = sorted(set(EVIDENCE.values()))
     statement = (
-        select(Profile.customer_id, *(getattr(Profile, s) for s in SCORES),
-               *(getattr(ProfileStats, e).label(f"n_{e}") for e in evidence))
+        select(
+            Profile.customer_id,
+            *(getattr(Profile, s) for s in SCORES),
+            *(getattr(ProfileStats, e).label(f"n_{e}") for e in evidence),
+        )
         .join(ProfileStats, ProfileStats.customer_id == Profile.customer_id)
         .order_by(Profile.customer_id)
     )

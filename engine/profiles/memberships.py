@@ -32,8 +32,9 @@ def segment_members(session: Session, *, as_of: datetime | None = None) -> pd.Da
     if as_of is not None:
         return _computed_members(session, as_of)
     rows = session.execute(
-        select(SegmentMembership.customer_id, SegmentMembership.segment)
-        .order_by(SegmentMembership.segment, SegmentMembership.customer_id)
+        select(SegmentMembership.customer_id, SegmentMembership.segment).order_by(
+            SegmentMembership.segment, SegmentMembership.customer_id
+        )
     ).all()
     return pd.DataFrame(rows, columns=["customer_id", "segment"])
 

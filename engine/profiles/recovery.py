@@ -31,8 +31,16 @@ from engine.errors import UserError
 from engine.profiles.scoring import SCORES
 
 BEHAVIORAL_SEGMENTS = (
-    "high_value", "frequent_buyer", "deal_seeker", "brand_loyal", "impulse_buyer",
-    "researcher", "weekend_shopper", "night_owl", "mobile_first", "enthusiast",
+    "high_value",
+    "frequent_buyer",
+    "deal_seeker",
+    "brand_loyal",
+    "impulse_buyer",
+    "researcher",
+    "weekend_shopper",
+    "night_owl",
+    "mobile_first",
+    "enthusiast",
 )
 
 
@@ -44,18 +52,25 @@ def read_truth(path: str | Path) -> pd.DataFrame:
             or a latent column per score (a truth file written before issue 10 has none).
     """
     try:
-        frame = pd.read_csv(path, dtype={"customer_id": str, "traits": str},
-                            keep_default_na=False, na_values={s: [""] for s in SCORES})
+        frame = pd.read_csv(
+            path,
+            dtype={"customer_id": str, "traits": str},
+            keep_default_na=False,
+            na_values={s: [""] for s in SCORES},
+        )
     except FileNotFoundError:
-        raise UserError(f"truth file {str(path)!r} not found: write one with "
-                        "personalize seed --truth FILE") from None
+        raise UserError(
+            f"truth file {str(path)!r} not found: write one with personalize seed --truth FILE"
+        ) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise UserError(f"cannot read truth file {str(path)!r}: {exc}") from None
     missing = [c for c in ("customer_id", "traits", *SCORES) if c not in frame.columns]
     if missing:
-        raise UserError(f"truth file {str(path)!r} lacks column(s) {', '.join(missing)}: "
-                        "expected customer_id,traits and one latent column per score "
-                        "(personalize seed --truth FILE)")
+        raise UserError(
+            f"truth file {str(path)!r} lacks column(s) {', '.join(missing)}: "
+            "expected customer_id,traits and one latent column per score "
+            "(personalize seed --truth FILE)"
+        )
     return frame
 
 
@@ -89,11 +104,15 @@ def recovery(truth: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
             t = planted.loc[planted["segment"] == segment]
             f = found.loc[found["segment"] == segment]
         hits = len(t.merge(f, on=["customer_id", "segment"]))
-        rows.append({
-            "segment": segment, "planted": len(t), "found": len(f),
-            "precision": hits / len(f) if len(f) else float("nan"),
-            "recall": hits / len(t) if len(t) else float("nan"),
-        })
+        rows.append(
+            {
+                "segment": segment,
+                "planted": len(t),
+                "found": len(f),
+                "precision": hits / len(f) if len(f) else float("nan"),
+                "recall": hits / len(t) if len(t) else float("nan"),
+            }
+        )
     return pd.DataFrame(rows).set_index("segment")
 
 
@@ -112,8 +131,9 @@ def score_recovery(truth: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
         ``buyers`` customers with at least one order; ``given_share`` the share of
         those buyers who have the score (not "not enough data").
     """
-    joined = _string_ids(profiles).merge(_string_ids(truth), on="customer_id", how="inner",
-                                         suffixes=("", "_latent"))
+    joined = _string_ids(profiles).merge(
+        _string_ids(truth), on="customer_id", how="inner", suffixes=("", "_latent")
+    )
     buyers = joined["orders"].to_numpy() > 0
     rows = []
     for name in SCORES:
@@ -128,16 +148,23 @@ def score_recovery(truth: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
             n = int(both.sum())
             if n >= 3:
                 rho = float(spearmanr(score[both], latent[both])[0])
-        rows.append({
-            "score": name, "spearman": rho, "customers": n, "buyers": int(buyers.sum()),
-            "given_share": float((given & buyers).sum() / buyers.sum()) if buyers.any()
-            else float("nan"),
-        })
+        rows.append(
+            {
+                "score": name,
+                "spearman": rho,
+                "customers": n,
+                "buyers": int(buyers.sum()),
+                "given_share": float((given & buyers).sum() / buyers.sum())
+                if buyers.any()
+                else float("nan"),
+            }
+        )
     return pd.DataFrame(rows).set_index("score")
 
 
-def profile_recovery(session: Session, truth: pd.DataFrame, *, as_of: datetime | None = None
-                     ) -> dict[str, Any]:
+def profile_recovery(
+    session: Session, truth: pd.DataFrame, *, as_of: datetime | None = None
+) -> dict[str, Any]:
     """Scores and segments of the store as of ``as_of`` against a seed's truth frame.
 
     Args:
@@ -170,8 +197,9 @@ def _records(frame: pd.DataFrame, key: str) -> list[dict[str, Any]]:
         for column, value in row.items():
             number = float(value)
             is_count = column in ("customers", "buyers", "planted", "found")
-            record[str(column)] = (None if np.isnan(number)
-                                   else int(number) if is_count else round(number, 4))
+            record[str(column)] = (
+                None if np.isnan(number) else int(number) if is_count else round(number, 4)
+            )
         out.append(record)
     return out
 

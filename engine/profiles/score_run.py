@@ -62,9 +62,13 @@ class ScoreRunReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "as_of": self.as_of, "computed_at": self.computed_at, "customers": self.customers,
-            "memberships": self.memberships, "segment_sizes": dict(self.segment_sizes),
-            "calibration": dict(self.calibration), "kept": self.kept,
+            "as_of": self.as_of,
+            "computed_at": self.computed_at,
+            "customers": self.customers,
+            "memberships": self.memberships,
+            "segment_sizes": dict(self.segment_sizes),
+            "calibration": dict(self.calibration),
+            "kept": self.kept,
         }
 
 
@@ -76,8 +80,9 @@ class _Computed:
     members: pd.DataFrame
 
 
-def _compute(session: Session, as_of: datetime | None, rules: Rules | None,
-             computed_at: datetime | None) -> _Computed:
+def _compute(
+    session: Session, as_of: datetime | None, rules: Rules | None, computed_at: datetime | None
+) -> _Computed:
     as_of = resolve_as_of(session, as_of)
     rules = normalise_rules(rules) if rules is not None else load_rules(session)
     batch = _batch(session, as_of, None)
@@ -93,8 +98,9 @@ def _write(session: Session, run: _Computed, keep: Collection[str] = ()) -> Scor
     """Replace every stored profile, statistics row and membership with the run's, except
     those of the customers in ``keep``."""
     keep = set(keep)
-    calibration = ScoreCalibration(as_of=run.as_of, computed_at=run.computed_at,
-                                   reference=run.batch.calibration.as_dict())
+    calibration = ScoreCalibration(
+        as_of=run.as_of, computed_at=run.computed_at, reference=run.batch.calibration.as_dict()
+    )
     session.add(calibration)
     session.flush()
     scored = ~run.batch.profiles["customer_id"].isin(keep)
@@ -123,9 +129,13 @@ def _write(session: Session, run: _Computed, keep: Collection[str] = ()) -> Scor
     replace_memberships(session, members, as_of=run.as_of, computed_at=run.computed_at)
     sizes = members.groupby("segment").size()
     return ScoreRunReport(
-        as_of=run.as_of, computed_at=run.computed_at, customers=len(rows),
-        memberships=len(members), segment_sizes={str(k): int(v) for k, v in sizes.items()},
-        calibration=run.batch.calibration.as_dict(), kept=len(keep),
+        as_of=run.as_of,
+        computed_at=run.computed_at,
+        customers=len(rows),
+        memberships=len(members),
+        segment_sizes={str(k): int(v) for k, v in sizes.items()},
+        calibration=run.batch.calibration.as_dict(),
+        kept=len(keep),
     )
 
 

@@ -41,22 +41,29 @@ def _drop_temp(connection: Connection) -> None:
 
 def _create_temp(connection: Connection, d: Dialect) -> None:
     ts, cid, category = d.timestamp, d.key(64), d.key(100)
-    connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_VIEWS} (cid {cid} NOT NULL, category {category} NOT NULL, "
-        f"product_id {cid} NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
-        f"first_view {ts} NOT NULL, PRIMARY KEY (cid, category, product_id)){d.keyed}"
-    ))
-    connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_LINES} (cid {cid} NOT NULL, category {category} NOT NULL, "
-        f"order_id {cid} NOT NULL, line_no INTEGER NOT NULL, product_id {cid} NOT NULL, "
-        f"ordered_at {ts} NOT NULL, brand VARCHAR(100), spend FLOAT NOT NULL, "
-        f"disc INTEGER NOT NULL, first_view {ts}, "
-        f"PRIMARY KEY (cid, category, order_id, line_no)){d.keyed}"
-    ))
-    connection.execute(text(
-        f"CREATE TEMPORARY TABLE {_INTEREST} (cid {cid} NOT NULL, category {category} NOT NULL, "
-        f"n INTEGER NOT NULL, weight FLOAT NOT NULL, PRIMARY KEY (cid, category)){d.keyed}"
-    ))
+    connection.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {_VIEWS} (cid {cid} NOT NULL, category {category} NOT NULL, "
+            f"product_id {cid} NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
+            f"first_view {ts} NOT NULL, PRIMARY KEY (cid, category, product_id)){d.keyed}"
+        )
+    )
+    connection.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {_LINES} (cid {cid} NOT NULL, category {category} NOT NULL, "
+            f"order_id {cid} NOT NULL, line_no INTEGER NOT NULL, product_id {cid} NOT NULL, "
+            f"ordered_at {ts} NOT NULL, brand VARCHAR(100), spend FLOAT NOT NULL, "
+            f"disc INTEGER NOT NULL, first_view {ts}, "
+            f"PRIMARY KEY (cid, category, order_id, line_no)){d.keyed}"
+        )
+    )
+    connection.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {_INTEREST} (cid {cid} NOT NULL, "
+            f"category {category} NOT NULL, n INTEGER NOT NULL, weight FLOAT NOT NULL, "
+            f"PRIMARY KEY (cid, category)){d.keyed}"
+        )
+    )
 
 
 def _analyze(connection: Connection, *tables: str) -> None:
@@ -94,8 +101,7 @@ def compute_part(connection: Connection, as_of: datetime, customers: CustomerSet
     view_weight = d.decay("e.occurred_at", INTEREST_LAMBDA)
     # The category is the product's: SQLite takes it as an aggregate, so the groups
     # stay those of the covering index; PostgreSQL (hash aggregation) groups by it.
-    category = "max(coalesce(p.category, ''))" if d.name == "sqlite" else \
-        "coalesce(p.category, '')"
+    category = "max(coalesce(p.category, ''))" if d.name == "sqlite" else "coalesce(p.category, '')"
     by_category = "" if d.name == "sqlite" else ", p.category"
     view_groups = f"{category}, e.product_id, count(*), sum({view_weight}), min(e.occurred_at)"
     before = f"{d.unindexed('e.occurred_at')} < :as_of"
@@ -278,12 +284,19 @@ def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def typed_stats(stats: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": stats["customer_id"].astype(str).to_numpy()})
     for name in COUNT_COLUMNS:
-        out[name] = (pd.to_numeric(stats[name], errors="coerce").fillna(0).astype("int64")
-                     if name in stats else np.zeros(len(stats), dtype=np.int64))
+        out[name] = (
+            pd.to_numeric(stats[name], errors="coerce").fillna(0).astype("int64")
+            if name in stats
+            else np.zeros(len(stats), dtype=np.int64)
+        )
     for name in FLOAT_COLUMNS:
-        out[name] = (pd.to_numeric(stats[name], errors="coerce").fillna(0.0).astype(float)
-                     if name in stats else np.zeros(len(stats)))
+        out[name] = (
+            pd.to_numeric(stats[name], errors="coerce").fillna(0.0).astype(float)
+            if name in stats
+            else np.zeros(len(stats))
+        )
     top = stats["top_category"] if "top_category" in stats else pd.Series([None] * len(stats))
-    out["top_category"] = pd.Series([v if isinstance(v, str) else None for v in top.tolist()],
-                                    dtype=object)
+    out["top_category"] = pd.Series(
+        [v if isinstance(v, str) else None for v in top.tolist()], dtype=object
+    )
     return out[STATS_COLUMNS].sort_values("customer_id", kind="stable").reset_index(drop=True)

@@ -28,14 +28,26 @@ IMPULSE_WINDOW_SECONDS = 30 * 60.0
 LINE_TIME = "coalesce(l.ordered_at, o.ordered_at)"
 
 COUNT_COLUMNS = [
-    "orders", "orders_365", "lines", "disc_lines", "branded_lines", "top2_lines",
-    "viewed_lines", "quick_lines", "views", "searches", "activity", "weekend", "night",
-    "mobile", "reviews", "interest_events",
+    "orders",
+    "orders_365",
+    "lines",
+    "disc_lines",
+    "branded_lines",
+    "top2_lines",
+    "viewed_lines",
+    "quick_lines",
+    "views",
+    "searches",
+    "activity",
+    "weekend",
+    "night",
+    "mobile",
+    "reviews",
+    "interest_events",
 ]
 FLOAT_COLUMNS = ["spend", "rating_wsum", "rating_w", "interest_total", "top_interest"]
 STATS_COLUMNS = ["customer_id", *COUNT_COLUMNS, *FLOAT_COLUMNS, "top_category"]
 """Columns of :func:`compute_stats`'s frame (one row per customer)."""
-
 
 
 def decay_weight(at: datetime, lam: float) -> float:

@@ -82,8 +82,9 @@ def _batch_connection(connection: Connection) -> Iterator[Connection]:
             connection.execute(text(statement))
 
 
-def part_in_process(url: str, as_of: datetime, customers: CustomerSet
-                    ) -> tuple[pd.DataFrame, float]:
+def part_in_process(
+    url: str, as_of: datetime, customers: CustomerSet
+) -> tuple[pd.DataFrame, float]:
     """One range of the batch in a worker process, on its own connection (read-only).
 
     Returns the range's statistics and the worker's peak resident memory in MiB.
@@ -100,8 +101,9 @@ def part_in_process(url: str, as_of: datetime, customers: CustomerSet
     return frame, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _run_partitions(connection: Connection, url: str, as_of: datetime,
-                    partitions: list[CustomerSet]) -> list[pd.DataFrame]:
+def _run_partitions(
+    connection: Connection, url: str, as_of: datetime, partitions: list[CustomerSet]
+) -> list[pd.DataFrame]:
     """Every range's statistics: the first on ``connection`` while worker processes
     read the others (they see what is committed)."""
     global worker_peak_mib
@@ -148,11 +150,17 @@ def compute_stats(
     connection = session.connection()
     if customer_ids is None:
         # Only customers that exist as of the moment (a later first sign does not count).
-        customers = read_frame(connection, select(Customer.customer_id).where(
-            existing_customers(as_of)).order_by(Customer.customer_id), {})
+        customers = read_frame(
+            connection,
+            select(Customer.customer_id)
+            .where(existing_customers(as_of))
+            .order_by(Customer.customer_id),
+            {},
+        )
         engine = connection.engine
-        partitions = _partitions(customers["customer_id"].tolist(),
-                                 workers if workers is not None else _workers(engine))
+        partitions = _partitions(
+            customers["customer_id"].tolist(), workers if workers is not None else _workers(engine)
+        )
         url = engine.url.render_as_string(hide_password=False)
         parts = _run_partitions(connection, url, as_of, partitions)
     else:

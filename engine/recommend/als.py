@@ -23,8 +23,14 @@ class ALSRecommender(Recommender):
     name = "als"
     label = "ALS (implicit)"
 
-    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 1.0,
-                 iterations: int = 15, random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 1.0,
+        iterations: int = 15,
+        random_state: int | None = 0,
+    ) -> None:
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -37,8 +43,11 @@ class ALSRecommender(Recommender):
         # implicit's own threads do the work; BLAS threads on top only contend.
         with threadpool_limits(1, "blas"):
             model = AlternatingLeastSquares(
-                factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-                iterations=self.iterations, random_state=self.random_state,
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.random_state,
                 calculate_training_loss=False,
             )
             model.fit(data.purchase_counts.astype(np.float32).tocsr(), show_progress=False)

@@ -34,8 +34,18 @@ from .sparse import lookup, normalise_rows, row_entries, rows_entries, sparse_ro
 from .store_data import StoreData
 
 __all__ = [
-    "Contexts", "NotFittedError", "Recommender", "Scored", "StoreData", "context_list",
-    "lookup", "normalise_rows", "row_entries", "rows_entries", "sparse_rows", "top_k",
+    "Contexts",
+    "NotFittedError",
+    "Recommender",
+    "Scored",
+    "StoreData",
+    "context_list",
+    "lookup",
+    "normalise_rows",
+    "row_entries",
+    "rows_entries",
+    "sparse_rows",
+    "top_k",
 ]
 
 # One context for every row, or one per row.
@@ -131,8 +141,9 @@ class Recommender(ABC):
     def explain(self, row: int, items: np.ndarray, context: Context | None = None) -> list[str]:
         """Plain-words reasons for recommending ``items`` (product positions) to ``row``."""
 
-    def explain_many(self, rows: np.ndarray, items: np.ndarray,
-                     contexts: Sequence[Context | None] | None = None) -> list[str]:
+    def explain_many(
+        self, rows: np.ndarray, items: np.ndarray, contexts: Sequence[Context | None] | None = None
+    ) -> list[str]:
         """:meth:`explain` for many (row, product) pairs (parallel arrays; ``contexts`` one
         per pair). This default explains each row's pairs in one call; recommenders whose
         reasons vectorise override it."""
@@ -204,8 +215,10 @@ class Recommender(ABC):
         items = top_k(scores[None, :], k)[0]
         items = items[scores[items] > 0]
         reasons = self.explain(row, items, context) if len(items) else []
-        return [Scored(str(self.data_.product_ids[i]), float(scores[i]), reason)
-                for i, reason in zip(items, reasons, strict=True)]
+        return [
+            Scored(str(self.data_.product_ids[i]), float(scores[i]), reason)
+            for i, reason in zip(items, reasons, strict=True)
+        ]
 
 
 def context_list(context: Contexts, n: int) -> list[Context | None]:

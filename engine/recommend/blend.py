@@ -56,9 +56,16 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 def default_recommenders() -> dict[str, Recommender]:
     """A fresh, unfitted instance of every recommender the blend combines."""
-    return {r.name: r for r in (ContextualRecommender(), CollaborativeRecommender(),
-                                ContentRecommender(), TrendingRecommender(),
-                                RebuyRecommender())}
+    return {
+        r.name: r
+        for r in (
+            ContextualRecommender(),
+            CollaborativeRecommender(),
+            ContentRecommender(),
+            TrendingRecommender(),
+            RebuyRecommender(),
+        )
+    }
 
 
 def check_weights(weights: Mapping[str, float], names: Iterable[str]) -> dict[str, float]:
@@ -109,14 +116,22 @@ class BlendRecommender(ListedRecommender):
     name = "blend"
     label = "Blend"
 
-    def __init__(self, weights: Mapping[str, float] | None = None,
-                 rebuy_threshold: float | str = "auto",
-                 cold_start_events: int = 5, unhappy_penalty: float = 0.3,
-                 quality_weight: float = 0.6, durable_rate: float = 0.02,
-                 context_slots: int = 2, context_rank: int = 4, context_lift: float = 2.0,
-                 recommenders: Mapping[str, Recommender] | None = None,
-                 ranker: str = "learned", horizon_days: float = 30.0,
-                 random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        weights: Mapping[str, float] | None = None,
+        rebuy_threshold: float | str = "auto",
+        cold_start_events: int = 5,
+        unhappy_penalty: float = 0.3,
+        quality_weight: float = 0.6,
+        durable_rate: float = 0.02,
+        context_slots: int = 2,
+        context_rank: int = 4,
+        context_lift: float = 2.0,
+        recommenders: Mapping[str, Recommender] | None = None,
+        ranker: str = "learned",
+        horizon_days: float = 30.0,
+        random_state: int | None = 0,
+    ) -> None:
         self.weights = weights
         self.rebuy_threshold = rebuy_threshold
         self.cold_start_events = cold_start_events
@@ -136,25 +151,29 @@ class BlendRecommender(ListedRecommender):
             raise UserError(f"invalid ranker {self.ranker!r}; valid values: learned, weights")
         components = dict(self.recommenders) if self.recommenders else default_recommenders()
         # A component already fitted on this very data (e.g. by the evaluation) is reused.
-        self.recommenders_ = {name: r if getattr(r, "data_", None) is data else r.fit(data)
-                              for name, r in components.items()}
-        self.weights_ = {**{n: DEFAULT_WEIGHTS.get(n, 0.5) for n in self.recommenders_},
-                         **check_weights(self.weights or {}, self.recommenders_)}
+        self.recommenders_ = {
+            name: r if getattr(r, "data_", None) is data else r.fit(data)
+            for name, r in components.items()
+        }
+        self.weights_ = {
+            **{n: DEFAULT_WEIGHTS.get(n, 0.5) for n in self.recommenders_},
+            **check_weights(self.weights or {}, self.recommenders_),
+        }
         self.rebuy_threshold_ = self._threshold()
         self.durable_ = durable_items(data, self.durable_rate)
         self.moods_ = StoreMoods.of(data, self.unhappy_penalty)
         quality = item_quality(data.reviews, data.product_ids)
         # Only clearly good products earn points: 3.5 stars -> 0, 5 stars -> 100.
-        self.quality_ = np.nan_to_num(np.clip((quality - 3.5) / 1.5, 0, 1) * 100).astype(
-            np.float32)
+        self.quality_ = np.nan_to_num(np.clip((quality - 3.5) / 1.5, 0, 1) * 100).astype(np.float32)
         self.ranker_: Ranker | None = None
         self.features_: CandidateFeatures | None = None
         self.settings_: dict[str, Any] = {"ranker": "weights"}
         if self.ranker == "learned" and all(n in self.recommenders_ for n in NEEDED):
             self._fit_ranker(data)
         if self.ranker_ is None:
-            self.settings_.update(weights=dict(self.weights_),
-                                  rebuy_threshold=round(self.rebuy_threshold_, 4))
+            self.settings_.update(
+                weights=dict(self.weights_), rebuy_threshold=round(self.rebuy_threshold_, 4)
+            )
 
     def _fit_ranker(self, data: StoreData) -> None:
         """The learned ranking (see :mod:`.rerank`): trained inside ``data``'s period on a
@@ -166,8 +185,9 @@ class BlendRecommender(ListedRecommender):
         def fresh() -> dict[str, Recommender]:
             return {n: type(r)(**r.get_params()) for n, r in parts.items()}
 
-        ranker = fit_ranker(data, fresh, horizon_days=self.horizon_days,
-                            random_state=self.random_state)
+        ranker = fit_ranker(
+            data, fresh, horizon_days=self.horizon_days, random_state=self.random_state
+        )
         if isinstance(ranker, str):
             self.settings_ = {"ranker": f"weights (too little to learn a ranking: {ranker})"}
             return
@@ -180,8 +200,11 @@ class BlendRecommender(ListedRecommender):
             return float(self.rebuy_threshold)
         rebuy = self.recommenders_.get("rebuy")
         # Without a learned rebuy model the bar is not measured either: a fixed 10%.
-        rate = getattr(rebuy, "new_item_rate_", float("nan")) \
-            if getattr(rebuy, "model_", None) is not None else float("nan")
+        rate = (
+            getattr(rebuy, "new_item_rate_", float("nan"))
+            if getattr(rebuy, "model_", None) is not None
+            else float("nan")
+        )
         return float(np.clip(rate, 0.005, 0.5)) if np.isfinite(rate) else 0.1
 
     def mood_of(self, row: int) -> Mood:
@@ -190,8 +213,9 @@ class BlendRecommender(ListedRecommender):
         return self.moods_.mood_of(row)
 
     # ----------------------------------------------------------------- scoring
-    def row_weights(self, rows: np.ndarray, weights: Mapping[str, float] | None = None
-                    ) -> dict[str, np.ndarray]:
+    def row_weights(
+        self, rows: np.ndarray, weights: Mapping[str, float] | None = None
+    ) -> dict[str, np.ndarray]:
         """Per recommender, its weight for each row after the cold-start rules."""
         self._check_fitted()
         base = {**self.weights_, **check_weights(weights or {}, self.recommenders_)}
@@ -231,7 +255,8 @@ class BlendRecommender(ListedRecommender):
         self._check_fitted()
         rows = np.asarray(rows, dtype=np.int64)
         overridden = weights is not None and check_weights(weights, self.recommenders_) != {
-            n: w for n, w in self.weights_.items() if n in weights}
+            n: w for n, w in self.weights_.items() if n in weights
+        }
         contexts = context_list(context, len(rows))
         if self.ranker_ is not None and not overridden:
             # The learned ranking knows customers; a visitor gets the cold-start rules.
@@ -242,16 +267,27 @@ class BlendRecommender(ListedRecommender):
                     where = np.flatnonzero(mask)
                     ctx = [contexts[i] for i in where]
                     mood = None if moods is None else [moods[i] for i in where]
-                    parts.append((where, self._learned_rows(rows[where], ctx, mood) if learned
-                                  else self._weighted_rows(rows[where], ctx, None, mood)))
+                    parts.append(
+                        (
+                            where,
+                            self._learned_rows(rows[where], ctx, mood)
+                            if learned
+                            else self._weighted_rows(rows[where], ctx, None, mood),
+                        )
+                    )
             total, points = merge_rows(len(rows), self.data_.n_items, parts)
         else:
             total, points = self._weighted_rows(rows, contexts, weights, moods)
         self._compose(rows, contexts, total, points)
         return total, points
 
-    def _compose(self, rows: np.ndarray, contexts: list[Context | None], total: np.ndarray,
-                 points: dict[str, np.ndarray]) -> None:
+    def _compose(
+        self,
+        rows: np.ndarray,
+        contexts: list[Context | None],
+        total: np.ndarray,
+        points: dict[str, np.ndarray],
+    ) -> None:
         """The list rules of :mod:`.composition`, in place: owned durables hidden, then
         the context's best-fitting products given room."""
         known = rows >= 0
@@ -264,21 +300,36 @@ class BlendRecommender(ListedRecommender):
             for p in points.values():
                 p[hide] = 0.0
         contextual = self.recommenders_.get("contextual")
-        if not isinstance(contextual, ContextualRecommender) or not self.context_slots or all(
-                c is None or c.is_empty for c in contexts):
+        if (
+            not isinstance(contextual, ContextualRecommender)
+            or not self.context_slots
+            or all(c is None or c.is_empty for c in contexts)
+        ):
             return
         fit = contextual.score_rows(rows, contexts) / np.maximum(contextual.prior_, 1e-6)
         eligible = ~bought & self.data_.in_stock & contextual.explicit_rows(rows, contexts)
-        place_context_picks(total, points, fit, eligible, slots=self.context_slots,
-                            rank=self.context_rank, min_lift=self.context_lift)
+        place_context_picks(
+            total,
+            points,
+            fit,
+            eligible,
+            slots=self.context_slots,
+            rank=self.context_rank,
+            min_lift=self.context_lift,
+        )
 
-    def _weighted_rows(self, rows: np.ndarray, context: Contexts,
-                       weights: Mapping[str, float] | None, moods: list[Mood] | None
-                       ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _weighted_rows(
+        self,
+        rows: np.ndarray,
+        context: Contexts,
+        weights: Mapping[str, float] | None,
+        moods: list[Mood] | None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return weighted_rows(self, rows, context, weights, moods)
 
-    def _learned_rows(self, rows: np.ndarray, context: Contexts, moods: list[Mood] | None,
-                      variant: str = "all") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _learned_rows(
+        self, rows: np.ndarray, context: Contexts, moods: list[Mood] | None, variant: str = "all"
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The learned ranking's 0..100 scores at each row's candidates (0 elsewhere), and
         each component's share of them by the strength of its evidence at that product."""
         assert self.features_ is not None and self.ranker_ is not None
@@ -323,17 +374,25 @@ class BlendRecommender(ListedRecommender):
             parts = []
             if known.any():
                 where = np.flatnonzero(known)
-                parts.append((where, self._learned_rows(rows[where], [contexts[i] for i in where],
-                                                        None, "new")))
+                parts.append(
+                    (
+                        where,
+                        self._learned_rows(rows[where], [contexts[i] for i in where], None, "new"),
+                    )
+                )
             if (~known).any():
                 where = np.flatnonzero(~known)
-                parts.append((where, self._weighted_rows(rows[where],
-                                                         [contexts[i] for i in where], None,
-                                                         None)))
+                parts.append(
+                    (
+                        where,
+                        self._weighted_rows(rows[where], [contexts[i] for i in where], None, None),
+                    )
+                )
             scores, points = merge_rows(len(rows), self.data_.n_items, parts)
             self._compose(rows, contexts, scores, points)
         known = rows >= 0
         if known.any():
-            scores[known] = np.where(self.data_.purchase_counts[rows[known]].toarray() > 0, 0.0,
-                                     scores[known])
+            scores[known] = np.where(
+                self.data_.purchase_counts[rows[known]].toarray() > 0, 0.0, scores[known]
+            )
         return scores

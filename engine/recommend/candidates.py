@@ -24,18 +24,48 @@ from .ease import EASERecommender
 from .tifu import tifu_vectors
 
 FEATURES = [
-    "own_orders", "own_recent", "own_share", "since_last", "interval", "due", "rebuy_prob",
-    "tifu", "cf", "cf_relative", "ease", "popularity", "recent_popularity", "trend", "context",
-    "context_lift", "category_affinity", "brand_affinity", "item_repeat_rate", "customer_orders",
-    "customer_since_last", "customer_repeat_share",
+    "own_orders",
+    "own_recent",
+    "own_share",
+    "since_last",
+    "interval",
+    "due",
+    "rebuy_prob",
+    "tifu",
+    "cf",
+    "cf_relative",
+    "ease",
+    "popularity",
+    "recent_popularity",
+    "trend",
+    "context",
+    "context_lift",
+    "category_affinity",
+    "brand_affinity",
+    "item_repeat_rate",
+    "customer_orders",
+    "customer_since_last",
+    "customer_repeat_share",
 ]
 # The component each feature's evidence comes from (for contributions and reasons).
 SOURCE = {
-    "own_orders": "rebuy", "own_recent": "rebuy", "own_share": "rebuy", "since_last": "rebuy",
-    "interval": "rebuy", "due": "rebuy", "rebuy_prob": "rebuy", "tifu": "rebuy",
-    "cf": "collaborative", "cf_relative": "collaborative", "ease": "collaborative",
-    "popularity": "trending", "recent_popularity": "trending", "trend": "trending",
-    "context": "contextual", "context_lift": "contextual", "category_affinity": "content",
+    "own_orders": "rebuy",
+    "own_recent": "rebuy",
+    "own_share": "rebuy",
+    "since_last": "rebuy",
+    "interval": "rebuy",
+    "due": "rebuy",
+    "rebuy_prob": "rebuy",
+    "tifu": "rebuy",
+    "cf": "collaborative",
+    "cf_relative": "collaborative",
+    "ease": "collaborative",
+    "popularity": "trending",
+    "recent_popularity": "trending",
+    "trend": "trending",
+    "context": "contextual",
+    "context_lift": "contextual",
+    "category_affinity": "content",
     "brand_affinity": "content",
 }
 NEEDED = ("collaborative", "contextual", "trending", "rebuy")
@@ -63,10 +93,20 @@ class CandidateFeatures:
         max_own: the customer's own products kept (most recently weighted first).
     """
 
-    def __init__(self, data: StoreData, components: Mapping[str, Recommender], *,
-                 n_collaborative: int = 30, n_trending: int = 20, n_popular: int = 50,
-                 n_context: int = 10, n_ease: int = 50, max_own: int = 50,
-                 recent_half_life: float = 30.0, ease_items: int = 1000) -> None:
+    def __init__(
+        self,
+        data: StoreData,
+        components: Mapping[str, Recommender],
+        *,
+        n_collaborative: int = 30,
+        n_trending: int = 20,
+        n_popular: int = 50,
+        n_context: int = 10,
+        n_ease: int = 50,
+        max_own: int = 50,
+        recent_half_life: float = 30.0,
+        ease_items: int = 1000,
+    ) -> None:
         self.data = data
         self.components = components
         self.n_collaborative = n_collaborative
@@ -82,26 +122,36 @@ class CandidateFeatures:
         shape = (data.n_customers, data.n_items)
         where = (p["row"].to_numpy(), p["item"].to_numpy())
         self.orders = data.purchase_counts.astype(np.float32)
-        recent = sp.csr_matrix((0.5 ** (p["age_days"].to_numpy() / recent_half_life), where),
-                               shape=shape)
+        recent = sp.csr_matrix(
+            (0.5 ** (p["age_days"].to_numpy() / recent_half_life), where), shape=shape
+        )
         recent.sum_duplicates()
         self.recent = recent.astype(np.float32)
         last = p.groupby(["row", "item"])["age_days"].min()
-        self.since = sp.csr_matrix((last.to_numpy() + 1.0, (last.index.get_level_values(0),
-                                                           last.index.get_level_values(1))),
-                                   shape=shape).astype(np.float32)
+        self.since = sp.csr_matrix(
+            (
+                last.to_numpy() + 1.0,
+                (last.index.get_level_values(0), last.index.get_level_values(1)),
+            ),
+            shape=shape,
+        ).astype(np.float32)
         self.tifu = tifu_vectors(data, group_size=7, within_decay=0.9, group_decay=0.7)
         n_lines = np.asarray(self.orders.sum(axis=1)).ravel()
         self.customer_orders = np.log1p(
-            p.groupby("row")["order_id"].nunique().reindex(range(data.n_customers)).fillna(0)
-            .to_numpy())
+            p.groupby("row")["order_id"]
+            .nunique()
+            .reindex(range(data.n_customers))
+            .fillna(0)
+            .to_numpy()
+        )
         since_any = p.groupby("row")["age_days"].min().reindex(range(data.n_customers))
         self.customer_since = np.log1p(since_any.fillna(3650.0).to_numpy())
         rebought = self.orders.copy()
         rebought.data = (rebought.data >= 2).astype(np.float32)
         distinct = np.diff(self.orders.indptr)
-        self.customer_repeat = np.where(distinct > 0, np.asarray(rebought.sum(axis=1)).ravel()
-                                        / np.maximum(distinct, 1), 0.0)
+        self.customer_repeat = np.where(
+            distinct > 0, np.asarray(rebought.sum(axis=1)).ravel() / np.maximum(distinct, 1), 0.0
+        )
         self.n_lines = n_lines
         buyers = np.asarray((self.orders > 0).sum(axis=0)).ravel()
         repeaters = np.asarray(rebought.sum(axis=0)).ravel()
@@ -110,12 +160,14 @@ class CandidateFeatures:
         self.popularity = np.log1p(data.item_popularity).astype(np.float32)
         self.popular_items = np.argsort(-data.item_popularity, kind="stable")[:n_popular]
         late = p[p["age_days"] <= 90.0].drop_duplicates(["row", "item"])
-        self.recent_popularity = np.log1p(np.bincount(late["item"], minlength=data.n_items)
-                                          ).astype(np.float32)
+        self.recent_popularity = np.log1p(np.bincount(late["item"], minlength=data.n_items)).astype(
+            np.float32
+        )
         trending = components["trending"]
         self.trend = np.log1p(getattr(trending, "trend_", np.zeros(data.n_items)))
-        self.context_prior = np.maximum(getattr(components["contextual"], "prior_",
-                                                np.ones(data.n_items)), 1e-6)
+        self.context_prior = np.maximum(
+            getattr(components["contextual"], "prior_", np.ones(data.n_items)), 1e-6
+        )
         rebuy = components["rebuy"]
         self.interval = getattr(rebuy, "interval_", None)
         self.rebuy = rebuy
@@ -157,8 +209,12 @@ class CandidateFeatures:
             own_rank = np.where(own > 0, recent + 1e-6, -1.0)
             pick = top_k(own_rank, self.max_own)
             mask[np.arange(n)[:, None], pick] = np.take_along_axis(own_rank, pick, axis=1) > 0
-        for scores, m in ((cf, self.n_collaborative), (trend_tilted, self.n_trending),
-                          (ctx, self.n_context), (ease, self.n_ease)):
+        for scores, m in (
+            (cf, self.n_collaborative),
+            (trend_tilted, self.n_trending),
+            (ctx, self.n_context),
+            (ease, self.n_ease),
+        ):
             if m:
                 pick = top_k(scores, m)
                 mask[np.arange(n)[:, None], pick] |= np.take_along_axis(scores, pick, axis=1) > 0
@@ -191,8 +247,7 @@ class CandidateFeatures:
             "own_share": at(own / own_total[:, None]),
             "since_last": np.where(bought, np.log1p(since), np.nan),
             "interval": np.where(interval > 0, np.log1p(interval), np.nan),
-            "due": np.where(bought & (interval > 0), np.log1p(since) - np.log1p(interval),
-                            np.nan),
+            "due": np.where(bought & (interval > 0), np.log1p(since) - np.log1p(interval), np.nan),
             "rebuy_prob": np.where(bought, prob, np.nan),
             "tifu": sparse_at(self.tifu),
             "cf": at(cf),
@@ -215,8 +270,9 @@ class CandidateFeatures:
         signals = {
             # A product bought before is explained by the customer's own history first.
             "rebuy": np.where(bought, 50.0 + 50.0 * prob, 0.0),
-            "collaborative": np.maximum(_row_relative(cf, which, items),
-                                        _row_relative(ease, which, items)),
+            "collaborative": np.maximum(
+                _row_relative(cf, which, items), _row_relative(ease, which, items)
+            ),
             "trending": _row_relative(trend_tilted, which, items),
             "contextual": _row_relative(ctx, which, items),
             "content": np.clip(at(cats) + at(brands), 0, 1) * 100.0,
@@ -226,8 +282,10 @@ class CandidateFeatures:
 
 def _row_relative(dense: np.ndarray, which: np.ndarray, items: np.ndarray) -> np.ndarray:
     top = dense.max(axis=1)
-    return np.where(top[which] > 0, dense[which, items] / np.where(top > 0, top, 1)[which],
-                    0.0) * 100.0
+    return (
+        np.where(top[which] > 0, dense[which, items] / np.where(top > 0, top, 1)[which], 0.0)
+        * 100.0
+    )
 
 
 def as_frame(cand: Candidates) -> pd.DataFrame:

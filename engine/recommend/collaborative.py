@@ -65,8 +65,10 @@ def top_per_row(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
     keep_long[order[(np.arange(len(order)) - starts) < n]] = True
     keep = ~long
     keep[np.flatnonzero(long)[keep_long]] = True
-    return sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(
-        [[0], np.cumsum(np.minimum(lengths, n))])), shape=m.shape)
+    return sp.csr_matrix(
+        (m.data[keep], m.indices[keep], np.concatenate([[0], np.cumsum(np.minimum(lengths, n))])),
+        shape=m.shape,
+    )
 
 
 class CollaborativeRecommender(Recommender):
@@ -86,8 +88,9 @@ class CollaborativeRecommender(Recommender):
     name = "collaborative"
     label = "Customers like you"
 
-    def __init__(self, neighbours: int = 100, k1: float = 100.0, b: float = 0.8,
-                 shrink: float = 2.0) -> None:
+    def __init__(
+        self, neighbours: int = 100, k1: float = 100.0, b: float = 0.8, shrink: float = 2.0
+    ) -> None:
         self.neighbours = neighbours
         self.k1 = k1
         self.b = b
@@ -118,23 +121,34 @@ class CollaborativeRecommender(Recommender):
         self._check_fitted()
         return (sparse_rows(self.history_, rows) @ self.similarity_).toarray().astype(np.float32)
 
-    def explain_many(self, rows: np.ndarray, items: np.ndarray,
-                     contexts: Sequence[Context | None] | None = None) -> list[str]:
+    def explain_many(
+        self, rows: np.ndarray, items: np.ndarray, contexts: Sequence[Context | None] | None = None
+    ) -> list[str]:
         """:meth:`explain` for many pairs in a few sparse operations (same wording and ties)."""
         self._check_fitted()
         rows = np.asarray(rows, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
-        out = np.where(rows < 0, "Customers who bought what you viewed also bought this",
-                       "Customers who bought what you bought also bought this").astype(object)
+        out = np.where(
+            rows < 0,
+            "Customers who bought what you viewed also bought this",
+            "Customers who bought what you bought also bought this",
+        ).astype(object)
         known = np.flatnonzero(rows >= 0)
         if len(known):
             # Per pair: similarity of each source product to the item x the customer's weight.
-            weight = sparse_rows(self.history_, rows[known]).multiply(
-                sparse_rows(self.similarity_t_, items[known])).tocsr()
+            weight = (
+                sparse_rows(self.history_, rows[known])
+                .multiply(sparse_rows(self.similarity_t_, items[known]))
+                .tocsr()
+            )
             has = np.diff(weight.indptr) > 0
             best = np.asarray(weight.argmax(axis=1)).ravel()
-            bought = np.asarray(sparse_rows(self.bought_, rows[known])[
-                np.arange(len(known)), best]).ravel() > 0
+            bought = (
+                np.asarray(
+                    sparse_rows(self.bought_, rows[known])[np.arange(len(known)), best]
+                ).ravel()
+                > 0
+            )
             names = self.data_.product_names
             for i in np.flatnonzero(has):
                 verb = "bought" if bought[i] else "looked at"

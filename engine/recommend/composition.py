@@ -48,11 +48,11 @@ def _buyers(data: StoreData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     repeaters = np.bincount(items, weights=repeat, minlength=data.n_items)
     store = repeaters.sum() / buyers.sum() if buyers.sum() > 0 else 0.0
     codes, _ = data.codes("category")
-    category = pd.DataFrame({"c": codes, "b": buyers, "r": repeaters}).groupby("c")[["b", "r"]] \
-        .sum()
+    category = (
+        pd.DataFrame({"c": codes, "b": buyers, "r": repeaters}).groupby("c")[["b", "r"]].sum()
+    )
     share = (category["r"] + 10.0 * store) / (category["b"] + 10.0)
-    category_rate = np.where(codes >= 0, pd.Series(codes).map(share).to_numpy(dtype=float),
-                             store)
+    category_rate = np.where(codes >= 0, pd.Series(codes).map(share).to_numpy(dtype=float), store)
     return buyers, repeaters, category_rate
 
 
@@ -72,13 +72,21 @@ def durable_items(data: StoreData, durable_rate: float) -> np.ndarray:
     other = np.clip(np.maximum(category_rate, 2 * low), 1e-9, 1 - 1e-9)
     # log of P(buyers' repeats | rate = low) / P(... | rate = the category's)
     log_ratio = repeaters * np.log(low / other) + (buyers - repeaters) * np.log(
-        (1 - low) / (1 - other))
+        (1 - low) / (1 - other)
+    )
     return (shrunk < durable_rate) | (log_ratio >= np.log(DURABLE_ODDS))
 
 
-def place_context_picks(total: np.ndarray, points: dict[str, np.ndarray], fit: np.ndarray,
-                        eligible: np.ndarray, *, slots: int, rank: int, min_lift: float
-                        ) -> np.ndarray:
+def place_context_picks(
+    total: np.ndarray,
+    points: dict[str, np.ndarray],
+    fit: np.ndarray,
+    eligible: np.ndarray,
+    *,
+    slots: int,
+    rank: int,
+    min_lift: float,
+) -> np.ndarray:
     """Give each row's best-fitting products room from rank ``rank`` on (in place).
 
     Args:
@@ -113,8 +121,9 @@ def place_context_picks(total: np.ndarray, points: dict[str, np.ndarray], fit: n
     bar = best_others[:, -1] if rank > 1 else best_others[:, 0] + 1.0
     positive = np.where(total > 0, total, np.inf).min(axis=1)
     # Below the (rank-1)-th other product; a short list puts the picks last but shown.
-    bar = np.where(np.isfinite(bar) & (bar > 0), bar,
-                   np.where(np.isfinite(positive), positive, 1.0))
+    bar = np.where(
+        np.isfinite(bar) & (bar > 0), bar, np.where(np.isfinite(positive), positive, 1.0)
+    )
     step = np.maximum(bar, 1e-3) * 1e-4
     boost = points.setdefault(CONTEXTUAL, np.zeros_like(total))
     for j in range(k):
@@ -128,9 +137,11 @@ def place_context_picks(total: np.ndarray, points: dict[str, np.ndarray], fit: n
     return picked
 
 
-def merge_rows(n_rows: int, n_items: int,
-               parts: list[tuple[np.ndarray, tuple[np.ndarray, dict[str, np.ndarray]]]]
-               ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def merge_rows(
+    n_rows: int,
+    n_items: int,
+    parts: list[tuple[np.ndarray, tuple[np.ndarray, dict[str, np.ndarray]]]],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One ``(total, points)`` from results computed for disjoint subsets of the rows."""
     total = np.zeros((n_rows, n_items), np.float32)
     points: dict[str, np.ndarray] = {}

@@ -47,9 +47,14 @@ class ContentRecommender(Recommender):
     name = "content"
     label = "Matches your interests"
 
-    def __init__(self, category_weight: float = 1.0, brand_weight: float = 0.6,
-                 price_weight: float = 0.3, text_weight: float = 0.6,
-                 popularity_tiebreak: float = 0.5) -> None:
+    def __init__(
+        self,
+        category_weight: float = 1.0,
+        brand_weight: float = 0.6,
+        price_weight: float = 0.3,
+        text_weight: float = 0.6,
+        popularity_tiebreak: float = 0.5,
+    ) -> None:
         self.category_weight = category_weight
         self.brand_weight = brand_weight
         self.price_weight = price_weight
@@ -64,7 +69,8 @@ class ContentRecommender(Recommender):
         keep = bands >= 0
         self.band_items_ = sp.csr_matrix(
             (np.ones(int(keep.sum())), (np.flatnonzero(keep), bands[keep])),
-            shape=(data.n_items, N_PRICE_BANDS))
+            shape=(data.n_items, N_PRICE_BANDS),
+        )
         self.item_category_, _ = data.codes("category")
         self.item_brand_, _ = data.codes("brand")
         self.item_band_ = bands
@@ -79,8 +85,12 @@ class ContentRecommender(Recommender):
         self.text_items_: sp.csr_matrix | None = None
         if (names.str.len() > 0).any():
             try:
-                tfidf = TfidfVectorizer(min_df=2, max_features=20_000, sublinear_tf=True,
-                                        token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+                tfidf = TfidfVectorizer(
+                    min_df=2,
+                    max_features=20_000,
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b[^\W\d_]{2,}\b",
+                )
                 self.text_items_ = tfidf.fit_transform(names).tocsr().astype(np.float32)
                 self.text_profile_ = normalize(x @ self.text_items_, norm="l2").tocsr()
                 self.text_profile_.sort_indices()
@@ -88,12 +98,15 @@ class ContentRecommender(Recommender):
             except ValueError:  # no usable words at all
                 self.text_items_ = None
         # Name similarity counts fully where the category is missing, partly elsewhere.
-        self.text_item_weight_ = np.where(self.item_category_ < 0, 1.0 + self.category_weight,
-                                          1.0).astype(np.float32) * self.text_weight
+        self.text_item_weight_ = (
+            np.where(self.item_category_ < 0, 1.0 + self.category_weight, 1.0).astype(np.float32)
+            * self.text_weight
+        )
         pop = np.log1p(data.item_popularity)
         pop = pop / pop.max() if pop.max() > 0 else pop
-        self.tiebreak_ = ((1 - self.popularity_tiebreak) + self.popularity_tiebreak * pop
-                          ).astype(np.float32)
+        self.tiebreak_ = ((1 - self.popularity_tiebreak) + self.popularity_tiebreak * pop).astype(
+            np.float32
+        )
 
     @staticmethod
     def _gather(affinity: sp.csr_matrix, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -105,13 +118,13 @@ class ContentRecommender(Recommender):
         parts = {
             "category": self._gather(self.category_affinity_, rows, self.item_category_)
             * self.category_weight,
-            "brand": self._gather(self.brand_affinity_, rows, self.item_brand_)
-            * self.brand_weight,
+            "brand": self._gather(self.brand_affinity_, rows, self.item_brand_) * self.brand_weight,
             "price": self._gather(self.band_affinity_, rows, self.item_band_) * self.price_weight,
         }
         if self.text_items_ is not None:
-            parts["text"] = (sparse_rows(self.text_profile_, rows) @ self.text_items_t_) \
-                .toarray() * self.text_item_weight_[None, :]
+            parts["text"] = (
+                sparse_rows(self.text_profile_, rows) @ self.text_items_t_
+            ).toarray() * self.text_item_weight_[None, :]
         return parts
 
     def score_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
@@ -138,8 +151,9 @@ class ContentRecommender(Recommender):
             idx, val = row_entries(self.text_profile_, row)
             profile = np.zeros(self.text_items_.shape[1])
             profile[idx] = val
-            parts["text"] = (sparse_rows(self.text_items_, items) @ profile) \
-                * self.text_item_weight_[items]
+            parts["text"] = (
+                sparse_rows(self.text_items_, items) @ profile
+            ) * self.text_item_weight_[items]
         return parts
 
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]
@@ -173,12 +187,14 @@ class ContentRecommender(Recommender):
         hist, _ = row_entries(self.history_, row)
         if len(hist) == 0:
             return {}
-        sims = (sparse_rows(self.text_items_, hist) @ sparse_rows(self.text_items_, items).T) \
-            .toarray()
+        sims = (
+            sparse_rows(self.text_items_, hist) @ sparse_rows(self.text_items_, items).T
+        ).toarray()
         names = self.data_.product_names
         same = (hist[:, None] == items[None, :]) | (names[hist][:, None] == names[items][None, :])
         sims[same] = 0.0
         best = np.argmax(sims, axis=0)
         found = sims[best, np.arange(len(items))] > 0
-        return {int(i): str(names[hist[b]])
-                for i, b, ok in zip(items, best, found, strict=True) if ok}
+        return {
+            int(i): str(names[hist[b]]) for i, b, ok in zip(items, best, found, strict=True) if ok
+        }

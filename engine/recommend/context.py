@@ -13,8 +13,14 @@ from engine.errors import UserError, choice_error
 from engine.vocabulary import DEVICES, TIMES_OF_DAY, WEATHERS, hour_bucket, hour_buckets
 
 __all__ = [
-    "DEVICES", "TIMES_OF_DAY", "WEATHERS", "Context", "hour_bucket", "hour_buckets",
-    "parse_context", "validate_k",
+    "DEVICES",
+    "TIMES_OF_DAY",
+    "WEATHERS",
+    "Context",
+    "hour_bucket",
+    "hour_buckets",
+    "parse_context",
+    "validate_k",
 ]
 
 K_MIN, K_MAX = 1, 100
@@ -33,8 +39,12 @@ DEVICE_TAGS: dict[str, tuple[str, ...]] = {d: (d,) for d in DEVICES}
 
 # How a weather value reads in a reason: "Because it is raining in Seattle".
 WEATHER_PHRASES = {
-    "sunny": "it is sunny", "cloudy": "it is cloudy", "rainy": "it is raining",
-    "snowy": "it is snowing", "hot": "it is hot", "cold": "it is cold",
+    "sunny": "it is sunny",
+    "cloudy": "it is cloudy",
+    "rainy": "it is raining",
+    "snowy": "it is snowing",
+    "hot": "it is hot",
+    "cold": "it is cold",
 }
 
 
@@ -57,8 +67,9 @@ class Context:
 
     def label(self) -> str:
         """A short key such as ``rainy|evening|Seattle|mobile`` (``-`` for unset)."""
-        return "|".join(v or "-" for v in (self.weather, self.time_of_day, self.location,
-                                             self.device))
+        return "|".join(
+            v or "-" for v in (self.weather, self.time_of_day, self.location, self.device)
+        )
 
 
 def _choice(field: str, value: str | None, valid: tuple[str, ...]) -> str | None:
@@ -107,9 +118,7 @@ def parse_location(value: str | None, known: Iterable[str]) -> str | None:
         raise UserError(f"invalid location {value!r}: the store knows no locations yet")
     shown = names[:40]
     more = f" (and {len(names) - len(shown)} more)" if len(names) > len(shown) else ""
-    raise UserError(
-        f"invalid location {value!r}; valid values: {', '.join(shown)}{more}"
-    )
+    raise UserError(f"invalid location {value!r}; valid values: {', '.join(shown)}{more}")
 
 
 def parse_context(

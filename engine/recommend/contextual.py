@@ -35,8 +35,12 @@ from .context import (
 
 DIMENSIONS = ("weather", "time_of_day", "location", "device")
 PLACE_LEVELS = ("city", "region", "country")
-TIME_PHRASES = {"morning": "in the morning", "afternoon": "in the afternoon",
-                "evening": "in the evening", "night": "at night"}
+TIME_PHRASES = {
+    "morning": "in the morning",
+    "afternoon": "in the afternoon",
+    "evening": "in the evening",
+    "night": "at night",
+}
 
 
 class ContextualRecommender(Recommender):
@@ -59,10 +63,15 @@ class ContextualRecommender(Recommender):
     name = "contextual"
     label = "Fits the moment"
 
-    def __init__(self, tag_boost: float = 1.5, lift_strength: float = 1.0,
-                 smoothing: float = 30.0, item_smoothing: float = 20.0,
-                 item_dimensions: tuple[str, ...] = ("weather",),
-                 max_log_lift: float = 1.0) -> None:
+    def __init__(
+        self,
+        tag_boost: float = 1.5,
+        lift_strength: float = 1.0,
+        smoothing: float = 30.0,
+        item_smoothing: float = 20.0,
+        item_dimensions: tuple[str, ...] = ("weather",),
+        max_log_lift: float = 1.0,
+    ) -> None:
         self.tag_boost = tag_boost
         self.lift_strength = lift_strength
         self.smoothing = smoothing
@@ -74,7 +83,8 @@ class ContextualRecommender(Recommender):
     def _fit(self, data: StoreData) -> None:
         self.__dict__.pop("_dimension_cache", None)
         pop = data.item_popularity + 0.1 * np.bincount(
-            data.item_events["item"], weights=data.item_events["weight"], minlength=data.n_items)
+            data.item_events["item"], weights=data.item_events["weight"], minlength=data.n_items
+        )
         prior = np.log1p(pop)
         prior = prior / prior.max() if prior.max() > 0 else prior
         self.prior_ = (0.05 + 0.95 * prior).astype(np.float32)
@@ -94,25 +104,34 @@ class ContextualRecommender(Recommender):
         self.product_region_ = data.products["region"].astype(object).to_numpy()
         # Which regions a city lies in, as the customers table says.
         c = data.customers.dropna(subset=["city", "region"])
-        self.city_region_ = (c.groupby("city")["region"].agg(lambda s: s.value_counts().index[0])
-                             .to_dict() if len(c) else {})
+        self.city_region_ = (
+            c.groupby("city")["region"].agg(lambda s: s.value_counts().index[0]).to_dict()
+            if len(c)
+            else {}
+        )
         self.log_lift_ = self._learn_lifts(data)
-        self.home_city_ = data.customers.set_index("customer_id")["city"].reindex(
-            data.customer_ids).to_numpy(dtype=object)
+        self.home_city_ = (
+            data.customers.set_index("customer_id")["city"]
+            .reindex(data.customer_ids)
+            .to_numpy(dtype=object)
+        )
 
     def _observations(self, data: StoreData) -> pd.DataFrame:
         p, ev = data.purchases, data.item_events
-        obs = pd.DataFrame({
-            "item": np.concatenate([p["item"].to_numpy(), ev["item"].to_numpy()]),
-            "row": np.concatenate([p["row"].to_numpy(), ev["row"].to_numpy()]),
-            "weight": np.concatenate([np.ones(len(p)), ev["weight"].to_numpy()]),
-            "at": np.concatenate([p["ordered_at"].to_numpy(), ev["occurred_at"].to_numpy()]),
-            "weather": np.concatenate([p["weather"].to_numpy(), ev["weather"].to_numpy()]),
-            "device": np.concatenate([p["device"].to_numpy(), ev["device"].to_numpy()]),
-            "city": np.concatenate([p["location"].to_numpy(), ev["location"].to_numpy()]),
-        })
-        obs["time_of_day"] = hour_buckets(pd.to_datetime(obs["at"]).dt.hour) \
-            if len(obs) else pd.Series(dtype=object)
+        obs = pd.DataFrame(
+            {
+                "item": np.concatenate([p["item"].to_numpy(), ev["item"].to_numpy()]),
+                "row": np.concatenate([p["row"].to_numpy(), ev["row"].to_numpy()]),
+                "weight": np.concatenate([np.ones(len(p)), ev["weight"].to_numpy()]),
+                "at": np.concatenate([p["ordered_at"].to_numpy(), ev["occurred_at"].to_numpy()]),
+                "weather": np.concatenate([p["weather"].to_numpy(), ev["weather"].to_numpy()]),
+                "device": np.concatenate([p["device"].to_numpy(), ev["device"].to_numpy()]),
+                "city": np.concatenate([p["location"].to_numpy(), ev["location"].to_numpy()]),
+            }
+        )
+        obs["time_of_day"] = (
+            hour_buckets(pd.to_datetime(obs["at"]).dt.hour) if len(obs) else pd.Series(dtype=object)
+        )
         places = data.customer_places
         known = obs["row"] >= 0
         home = pd.Series(None, index=obs.index, dtype=object)
@@ -168,8 +187,9 @@ class ContextualRecommender(Recommender):
                 continue
             # Each product's own lift, shrunk towards its category's (gamma-Poisson).
             item_key = value_codes[known].astype(np.int64) * data.n_items + obs_item[known]
-            observed = np.bincount(item_key, weights=weight[known],
-                                   minlength=len(values) * data.n_items)
+            observed = np.bincount(
+                item_key, weights=weight[known], minlength=len(values) * data.n_items
+            )
             observed = observed.reshape(len(values), data.n_items)
             expected = n_v * n_item[None, :] / total
             own = np.log((observed + m * np.exp(per_item)) / (expected + m))
@@ -190,13 +210,17 @@ class ContextualRecommender(Recommender):
     def _dimension(self, dim: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         """(tag match as 0/1, learned log-lift) vectors of one context value, memoised."""
         cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = self.__dict__.setdefault(
-            "_dimension_cache", {})
+            "_dimension_cache", {}
+        )
         if (dim, value) not in cache:
             zero = np.zeros(len(self.prior_), dtype=np.float32)
             if dim == "location":
                 regions = self._regions_of(value)
-                tag = np.isin(self.product_region_.astype(str), list(regions)).astype(np.float32) \
-                    if regions else zero
+                tag = (
+                    np.isin(self.product_region_.astype(str), list(regions)).astype(np.float32)
+                    if regions
+                    else zero
+                )
             else:
                 tag = self.tag_match_.get(dim, {}).get(value, zero).astype(np.float32)
             lift = self.log_lift_.get(dim, {}).get(str(value), zero)
@@ -205,8 +229,11 @@ class ContextualRecommender(Recommender):
 
     def _parts(self, context: Context) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per dimension set in ``context``: (tag match, learned log-lift) vectors."""
-        return {dim: self._dimension(dim, getattr(context, dim)) for dim in DIMENSIONS
-                if getattr(context, dim) is not None}
+        return {
+            dim: self._dimension(dim, getattr(context, dim))
+            for dim in DIMENSIONS
+            if getattr(context, dim) is not None
+        }
 
     def score_context(self, context: Context | None) -> np.ndarray:
         """Scores of every product in one context (zeros for an empty context)."""
@@ -216,8 +243,9 @@ class ContextualRecommender(Recommender):
         parts = self._parts(context)
         log_lift = sum((lift for _, lift in parts.values()), np.zeros_like(self.prior_))
         tags = sum((tag for tag, _ in parts.values()), np.zeros_like(self.prior_))
-        return (self.prior_ * np.exp(self.lift_strength * log_lift)
-                * (1.0 + self.tag_boost * tags)).astype(np.float32)
+        return (
+            self.prior_ * np.exp(self.lift_strength * log_lift) * (1.0 + self.tag_boost * tags)
+        ).astype(np.float32)
 
     def explicit_rows(self, rows: np.ndarray, context: Contexts = None) -> np.ndarray:
         """Rows x products: the product is tagged for a dimension the row's context sets
@@ -280,8 +308,11 @@ class ContextualRecommender(Recommender):
             where = f" in {place}" if place else ""
             return f"Because {WEATHER_PHRASES[context.weather or '']}{where}"
         if dim == "time_of_day":
-            return f"Made for the {context.time_of_day}" if context.time_of_day != "night" \
+            return (
+                f"Made for the {context.time_of_day}"
+                if context.time_of_day != "night"
                 else "Made for the night"
+            )
         if dim == "location":
             return f"Local to {context.location}"
         return f"Handy on {context.device}"

@@ -44,7 +44,7 @@ class EASERecommender(Recommender):
     def _fit(self, data: StoreData) -> None:
         pop = data.item_popularity
         order = np.argsort(-pop, kind="stable")
-        keep = np.sort(order[:min(self.max_items, int((pop > 0).sum()))])
+        keep = np.sort(order[: min(self.max_items, int((pop > 0).sum()))])
         x = data.purchase_counts[:, keep].tocsr()
         x.data[:] = 1.0
         gram = (x.T @ x).toarray().astype(np.float64)

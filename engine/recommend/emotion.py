@@ -20,8 +20,9 @@ from .base import StoreData
 
 # Emotional states that count as dissatisfied: the profile's two, and words other
 # sources of a mood use.
-DISSATISFIED_STATES = DISSATISFIED | frozenset({"frustrated", "unhappy", "angry", "negative",
-                                               "disappointed", "at_risk"})
+DISSATISFIED_STATES = DISSATISFIED | frozenset(
+    {"frustrated", "unhappy", "angry", "negative", "disappointed", "at_risk"}
+)
 VERY_DISSATISFIED_STATES = frozenset({"very_dissatisfied", "angry"})
 """States that call for "service first": what upset the customer is held back harder."""
 
@@ -53,9 +54,12 @@ def mood_from_row(row: pd.Series | None) -> Mood:
     (None: unknown)."""
     if row is None:
         return Mood()
-    return Mood(state=str(row["state"]), unhappy_brands=frozenset(row["unhappy_brands"]),
-                unhappy_categories=frozenset(row["unhappy_categories"]),
-                mean_rating=float(row["mean_rating"]))
+    return Mood(
+        state=str(row["state"]),
+        unhappy_brands=frozenset(row["unhappy_brands"]),
+        unhappy_categories=frozenset(row["unhappy_categories"]),
+        mean_rating=float(row["mean_rating"]),
+    )
 
 
 @dataclass
@@ -73,8 +77,7 @@ class StoreMoods:
 
     def __post_init__(self) -> None:
         self.dissatisfied = np.zeros(self.data.n_customers, dtype=bool)
-        rows = self.data.rows_of(self.states.index[self.states["state"].isin(
-            DISSATISFIED_STATES)])
+        rows = self.data.rows_of(self.states.index[self.states["state"].isin(DISSATISFIED_STATES)])
         self.dissatisfied[rows[rows >= 0]] = True
         self._brands = self.data.codes("brand")
         self._categories = self.data.codes("category")
@@ -102,17 +105,20 @@ class StoreMoods:
         """Per product the factor the mood puts on it: ``penalty`` (squared when very
         dissatisfied) on the brands and categories the customer rated badly, else 1."""
         mask = np.zeros(self.data.n_items, dtype=bool)
-        for (codes, labels), names in ((self._brands, mood.unhappy_brands),
-                                       (self._categories, mood.unhappy_categories)):
+        for (codes, labels), names in (
+            (self._brands, mood.unhappy_brands),
+            (self._categories, mood.unhappy_categories),
+        ):
             bad = np.isin(labels, list(names))
             if bad.any():
                 mask |= (codes >= 0) & bad[np.maximum(codes, 0)]
-        factor = self.penalty ** 2 if mood.very_dissatisfied else self.penalty
+        factor = self.penalty**2 if mood.very_dissatisfied else self.penalty
         return np.where(mask, factor, 1.0)
 
 
-def item_quality(reviews: pd.DataFrame, product_ids: np.ndarray, *, prior_weight: float = 5.0
-                 ) -> np.ndarray:
+def item_quality(
+    reviews: pd.DataFrame, product_ids: np.ndarray, *, prior_weight: float = 5.0
+) -> np.ndarray:
     """Per product a Bayesian mean rating (shrunk to the store's mean), NaN when unreviewed."""
     r = reviews.dropna(subset=["product_id", "rating"])
     out = np.full(len(product_ids), np.nan)

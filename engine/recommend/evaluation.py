@@ -47,8 +47,16 @@ from .metrics import ranking_metrics
 from .popularity import PopularityRecommender
 from .tifu import TIFUKNNRecommender
 
-__all__ = ["BASELINES", "DEFAULT_HOLDOUT_DAYS", "PROTOCOLS", "Holdout", "evaluate",
-           "evaluate_store", "holdout", "ranking_metrics"]
+__all__ = [
+    "BASELINES",
+    "DEFAULT_HOLDOUT_DAYS",
+    "PROTOCOLS",
+    "Holdout",
+    "evaluate",
+    "evaluate_store",
+    "holdout",
+    "ranking_metrics",
+]
 
 DEFAULT_HOLDOUT_DAYS = 30.0
 PROTOCOLS: dict[str, str] = {"repeat": "repeats allowed", "new": "new items only"}
@@ -64,21 +72,27 @@ class Baseline:
 
 BASELINES: dict[str, Baseline] = {
     "popularity": Baseline(PopularityRecommender, [{}]),
-    "frequency": Baseline(PersonalFrequencyRecommender,
-                          [{"half_life_days": h} for h in (90.0, 30.0, 365.0, None)]),
+    "frequency": Baseline(
+        PersonalFrequencyRecommender, [{"half_life_days": h} for h in (90.0, 30.0, 365.0, None)]
+    ),
     "item_knn": Baseline(ItemKNNRecommender, [{"neighbours": n} for n in (100, 20, 500)]),
-    "als": Baseline(ALSRecommender, [{"factors": f, "regularization": r}
-                                     for f in (64, 32) for r in (0.05, 0.5)]),
+    "als": Baseline(
+        ALSRecommender, [{"factors": f, "regularization": r} for f in (64, 32) for r in (0.05, 0.5)]
+    ),
     "ease": Baseline(EASERecommender, [{"l2": v} for v in (200.0, 50.0, 1000.0)]),
-    "tifu_knn": Baseline(TIFUKNNRecommender, [
-        {"group_size": g, "group_decay": d, "alpha": a}
-        for g, d, a in ((7, 0.7, 0.7), (3, 0.7, 0.7), (7, 0.9, 0.9), (7, 0.7, 0.4))
-    ]),
+    "tifu_knn": Baseline(
+        TIFUKNNRecommender,
+        [
+            {"group_size": g, "group_decay": d, "alpha": a}
+            for g, d, a in ((7, 0.7, 0.7), (3, 0.7, 0.7), (7, 0.9, 0.9), (7, 0.7, 0.4))
+        ],
+    ),
 }
 
 
-def rank(model: Recommender, test: Holdout, k: int, *, exclude_past: bool,
-         batch_size: int = 256) -> np.ndarray:
+def rank(
+    model: Recommender, test: Holdout, k: int, *, exclude_past: bool, batch_size: int = 256
+) -> np.ndarray:
     """Each test customer's top ``k`` of the in-stock catalog (past products excluded
     when ``exclude_past``), as ``customers x k`` product positions."""
     data = model.data_
@@ -93,12 +107,13 @@ def rank(model: Recommender, test: Holdout, k: int, *, exclude_past: bool,
         scores = np.where(hidden[None, :], -np.inf, scores)
         if exclude_past:
             scores[test.past[start:stop].toarray() > 0] = -np.inf
-        out[start:start + len(scores)] = top_k(scores, k)
+        out[start : start + len(scores)] = top_k(scores, k)
     return out
 
 
-def _score(model: Recommender, test: Holdout, protocol: str, k: int
-           ) -> tuple[dict[str, float], float]:
+def _score(
+    model: Recommender, test: Holdout, protocol: str, k: int
+) -> tuple[dict[str, float], float]:
     view = test.protocol(protocol)
     started = time.perf_counter()
     ranked = rank(model, view, k, exclude_past=protocol == "new")
@@ -106,8 +121,9 @@ def _score(model: Recommender, test: Holdout, protocol: str, k: int
     return ranking_metrics(ranked, view.relevant, model.data_.n_items, view.past), seconds
 
 
-def tune(baseline: Baseline, inner: StoreData | None, test: Holdout | None, k: int
-         ) -> dict[str, dict[str, Any]]:
+def tune(
+    baseline: Baseline, inner: StoreData | None, test: Holdout | None, k: int
+) -> dict[str, dict[str, Any]]:
     """Per protocol, the grid setting with the best NDCG@k on the inner validation split
     (the first setting when there is nothing to validate on)."""
     grid = list(baseline.grid)
@@ -173,14 +189,23 @@ def evaluate_store(
     inner = _inner_split(train, holdout_days)
     results: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in PROTOCOLS}
 
-    def record(name: str, model: Recommender, fit_s: float, protocols: Sequence[str],
-               settings: Mapping[str, Any]) -> None:
+    def record(
+        name: str,
+        model: Recommender,
+        fit_s: float,
+        protocols: Sequence[str],
+        settings: Mapping[str, Any],
+    ) -> None:
         for protocol in protocols:
             if len(test.protocol(protocol).rows) == 0:
                 continue
             metrics, rank_s = _score(model, test, protocol, k)
-            results[protocol][name] = {**metrics, "fit_seconds": fit_s,
-                                       "rank_seconds": rank_s, "settings": dict(settings)}
+            results[protocol][name] = {
+                **metrics,
+                "fit_seconds": fit_s,
+                "rank_seconds": rank_s,
+                "settings": dict(settings),
+            }
 
     for name, baseline in (BASELINES if baselines is None else baselines).items():
         chosen = tune(baseline, inner[0] if inner else None, inner[1] if inner else None, k)
@@ -215,8 +240,11 @@ def evaluate_store(
         "k": k,
         "products": int(train.n_items),
         "protocols": {
-            p: {"label": PROTOCOLS[p], "customers": int(len(test.protocol(p).rows)),
-                "models": results[p]}
+            p: {
+                "label": PROTOCOLS[p],
+                "customers": int(len(test.protocol(p).rows)),
+                "models": results[p],
+            }
             for p in PROTOCOLS
         },
     }
@@ -244,8 +272,10 @@ def evaluate(
     validate_k(k)
     data = StoreData.load(session, as_of=as_of)
     if data.n_items == 0 or data.order_lines.empty:
-        raise UserError("the store has no orders before the as-of moment: run "
-                        "`personalize seed` or `personalize import` first, or pick a later --as-of")
+        raise UserError(
+            "the store has no orders before the as-of moment: run "
+            "`personalize seed` or `personalize import` first, or pick a later --as-of"
+        )
     return {"recommendations": evaluate_store(data, holdout_days=holdout_days, k=k)}
 
 

@@ -32,10 +32,15 @@ class PersonalFrequencyRecommender(Recommender):
 
     def _fit(self, data: StoreData) -> None:
         p = data.purchases.drop_duplicates(["order_id", "item"])
-        weight = np.ones(len(p)) if self.half_life_days is None else \
-            0.5 ** (p["age_days"].to_numpy() / float(self.half_life_days))
-        own = sp.csr_matrix((weight, (p["row"].to_numpy(), p["item"].to_numpy())),
-                            shape=(data.n_customers, data.n_items))
+        weight = (
+            np.ones(len(p))
+            if self.half_life_days is None
+            else 0.5 ** (p["age_days"].to_numpy() / float(self.half_life_days))
+        )
+        own = sp.csr_matrix(
+            (weight, (p["row"].to_numpy(), p["item"].to_numpy())),
+            shape=(data.n_customers, data.n_items),
+        )
         own.sum_duplicates()
         own.sort_indices()
         self.own_ = own
@@ -51,7 +56,8 @@ class PersonalFrequencyRecommender(Recommender):
 
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]
         self._check_fitted()
-        counts = lookup(self.counts_, row, np.asarray(items)) if row >= 0 else \
-            np.zeros(len(items))
-        return [f"You bought this in {int(n)} orders" if n > 0 else "Popular with customers"
-                for n in counts]
+        counts = lookup(self.counts_, row, np.asarray(items)) if row >= 0 else np.zeros(len(items))
+        return [
+            f"You bought this in {int(n)} orders" if n > 0 else "Popular with customers"
+            for n in counts
+        ]

@@ -38,8 +38,9 @@ class Holdout:
         relevant = (self.relevant - self.relevant.multiply(self.past > 0)).tocsr()
         relevant.eliminate_zeros()
         keep = np.flatnonzero(np.diff(relevant.indptr) > 0)
-        return Holdout(self.rows[keep], relevant[keep], self.past[keep],
-                       [self.contexts[i] for i in keep])
+        return Holdout(
+            self.rows[keep], relevant[keep], self.past[keep], [self.contexts[i] for i in keep]
+        )
 
 
 def _contexts(first: pd.DataFrame, known: set[str]) -> list[Context]:
@@ -47,12 +48,12 @@ def _contexts(first: pd.DataFrame, known: set[str]) -> list[Context]:
     weather = first["weather"].astype(object).str.lower()
     device = first["device"].astype(object).str.lower()
     return [
-        Context(weather=w if isinstance(w, str) and w in
-                WEATHERS else None,
-                time_of_day=str(b),
-                location=loc if isinstance(loc, str) and loc in known else None,
-                device=d if isinstance(d, str) and d in DEVICES
-                else None)
+        Context(
+            weather=w if isinstance(w, str) and w in WEATHERS else None,
+            time_of_day=str(b),
+            location=loc if isinstance(loc, str) and loc in known else None,
+            device=d if isinstance(d, str) and d in DEVICES else None,
+        )
         for w, b, loc, d in zip(weather, buckets, first["location"], device, strict=True)
     ]
 
@@ -62,19 +63,27 @@ def holdout(data: StoreData, train: StoreData) -> Holdout:
     the products that existed in ``train`` (a product first sold later cannot be asked for)."""
     lines = data.order_lines
     test = lines[lines["ordered_at"] >= pd.Timestamp(train.as_of)]
-    test = test.assign(row=train.customer_index.get_indexer(test["customer_id"].astype(str)),
-                       item=train.product_index.get_indexer(test["product_id"].astype(str)))
+    test = test.assign(
+        row=train.customer_index.get_indexer(test["customer_id"].astype(str)),
+        item=train.product_index.get_indexer(test["product_id"].astype(str)),
+    )
     test = test[(test["row"] >= 0) & (test["item"] >= 0)]
     if test.empty:
         empty = sp.csr_matrix((0, train.n_items))
         return Holdout(np.zeros(0, np.int64), empty, empty, [])
     rows, inverse = np.unique(test["row"].to_numpy(), return_inverse=True)
-    relevant = sp.csr_matrix((np.ones(len(test)), (inverse, test["item"].to_numpy())),
-                             shape=(len(rows), train.n_items))
+    relevant = sp.csr_matrix(
+        (np.ones(len(test)), (inverse, test["item"].to_numpy())), shape=(len(rows), train.n_items)
+    )
     relevant.data[:] = 1.0  # duplicates summed: back to 0/1
     past = train.purchase_counts[rows].tocsr()
     past.data[:] = 1.0
-    first = test.sort_values("ordered_at", kind="stable").drop_duplicates("row") \
-        .set_index("row").loc[rows]
-    return Holdout(rows.astype(np.int64), relevant, past,
-                   _contexts(first, set(train.known_locations)))
+    first = (
+        test.sort_values("ordered_at", kind="stable")
+        .drop_duplicates("row")
+        .set_index("row")
+        .loc[rows]
+    )
+    return Holdout(
+        rows.astype(np.int64), relevant, past, _contexts(first, set(train.known_locations))
+    )

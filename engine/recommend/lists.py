@@ -34,10 +34,14 @@ class ListedRecommender(Recommender):
     recommenders_: dict[str, Recommender]
 
     @abstractmethod
-    def blend_rows(self, rows: np.ndarray, context: Contexts = None, *,
-                   weights: Mapping[str, float] | None = None,
-                   moods: list[Mood] | None = None
-                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def blend_rows(
+        self,
+        rows: np.ndarray,
+        context: Contexts = None,
+        *,
+        weights: Mapping[str, float] | None = None,
+        moods: list[Mood] | None = None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``(scores, points)``: rows x products 0..100 scores and each recommender's share."""
 
     @abstractmethod
@@ -46,11 +50,18 @@ class ListedRecommender(Recommender):
 
     def explain(self, row: int, items: np.ndarray, context: Context | None = None) -> list[str]:
         _, points = self.blend_rows(np.array([row]), context)
-        return self._reasons(row, items, context, {n: p[0] for n, p in points.items()},
-                             self.mood_of(row))
+        return self._reasons(
+            row, items, context, {n: p[0] for n, p in points.items()}, self.mood_of(row)
+        )
 
-    def _reasons(self, row: int, items: np.ndarray, context: Context | None,
-                 points: dict[str, np.ndarray], mood: Mood) -> list[str]:
+    def _reasons(
+        self,
+        row: int,
+        items: np.ndarray,
+        context: Context | None,
+        points: dict[str, np.ndarray],
+        mood: Mood,
+    ) -> list[str]:
         names = list(points)
         if not names or len(items) == 0:
             return ["Recommended for you"] * len(items)
@@ -65,8 +76,14 @@ class ListedRecommender(Recommender):
                 reasons[pos] = self.recommenders_[name].explain(row, items[pos], context)
         return [str(r) for r in reasons]
 
-    def _pair_reasons(self, rows: np.ndarray, which: np.ndarray, items: np.ndarray,
-                      contexts: Contexts, points: dict[str, np.ndarray]) -> list[str]:
+    def _pair_reasons(
+        self,
+        rows: np.ndarray,
+        which: np.ndarray,
+        items: np.ndarray,
+        contexts: Contexts,
+        points: dict[str, np.ndarray],
+    ) -> list[str]:
         """:meth:`_reasons` for many (row, product) pairs at once: each pair's leading
         recommender explains all its pairs in one call (``which``: position in ``points``)."""
         names = list(points)
@@ -84,15 +101,18 @@ class ListedRecommender(Recommender):
                 reasons[pos] = [self._quality_reason(self.mood_of(int(rows[i]))) for i in pos]
             else:
                 reasons[pos] = self.recommenders_[name].explain_many(
-                    rows[pos], items[pos], [per_pair[i] for i in pos])
+                    rows[pos], items[pos], [per_pair[i] for i in pos]
+                )
         return [str(r) for r in reasons]
 
     @staticmethod
     def _quality_reason(mood: Mood) -> str:
         bad = sorted(mood.unhappy_brands | mood.unhappy_categories)
         about = f" with {', '.join(bad[:3])}" if bad else ""
-        return (f"One of our best-rated products: you seemed unhappy{about} lately, "
-                "so we show you what customers rate highest")
+        return (
+            f"One of our best-rated products: you seemed unhappy{about} lately, "
+            "so we show you what customers rate highest"
+        )
 
     def recommend(
         self,
@@ -130,8 +150,12 @@ class ListedRecommender(Recommender):
         row_points = {n: p[0] for n, p in points.items()}
         reasons = self._reasons(row, items, context, row_points, mood)
         return [
-            Scored(str(self.data_.product_ids[i]), round(float(scores[i]), 2), reason,
-                   {n: round(float(p[i]), 2) for n, p in row_points.items()})
+            Scored(
+                str(self.data_.product_ids[i]),
+                round(float(scores[i]), 2),
+                reason,
+                {n: round(float(p[i]), 2) for n, p in row_points.items()},
+            )
             for i, reason in zip(items, reasons, strict=True)
         ]
 
@@ -156,16 +180,20 @@ class ListedRecommender(Recommender):
         else:
             rows = self.data_.rows_of(customer_ids)
             rows = rows[rows >= 0]
-        contexts = context_list(context, len(rows)) if not isinstance(context, Context) \
-            and context is not None else context
+        contexts = (
+            context_list(context, len(rows))
+            if not isinstance(context, Context) and context is not None
+            else context
+        )
         out_rows: list[np.ndarray] = []
         out_items: list[np.ndarray] = []
         out_scores: list[np.ndarray] = []
         out_reasons: list[str] = []
         for start in range(0, len(rows), batch_size):
-            batch = rows[start:start + batch_size]
-            ctx: Any = contexts[start:start + batch_size] if isinstance(contexts, list) \
-                else contexts
+            batch = rows[start : start + batch_size]
+            ctx: Any = (
+                contexts[start : start + batch_size] if isinstance(contexts, list) else contexts
+            )
             total, points = self.blend_rows(batch, ctx)
             items = top_k(total, k)
             picked = np.take_along_axis(total, items, axis=1)
@@ -179,12 +207,14 @@ class ListedRecommender(Recommender):
         if not out_rows:
             return pd.DataFrame(columns=["customer_id", "rank", "product_id", "score", "reason"])
         row_all = np.concatenate(out_rows)
-        frame = pd.DataFrame({
-            "customer_id": self.data_.customer_ids[row_all],
-            "product_id": self.data_.product_ids[np.concatenate(out_items)],
-            "score": np.round(np.concatenate(out_scores).astype(float), 2),
-            "reason": out_reasons,
-        })
+        frame = pd.DataFrame(
+            {
+                "customer_id": self.data_.customer_ids[row_all],
+                "product_id": self.data_.product_ids[np.concatenate(out_items)],
+                "score": np.round(np.concatenate(out_scores).astype(float), 2),
+                "reason": out_reasons,
+            }
+        )
         frame.insert(1, "rank", frame.groupby("customer_id", sort=False).cumcount() + 1)
         return frame
 
@@ -210,16 +240,17 @@ def compare_contexts(
     b = blend.recommend(customer_id, second, k=k, weights=weights)
 
     def frame(items: list[Scored], suffix: str) -> pd.DataFrame:
-        return pd.DataFrame({
-            "product_id": [s.product_id for s in items],
-            f"rank_{suffix}": np.arange(1, len(items) + 1, dtype=float),
-            f"score_{suffix}": [s.score for s in items],
-            f"reason_{suffix}": [s.reason for s in items],
-        })
+        return pd.DataFrame(
+            {
+                "product_id": [s.product_id for s in items],
+                f"rank_{suffix}": np.arange(1, len(items) + 1, dtype=float),
+                f"score_{suffix}": [s.score for s in items],
+                f"reason_{suffix}": [s.reason for s in items],
+            }
+        )
 
     out = frame(a, "first").merge(frame(b, "second"), on="product_id", how="outer")
     names = pd.Series(blend.data_.product_names, index=blend.data_.product_ids)
     out.insert(1, "name", out["product_id"].map(names))
     out["movement"] = out["rank_first"] - out["rank_second"]
-    return out.sort_values(["rank_second", "rank_first"], na_position="last") \
-        .reset_index(drop=True)
+    return out.sort_values(["rank_second", "rank_first"], na_position="last").reset_index(drop=True)

@@ -15,8 +15,9 @@ def _hits(ranked: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:
     return (np.asarray(matrix[rows, safe]).reshape(n, k) > 0) & (ranked >= 0)
 
 
-def ranking_metrics(ranked: np.ndarray, relevant: sp.csr_matrix, n_items: int,
-                    past: sp.csr_matrix | None = None) -> dict[str, float]:
+def ranking_metrics(
+    ranked: np.ndarray, relevant: sp.csr_matrix, n_items: int, past: sp.csr_matrix | None = None
+) -> dict[str, float]:
     """Metrics of ranked lists against right answers, averaged over customers.
 
     * precision@k = hits / k; recall@k = hits / number of right answers;

@@ -19,8 +19,15 @@ from sklearn.linear_model import LogisticRegression
 
 from .base import Contexts, Recommender, StoreData, lookup, sparse_rows
 
-FEATURES = ["log_orders", "log_since_last", "log_due", "item_rate", "customer_rate",
-            "once", "log_item_buyers"]
+FEATURES = [
+    "log_orders",
+    "log_since_last",
+    "log_due",
+    "item_rate",
+    "customer_rate",
+    "once",
+    "log_item_buyers",
+]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -28,8 +35,9 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def pair_features(purchases: pd.DataFrame, cutoff_days: float, *, prior: float = 10.0
-                  ) -> pd.DataFrame:
+def pair_features(
+    purchases: pd.DataFrame, cutoff_days: float, *, prior: float = 10.0
+) -> pd.DataFrame:
     """Features of every (customer row, product) pair from purchases older than ``cutoff_days``.
 
     Args:
@@ -46,8 +54,14 @@ def pair_features(purchases: pd.DataFrame, cutoff_days: float, *, prior: float =
     if p.empty:
         return pd.DataFrame(columns=["row", "item", "orders", "since_last", "interval", *FEATURES])
     age = p["age_days"].to_numpy() - cutoff_days
-    orders = pd.DataFrame({"row": p["row"].to_numpy(), "item": p["item"].to_numpy(),
-                           "order_id": p["order_id"].to_numpy(), "age": age})
+    orders = pd.DataFrame(
+        {
+            "row": p["row"].to_numpy(),
+            "item": p["item"].to_numpy(),
+            "order_id": p["order_id"].to_numpy(),
+            "age": age,
+        }
+    )
     orders = orders.drop_duplicates(["row", "item", "order_id"])
     g = orders.groupby(["row", "item"], sort=False)["age"]
     pairs = pd.DataFrame({"orders": g.size(), "since_last": g.min(), "first": g.max()})
@@ -58,8 +72,9 @@ def pair_features(purchases: pd.DataFrame, cutoff_days: float, *, prior: float =
     pairs["own_interval"] = own_interval
     global_rate = float(repeat.mean()) if len(pairs) else 0.0
     pairs["repeat"] = repeat.astype(float)
-    item = pairs.groupby("item").agg(buyers=("orders", "size"), repeaters=("repeat", "sum"),
-                                     interval=("own_interval", "median"))
+    item = pairs.groupby("item").agg(
+        buyers=("orders", "size"), repeaters=("repeat", "sum"), interval=("own_interval", "median")
+    )
     item["rate"] = (item["repeaters"] + prior * global_rate) / (item["buyers"] + prior)
     cust = pairs.groupby("row").agg(n=("orders", "size"), repeaters=("repeat", "sum"))
     cust["rate"] = (cust["repeaters"] + prior * global_rate) / (cust["n"] + prior)
@@ -107,8 +122,12 @@ class RebuyRecommender(Recommender):
     name = "rebuy"
     label = "Buy it again"
 
-    def __init__(self, horizon_days: float = 30.0, max_training_pairs: int = 50_000,
-                 random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        horizon_days: float = 30.0,
+        max_training_pairs: int = 50_000,
+        random_state: int | None = 0,
+    ) -> None:
         self.horizon_days = horizon_days
         self.max_training_pairs = max_training_pairs
         self.random_state = random_state
@@ -120,10 +139,12 @@ class RebuyRecommender(Recommender):
         self.model_: LogisticRegression | None = None
         if len(past):
             recent = purchases[purchases["age_days"] <= self.horizon_days]
-            bought = pd.MultiIndex.from_arrays([recent["row"].to_numpy(),
-                                                recent["item"].to_numpy()])
-            label = pd.MultiIndex.from_arrays([past["row"].to_numpy(),
-                                               past["item"].to_numpy()]).isin(bought)
+            bought = pd.MultiIndex.from_arrays(
+                [recent["row"].to_numpy(), recent["item"].to_numpy()]
+            )
+            label = pd.MultiIndex.from_arrays(
+                [past["row"].to_numpy(), past["item"].to_numpy()]
+            ).isin(bought)
             if len(past) > self.max_training_pairs:
                 pick = rng.choice(len(past), self.max_training_pairs, replace=False)
                 x, y = past[FEATURES].to_numpy()[pick], label[pick]
@@ -131,8 +152,9 @@ class RebuyRecommender(Recommender):
                 x, y = past[FEATURES].to_numpy(), label
             if y.sum() >= 10 and (~y).sum() >= 10:
                 # Seven features: Newton steps converge in a handful of iterations.
-                self.model_ = LogisticRegression(C=1.0, solver="newton-cholesky",
-                                                 max_iter=100).fit(x, y)
+                self.model_ = LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=100).fit(
+                    x, y
+                )
         self.new_item_rate_ = self._new_item_rate(purchases)
         now = pair_features(purchases, 0.0)
         if self.model_ is not None and len(now):
@@ -147,8 +169,7 @@ class RebuyRecommender(Recommender):
         # +1e-6 keeps a pair with probability ~0 in the sparse structure.
         self.prob_ = sp.csr_matrix((prob.astype(np.float32) + 1e-6, where), shape=shape)
         self.orders_ = sp.csr_matrix((now["orders"].to_numpy(dtype=float), where), shape=shape)
-        self.interval_ = sp.csr_matrix((now["interval"].to_numpy(dtype=float), where),
-                                       shape=shape)
+        self.interval_ = sp.csr_matrix((now["interval"].to_numpy(dtype=float), where), shape=shape)
         for m in (self.prob_, self.orders_, self.interval_):
             m.sort_indices()
 
@@ -189,8 +210,9 @@ class RebuyRecommender(Recommender):
         self._check_fitted()
         return sparse_rows(self.prob_, rows).toarray().astype(np.float32)
 
-    def explain_many(self, rows: np.ndarray, items: np.ndarray,
-                     contexts: object = None) -> list[str]:
+    def explain_many(
+        self, rows: np.ndarray, items: np.ndarray, contexts: object = None
+    ) -> list[str]:
         """:meth:`explain` for many pairs at once (two sparse look-ups)."""
         self._check_fitted()
         rows = np.asarray(rows, dtype=np.int64)

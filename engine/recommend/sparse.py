@@ -29,8 +29,9 @@ def normalise_rows(scores: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def rows_entries(matrix: sp.csr_matrix, rows: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rows_entries(
+    matrix: sp.csr_matrix, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The stored entries of some CSR rows as ``(position in rows, column, value)`` arrays."""
     rows = np.asarray(rows, dtype=np.int64)
     starts = matrix.indptr[rows].astype(np.int64)
@@ -50,8 +51,9 @@ def sparse_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
     lengths = np.where(rows >= 0, matrix.indptr[safe + 1] - starts, 0)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
-    return sp.csr_matrix((matrix.data[take], matrix.indices[take], indptr),
-                         shape=(len(rows), matrix.shape[1]))
+    return sp.csr_matrix(
+        (matrix.data[take], matrix.indices[take], indptr), shape=(len(rows), matrix.shape[1])
+    )
 
 
 def row_entries(matrix: sp.csr_matrix, row: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,10 +22,26 @@ EVENT_WEIGHTS = {"product_view": 0.15, "wishlist_add": 0.4, "cart_add": 0.5}
 PURCHASE_WEIGHT = 1.0
 GOOD_REVIEW_WEIGHT = 0.5
 
-REVIEW_COLUMNS = ["review_id", "customer_id", "product_id", "rating", "reviewed_at",
-                  "category", "brand"]
-PRODUCT_COLUMNS = ["product_id", "name", "category", "brand", "price", "list_price", "tags",
-                   "region", "in_stock"]
+REVIEW_COLUMNS = [
+    "review_id",
+    "customer_id",
+    "product_id",
+    "rating",
+    "reviewed_at",
+    "category",
+    "brand",
+]
+PRODUCT_COLUMNS = [
+    "product_id",
+    "name",
+    "category",
+    "brand",
+    "price",
+    "list_price",
+    "tags",
+    "region",
+    "in_stock",
+]
 CUSTOMER_COLUMNS = ["customer_id", "name", "email", "city", "region", "country", "signup_at"]
 
 
@@ -35,7 +51,6 @@ def _with_columns(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFram
         if name not in frame.columns:
             frame[name] = None
     return frame
-
 
 
 @dataclass(eq=False)
@@ -107,8 +122,14 @@ class StoreData:
         custs = _with_columns(customers, CUSTOMER_COLUMNS)
         custs["customer_id"] = custs["customer_id"].astype(str)
         custs = custs.drop_duplicates("customer_id")
-        return cls(lines.reset_index(drop=True), evs.reset_index(drop=True),
-                   revs.reset_index(drop=True), prods, custs.reset_index(drop=True), as_of)
+        return cls(
+            lines.reset_index(drop=True),
+            evs.reset_index(drop=True),
+            revs.reset_index(drop=True),
+            prods,
+            custs.reset_index(drop=True),
+            as_of,
+        )
 
     def before(self, as_of: datetime) -> StoreData:
         """The same store as of an earlier moment: frames cut at ``as_of``, and only the
@@ -120,21 +141,41 @@ class StoreData:
         lines = self.order_lines[self.order_lines["ordered_at"] < moment]
         evs = self.events[self.events["occurred_at"] < moment]
         revs = self.reviews[self.reviews["reviewed_at"] < moment]
+
         def present(ids: pd.Series, *columns: pd.Series) -> np.ndarray:
             # Index look-ups of the distinct ids: isin on arrow strings costs seconds.
-            seen = pd.Index(pd.unique(np.concatenate(
-                [c.dropna().astype(str).to_numpy(dtype=object) for c in columns])))
+            seen = pd.Index(
+                pd.unique(
+                    np.concatenate([c.dropna().astype(str).to_numpy(dtype=object) for c in columns])
+                )
+            )
             return seen.get_indexer(ids.astype(str).to_numpy(dtype=object)) >= 0
 
-        products = self.products[present(self.products["product_id"], lines["product_id"],
-                                         evs["product_id"], revs["product_id"])]
+        products = self.products[
+            present(
+                self.products["product_id"],
+                lines["product_id"],
+                evs["product_id"],
+                revs["product_id"],
+            )
+        ]
         signup = pd.to_datetime(self.customers["signup_at"])
-        customers = self.customers[(signup < moment).to_numpy()
-                                   | present(self.customers["customer_id"], lines["customer_id"],
-                                             evs["customer_id"], revs["customer_id"])]
+        customers = self.customers[
+            (signup < moment).to_numpy()
+            | present(
+                self.customers["customer_id"],
+                lines["customer_id"],
+                evs["customer_id"],
+                revs["customer_id"],
+            )
+        ]
         return StoreData.from_frames(
-            as_of=as_of, products=products, order_lines=lines,
-            events=evs, reviews=revs, customers=customers,
+            as_of=as_of,
+            products=products,
+            order_lines=lines,
+            events=evs,
+            reviews=revs,
+            customers=customers,
         )
 
     # ----------------------------------------------------------------- indices
@@ -150,8 +191,14 @@ class StoreData:
     @cached_property
     def customer_ids(self) -> np.ndarray:
         """Customer ids in row order: the customers frame plus anyone seen in the history."""
-        ids = pd.concat([self.customers["customer_id"], self.order_lines["customer_id"],
-                         self.events["customer_id"], self.reviews["customer_id"]])
+        ids = pd.concat(
+            [
+                self.customers["customer_id"],
+                self.order_lines["customer_id"],
+                self.events["customer_id"],
+                self.reviews["customer_id"],
+            ]
+        )
         return np.array(sorted(ids.dropna().astype(str).unique()), dtype=object)
 
     @cached_property
@@ -186,19 +233,22 @@ class StoreData:
         """Order lines of known customers and products with ``row``, ``item`` and
         ``age_days`` (days before ``as_of``)."""
         lines = self.order_lines.dropna(subset=["customer_id", "product_id"])
-        frame = pd.DataFrame({
-            "order_id": lines["order_id"].astype(str).to_numpy(),
-            "row": self.customer_index.get_indexer(lines["customer_id"].astype(str)),
-            "item": self.product_index.get_indexer(lines["product_id"].astype(str)),
-            "ordered_at": lines["ordered_at"].to_numpy(),
-            "quantity": pd.to_numeric(lines["quantity"], errors="coerce").fillna(1).to_numpy(),
-            "device": lines["device"].to_numpy(),
-            "location": lines["location"].to_numpy(),
-            "weather": lines["weather"].to_numpy(),
-        })
+        frame = pd.DataFrame(
+            {
+                "order_id": lines["order_id"].astype(str).to_numpy(),
+                "row": self.customer_index.get_indexer(lines["customer_id"].astype(str)),
+                "item": self.product_index.get_indexer(lines["product_id"].astype(str)),
+                "ordered_at": lines["ordered_at"].to_numpy(),
+                "quantity": pd.to_numeric(lines["quantity"], errors="coerce").fillna(1).to_numpy(),
+                "device": lines["device"].to_numpy(),
+                "location": lines["location"].to_numpy(),
+                "weather": lines["weather"].to_numpy(),
+            }
+        )
         frame = frame[(frame["row"] >= 0) & (frame["item"] >= 0)].reset_index(drop=True)
-        frame["age_days"] = (pd.Timestamp(self.as_of) - frame["ordered_at"]).dt.total_seconds() \
-            / 86400.0
+        frame["age_days"] = (
+            pd.Timestamp(self.as_of) - frame["ordered_at"]
+        ).dt.total_seconds() / 86400.0
         return frame
 
     @cached_property
@@ -208,24 +258,28 @@ class StoreData:
         ev = self.events[self.events["event_type"].isin(list(EVENT_WEIGHTS))]
         ev = ev.dropna(subset=["product_id"])
         cust = ev["customer_id"].astype(object).where(ev["customer_id"].notna(), "\x00none")
-        frame = pd.DataFrame({
-            "row": self.customer_index.get_indexer(cust.astype(str)),
-            "item": self.product_index.get_indexer(ev["product_id"].astype(str)),
-            "weight": ev["event_type"].map(EVENT_WEIGHTS).to_numpy(dtype=float),
-            "occurred_at": ev["occurred_at"].to_numpy(),
-            "device": ev["device"].to_numpy(),
-            "location": ev["location"].to_numpy(),
-            "weather": ev["weather"].to_numpy(),
-        })
+        frame = pd.DataFrame(
+            {
+                "row": self.customer_index.get_indexer(cust.astype(str)),
+                "item": self.product_index.get_indexer(ev["product_id"].astype(str)),
+                "weight": ev["event_type"].map(EVENT_WEIGHTS).to_numpy(dtype=float),
+                "occurred_at": ev["occurred_at"].to_numpy(),
+                "device": ev["device"].to_numpy(),
+                "location": ev["location"].to_numpy(),
+                "weather": ev["weather"].to_numpy(),
+            }
+        )
         frame = frame[frame["item"] >= 0].reset_index(drop=True)
-        frame["age_days"] = (pd.Timestamp(self.as_of) - frame["occurred_at"]).dt.total_seconds() \
-            / 86400.0
+        frame["age_days"] = (
+            pd.Timestamp(self.as_of) - frame["occurred_at"]
+        ).dt.total_seconds() / 86400.0
         return frame
 
     # ----------------------------------------------------------------- matrices
     def _matrix(self, rows: np.ndarray, items: np.ndarray, values: np.ndarray) -> sp.csr_matrix:
-        m = sp.csr_matrix((values.astype(np.float64), (rows, items)),
-                          shape=(self.n_customers, self.n_items))
+        m = sp.csr_matrix(
+            (values.astype(np.float64), (rows, items)), shape=(self.n_customers, self.n_items)
+        )
         m.sum_duplicates()
         return m
 
@@ -249,8 +303,13 @@ class StoreData:
         keep = (rv_rows >= 0) & (rv_items >= 0)
         rows = np.concatenate([p.row, ev["row"].to_numpy(), rv_rows[keep]])
         items = np.concatenate([p.col, ev["item"].to_numpy(), rv_items[keep]])
-        values = np.concatenate([p.data * PURCHASE_WEIGHT, ev["weight"].to_numpy(),
-                                 np.full(int(keep.sum()), GOOD_REVIEW_WEIGHT)])
+        values = np.concatenate(
+            [
+                p.data * PURCHASE_WEIGHT,
+                ev["weight"].to_numpy(),
+                np.full(int(keep.sum()), GOOD_REVIEW_WEIGHT),
+            ]
+        )
         m = self._matrix(rows, items, values)
         m.data = np.log1p(m.data)
         return m
@@ -285,8 +344,10 @@ class StoreData:
         """products x labels indicator matrix of ``column`` (missing values: empty row)."""
         codes, labels = self.codes(column)
         keep = codes >= 0
-        m = sp.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), codes[keep])),
-                          shape=(self.n_items, max(len(labels), 1)))
+        m = sp.csr_matrix(
+            (np.ones(int(keep.sum())), (np.flatnonzero(keep), codes[keep])),
+            shape=(self.n_items, max(len(labels), 1)),
+        )
         return m, labels
 
     @cached_property
@@ -308,8 +369,9 @@ class StoreData:
                 counts = loc.groupby(["row", "location"], sort=True).size().reset_index()
                 counts = counts.sort_values(["row", 0], ascending=[True, False], kind="stable")
                 top = counts.drop_duplicates("row")
-                fill = pd.Series(np.asarray(top["location"], dtype=object),
-                                 index=top["row"].to_numpy())
+                fill = pd.Series(
+                    np.asarray(top["location"], dtype=object), index=top["row"].to_numpy()
+                )
                 home = fill.reindex(np.arange(self.n_customers)).to_numpy(dtype=object)
                 places["city"] = places["city"].fillna(pd.Series(home, index=places.index))
         return places.reset_index(drop=True)
@@ -317,8 +379,17 @@ class StoreData:
     @cached_property
     def known_locations(self) -> list[str]:
         """Every city, region and country the store knows (customers, orders, products)."""
-        values = pd.concat([
-            self.customers["city"], self.customers["region"], self.customers["country"],
-            self.order_lines["location"], self.products["region"],
-        ]).dropna().astype(str)
+        values = (
+            pd.concat(
+                [
+                    self.customers["city"],
+                    self.customers["region"],
+                    self.customers["country"],
+                    self.order_lines["location"],
+                    self.products["region"],
+                ]
+            )
+            .dropna()
+            .astype(str)
+        )
         return sorted(set(values[values.str.strip() != ""]))

@@ -19,14 +19,19 @@ from sklearn.preprocessing import normalize
 from .base import Contexts, Recommender, StoreData, sparse_rows
 
 
-def tifu_vectors(data: StoreData, *, group_size: int, within_decay: float,
-                 group_decay: float) -> sp.csr_matrix:
+def tifu_vectors(
+    data: StoreData, *, group_size: int, within_decay: float, group_decay: float
+) -> sp.csr_matrix:
     """customers x products: each customer's time-decayed, group-averaged basket vector."""
     p = data.purchases.drop_duplicates(["order_id", "item"])
     if p.empty:
         return sp.csr_matrix((data.n_customers, data.n_items), dtype=np.float32)
-    orders = (p.groupby(["row", "order_id"], sort=False)["ordered_at"].min()
-              .reset_index().sort_values(["row", "ordered_at", "order_id"]))
+    orders = (
+        p.groupby(["row", "order_id"], sort=False)["ordered_at"]
+        .min()
+        .reset_index()
+        .sort_values(["row", "ordered_at", "order_id"])
+    )
     # Position from the newest basket (0), the group it falls in, and the group's size.
     orders["back"] = orders.groupby("row").cumcount(ascending=False)
     orders["group"] = orders["back"] // group_size
@@ -36,14 +41,18 @@ def tifu_vectors(data: StoreData, *, group_size: int, within_decay: float,
     # The oldest group holds what is left over.
     size = np.minimum(group_size, n_baskets - group * group_size)
     n_groups = -(-n_baskets // group_size)
-    weight = (within_decay ** orders["pos"].to_numpy() / size
-              * group_decay ** group / n_groups)
-    w = pd.Series(weight, index=pd.MultiIndex.from_arrays(
-        [orders["row"].to_numpy(), orders["order_id"].to_numpy()]))
-    line_w = w.reindex(pd.MultiIndex.from_arrays([p["row"].to_numpy(),
-                                                  p["order_id"].to_numpy()])).to_numpy()
-    m = sp.csr_matrix((line_w, (p["row"].to_numpy(), p["item"].to_numpy())),
-                      shape=(data.n_customers, data.n_items))
+    weight = within_decay ** orders["pos"].to_numpy() / size * group_decay**group / n_groups
+    w = pd.Series(
+        weight,
+        index=pd.MultiIndex.from_arrays([orders["row"].to_numpy(), orders["order_id"].to_numpy()]),
+    )
+    line_w = w.reindex(
+        pd.MultiIndex.from_arrays([p["row"].to_numpy(), p["order_id"].to_numpy()])
+    ).to_numpy()
+    m = sp.csr_matrix(
+        (line_w, (p["row"].to_numpy(), p["item"].to_numpy())),
+        shape=(data.n_customers, data.n_items),
+    )
     m.sum_duplicates()
     return m.astype(np.float32)
 
@@ -64,9 +73,15 @@ class TIFUKNNRecommender(Recommender):
     name = "tifu_knn"
     label = "TIFU-KNN"
 
-    def __init__(self, group_size: int = 7, within_decay: float = 0.9,
-                 group_decay: float = 0.7, neighbours: int = 100, alpha: float = 0.7,
-                 batch_size: int = 1000) -> None:
+    def __init__(
+        self,
+        group_size: int = 7,
+        within_decay: float = 0.9,
+        group_decay: float = 0.7,
+        neighbours: int = 100,
+        alpha: float = 0.7,
+        batch_size: int = 1000,
+    ) -> None:
         self.group_size = group_size
         self.within_decay = within_decay
         self.group_decay = group_decay
@@ -75,8 +90,12 @@ class TIFUKNNRecommender(Recommender):
         self.batch_size = batch_size
 
     def _fit(self, data: StoreData) -> None:
-        own = tifu_vectors(data, group_size=self.group_size, within_decay=self.within_decay,
-                           group_decay=self.group_decay)
+        own = tifu_vectors(
+            data,
+            group_size=self.group_size,
+            within_decay=self.within_decay,
+            group_decay=self.group_decay,
+        )
         own.sort_indices()
         self.own_ = own
         unit = normalize(own, norm="l2", axis=1).tocsr().astype(np.float32)
@@ -89,8 +108,11 @@ class TIFUKNNRecommender(Recommender):
         dense = unit.toarray() if n * data.n_items <= 20_000_000 else None
         for start in range(0, n if k else 0, self.batch_size):
             stop = min(start + self.batch_size, n)
-            sim = dense[start:stop] @ dense.T if dense is not None else \
-                (unit[start:stop] @ unit_t).toarray()
+            sim = (
+                dense[start:stop] @ dense.T
+                if dense is not None
+                else (unit[start:stop] @ unit_t).toarray()
+            )
             sim[np.arange(stop - start), np.arange(start, stop)] = -1.0  # not oneself
             nn = np.argpartition(-sim, k - 1, axis=1)[:, :k]
             good = np.take_along_axis(sim, nn, axis=1) > 0
@@ -98,8 +120,7 @@ class TIFUKNNRecommender(Recommender):
             cols_out.append(nn.ravel()[good.ravel()])
         if rows_out and k:
             r, c = np.concatenate(rows_out), np.concatenate(cols_out)
-            pick = sp.csr_matrix((np.full(len(r), 1.0 / k, dtype=np.float32), (r, c)),
-                                 shape=(n, n))
+            pick = sp.csr_matrix((np.full(len(r), 1.0 / k, dtype=np.float32), (r, c)), shape=(n, n))
             self.neighbour_mean_ = (pick @ own).tocsr()
         else:
             self.neighbour_mean_ = sp.csr_matrix((n, data.n_items), dtype=np.float32)
@@ -114,5 +135,9 @@ class TIFUKNNRecommender(Recommender):
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]
         self._check_fitted()
         own = sparse_rows(self.own_, np.array([row])).toarray()[0] if row >= 0 else None
-        return ["You buy this regularly" if own is not None and own[i] > 0
-                else "Customers who shop like you buy this" for i in items]
+        return [
+            "You buy this regularly"
+            if own is not None and own[i] > 0
+            else "Customers who shop like you buy this"
+            for i in items
+        ]

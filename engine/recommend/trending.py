@@ -32,10 +32,14 @@ class TrendingRecommender(Recommender):
     def _fit(self, data: StoreData) -> None:
         p, ev = data.purchases, data.item_events
         decay = np.log(2.0) / self.half_life_days
-        trend = np.bincount(p["item"], weights=np.exp(-decay * p["age_days"].to_numpy()),
-                            minlength=data.n_items)
-        trend += np.bincount(ev["item"], weights=ev["weight"].to_numpy()
-                             * np.exp(-decay * ev["age_days"].to_numpy()), minlength=data.n_items)
+        trend = np.bincount(
+            p["item"], weights=np.exp(-decay * p["age_days"].to_numpy()), minlength=data.n_items
+        )
+        trend += np.bincount(
+            ev["item"],
+            weights=ev["weight"].to_numpy() * np.exp(-decay * ev["age_days"].to_numpy()),
+            minlength=data.n_items,
+        )
         self.trend_ = trend.astype(np.float32)
         cats, self.category_labels_ = data.one_hot("category")
         self.item_category_, _ = data.codes("category")
@@ -49,8 +53,7 @@ class TrendingRecommender(Recommender):
         self._check_fitted()
         shares = self._shares(rows).toarray()
         code = self.item_category_
-        tilt = np.where(code[None, :] >= 0, shares[:, np.maximum(code, 0)], 0.0).astype(
-            np.float32)
+        tilt = np.where(code[None, :] >= 0, shares[:, np.maximum(code, 0)], 0.0).astype(np.float32)
         return self.trend_[None, :] * (1.0 + self.category_boost * tilt)
 
     def explain(self, row: int, items: np.ndarray, context=None) -> list[str]:  # type: ignore[no-untyped-def]

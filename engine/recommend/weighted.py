@@ -34,9 +34,13 @@ if TYPE_CHECKING:
     from .blend import BlendRecommender
 
 
-def weighted_rows(blend: BlendRecommender, rows: np.ndarray, context: Contexts,
-                  weights: Mapping[str, float] | None, moods: list[Mood] | None
-                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def weighted_rows(
+    blend: BlendRecommender,
+    rows: np.ndarray,
+    context: Contexts,
+    weights: Mapping[str, float] | None,
+    moods: list[Mood] | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The weighted rules (see the module docstring) for some rows of ``blend``'s
     customers (-1: anonymous): the 0..100 scores and each recommender's points."""
     row_w = blend.row_weights(rows, weights)
@@ -47,8 +51,11 @@ def weighted_rows(blend: BlendRecommender, rows: np.ndarray, context: Contexts,
         if not w.any():
             continue
         raw = rec.score_rows(rows, context)
-        norm = normalise_rows(raw) if rec.scale is None else \
-            np.clip(raw * rec.scale, 0, 100).astype(np.float32)
+        norm = (
+            normalise_rows(raw)
+            if rec.scale is None
+            else np.clip(raw * rec.scale, 0, 100).astype(np.float32)
+        )
         has = (raw.max(axis=1) > 0) & (w > 0)
         active_weight += np.where(has, w, 0.0)
         points[name] = norm * w[:, None].astype(np.float32)
@@ -64,8 +71,9 @@ def weighted_rows(blend: BlendRecommender, rows: np.ndarray, context: Contexts,
         scale = 1.0 / (1.0 + blend.quality_weight)
         for name in points:
             points[name][i] *= scale
-        points.setdefault(QUALITY, np.zeros_like(total))[i] = \
+        points.setdefault(QUALITY, np.zeros_like(total))[i] = (
             blend.quality_ * keep * blend.quality_weight * scale
+        )
     if QUALITY in points:
         total = sum((p for p in points.values()), np.zeros_like(total))
 

@@ -83,9 +83,9 @@ def tracker(tokens: dict[str, str]) -> dict[str, str]:
 def known(api_engine: Engine) -> dict[str, str]:
     """A customer and a product of the seeded store."""
     with session_scope(api_engine) as session:
-        customer = session.scalars(select(Customer.customer_id).order_by(
-            Customer.customer_id)).first()
-        product = session.scalars(select(Product.product_id).order_by(
-            Product.product_id)).first()
+        customer = session.scalars(
+            select(Customer.customer_id).order_by(Customer.customer_id)
+        ).first()
+        product = session.scalars(select(Product.product_id).order_by(Product.product_id)).first()
     assert customer and product
     return {"customer": customer, "product": product}

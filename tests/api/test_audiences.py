@@ -23,8 +23,7 @@ RULE = "night_owl OR lifetime_value >= 60"
 @pytest.fixture(scope="module")
 def saved(api_engine) -> str:
     with session_scope(api_engine) as session:
-        return save_audience(session, "api night owls", RULE,
-                             updated_at=datetime(2026, 11, 1)).rule
+        return save_audience(session, "api night owls", RULE, updated_at=datetime(2026, 11, 1)).rule
 
 
 def test_the_saved_audiences_are_listed_with_their_rules(client, read, saved):
@@ -34,21 +33,24 @@ def test_the_saved_audiences_are_listed_with_their_rules(client, read, saved):
     assert listed["api night owls"]["created_at"] == "2026-11-01T00:00:00Z"
 
 
-def test_members_page_by_page_are_the_audience_as_of_the_served_fit(client, read, saved,
-                                                                     api_engine):
+def test_members_page_by_page_are_the_audience_as_of_the_served_fit(
+    client, read, saved, api_engine
+):
     as_of = client.get("/health").json()["models"]["as_of"]
     seen, offset, sizes = [], 0, set()
     while offset is not None:
-        page = client.get("/audiences/api night owls/members",
-                          params={"offset": offset, "limit": 50}, headers=read).json()
+        page = client.get(
+            "/audiences/api night owls/members",
+            params={"offset": offset, "limit": 50},
+            headers=read,
+        ).json()
         assert page["as_of"] == as_of and page["rule"] == saved
         sizes.add(page["size"])
         seen += page["customer_ids"]
         offset = page["next_offset"]
     with session_scope(api_engine) as session:
         node = compile_rule(saved, valid_segments(session))
-        data = load_audience_data(session, as_of=datetime.fromisoformat(as_of)
-                                  .replace(tzinfo=None))
+        data = load_audience_data(session, as_of=datetime.fromisoformat(as_of).replace(tzinfo=None))
         expected = audience_members(node, data)["customer_id"].astype(str).tolist()
     assert seen == expected and sizes == {len(expected)} and expected
 
@@ -68,6 +70,7 @@ def test_members_are_computed_once_per_rule_until_the_moment_moves():
         def run() -> list[str]:
             calls.append(label)
             return [label]
+
         return run
 
     first, later = datetime(2026, 1, 1), datetime(2026, 1, 2)

@@ -67,11 +67,20 @@ def test_refusals_do_not_reveal_which_customers_exist(client, known, tokens, kin
 
 
 def test_admin_may_do_everything(client, known, admin):
-    assert client.get(f"/customers/{known['customer']}/profile", headers=admin).status_code \
+    assert client.get(f"/customers/{known['customer']}/profile", headers=admin).status_code == 200
+    assert (
+        client.post(
+            "/events",
+            headers=admin,
+            json={
+                "event_type": "search",
+                "query": "tea",
+                "occurred_at": "2026-10-31T23:50:00",
+                "anonymous_id": "auth-admin-visitor",
+            },
+        ).status_code
         == 200
-    assert client.post("/events", headers=admin, json={
-        "event_type": "search", "query": "tea", "occurred_at": "2026-10-31T23:50:00",
-        "anonymous_id": "auth-admin-visitor"}).status_code == 200
+    )
 
 
 def test_health_and_docs_need_no_key(client):

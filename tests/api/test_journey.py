@@ -25,8 +25,12 @@ def _served_as_of(client) -> datetime:
 
 
 def _personal_points(body) -> float:
-    return sum(points for item in body["recommendations"]
-               for name, points in item["contributions"].items() if name in PERSONAL)
+    return sum(
+        points
+        for item in body["recommendations"]
+        for name, points in item["contributions"].items()
+        if name in PERSONAL
+    )
 
 
 def _ids(body) -> list[str]:
@@ -37,43 +41,59 @@ def _members(client, read, segment: str) -> set[str]:
     found: set[str] = set()
     offset = 0
     while offset is not None:
-        page = client.get(f"/segments/{segment}/members", params={"offset": offset,
-                          "limit": 1000}, headers=read).json()
+        page = client.get(
+            f"/segments/{segment}/members", params={"offset": offset, "limit": 1000}, headers=read
+        ).json()
         found |= set(page["customer_ids"])
         offset = page["next_offset"]
     return found
 
 
-def test_a_shoppers_journey_changes_the_answers_as_promised(client, tracker, read, admin,
-                                                            api_engine):
+def test_a_shoppers_journey_changes_the_answers_as_promised(
+    client, tracker, read, admin, api_engine
+):
     with session_scope(api_engine) as session:
         product, name, category = session.execute(
             select(Product.product_id, Product.name, Product.category)
-            .where(Product.category.is_not(None)).order_by(Product.product_id)).first()
+            .where(Product.category.is_not(None))
+            .order_by(Product.product_id)
+        ).first()
     served = _served_as_of(client)
     start = served.replace(tzinfo=None) + timedelta(minutes=5)
 
     def event(kind: str, minute: int, **fields):
-        return {"event_type": kind, "occurred_at": (start + timedelta(minutes=minute))
-                .isoformat(), "event_id": f"journey-{kind}", "device": "mobile",
-                "weather": "rainy", **fields}
+        return {
+            "event_type": kind,
+            "occurred_at": (start + timedelta(minutes=minute)).isoformat(),
+            "event_id": f"journey-{kind}",
+            "device": "mobile",
+            "weather": "rainy",
+            **fields,
+        }
 
     # A stranger: unknown to the store, and the visitor gets what anyone would.
-    assert client.get(f"/customers/{CUSTOMER}/recommendations", headers=read).status_code \
-        == 404
-    stranger = client.get("/recommendations", params={"anonymous_id": VISITOR, **RAIN},
-                          headers=read).json()
+    assert client.get(f"/customers/{CUSTOMER}/recommendations", headers=read).status_code == 404
+    stranger = client.get(
+        "/recommendations", params={"anonymous_id": VISITOR, **RAIN}, headers=read
+    ).json()
     assert stranger["basis"] == "cold_start" and _personal_points(stranger) == 0
 
     # Browsing anonymously is stored, with no profile yet.
-    browse = client.post("/events", headers=tracker, json=[
-        event("product_view", 0, anonymous_id=VISITOR, product_id=product),
-        event("search", 1, anonymous_id=VISITOR, query=category)]).json()
+    browse = client.post(
+        "/events",
+        headers=tracker,
+        json=[
+            event("product_view", 0, anonymous_id=VISITOR, product_id=product),
+            event("search", 1, anonymous_id=VISITOR, query=category),
+        ],
+    ).json()
     assert [r["status"] for r in browse["results"]] == ["anonymous", "anonymous"]
 
     # Signing in at the cart links the visitor and makes a profile at once ...
-    cart = client.post("/events", headers=tracker, json=event(
-        "cart_add", 2, anonymous_id=VISITOR, customer_id=CUSTOMER, product_id=product)
+    cart = client.post(
+        "/events",
+        headers=tracker,
+        json=event("cart_add", 2, anonymous_id=VISITOR, customer_id=CUSTOMER, product_id=product),
     ).json()["results"][0]
     assert cart["status"] == "recorded" and cart["new_profile"] is True
     assert cart["joined"] == cart["segments"]
@@ -82,8 +102,11 @@ def test_a_shoppers_journey_changes_the_answers_as_promised(client, tracker, rea
     assert [c["product_id"] for c in profile["histories"]["cart_adds"]] == [product]
 
     # ... and the purchase moves its scores and segments, at once too.
-    bought = client.post("/events", headers=tracker, json=event(
-        "purchase", 3, customer_id=CUSTOMER, product_id=product)).json()
+    bought = client.post(
+        "/events",
+        headers=tracker,
+        json=event("purchase", 3, customer_id=CUSTOMER, product_id=product),
+    ).json()
     result = bought["results"][0]
     assert result["status"] == "recorded" and result["new_profile"] is False
     # one order is not enough data for the order-based scores (two are needed): they are
@@ -102,26 +125,31 @@ def test_a_shoppers_journey_changes_the_answers_as_promised(client, tracker, rea
     # Recommendations come from the served fit, which has not seen any of this yet.
     assert bought["recommendations_as_of"] == client.get("/health").json()["models"]["as_of"]
     assert datetime.fromisoformat(bought["recommendations_as_of"]) == served
-    before = client.get(f"/customers/{CUSTOMER}/recommendations", params=RAIN,
-                        headers=read).json()
+    before = client.get(f"/customers/{CUSTOMER}/recommendations", params=RAIN, headers=read).json()
     assert before["basis"] == "cold_start" and _personal_points(before) == 0
-    visitor = client.get("/recommendations", params={"anonymous_id": VISITOR, **RAIN},
-                         headers=read).json()
+    visitor = client.get(
+        "/recommendations", params={"anonymous_id": VISITOR, **RAIN}, headers=read
+    ).json()
     assert visitor["customer_id"] == CUSTOMER and visitor["basis"] == "cold_start"
 
     # The next refit learns from the journey: personal, explained by what they bought.
     refit = client.post("/admin/refit", params={"wait": "true"}, headers=admin).json()
-    assert datetime.fromisoformat(refit["models"]["as_of"]).replace(tzinfo=None) > \
-        start + timedelta(minutes=3)
-    after = client.get(f"/customers/{CUSTOMER}/recommendations", params=RAIN,
-                       headers=read).json()
+    assert datetime.fromisoformat(refit["models"]["as_of"]).replace(
+        tzinfo=None
+    ) > start + timedelta(minutes=3)
+    after = client.get(f"/customers/{CUSTOMER}/recommendations", params=RAIN, headers=read).json()
     assert after["basis"] == "personal" and after["as_of"] == refit["models"]["as_of"]
-    assert after["context"] == {"weather": "rainy", "time_of_day": "evening",
-                                "location": None, "device": "mobile"}
+    assert after["context"] == {
+        "weather": "rainy",
+        "time_of_day": "evening",
+        "location": None,
+        "device": "mobile",
+    }
     assert _personal_points(after) > 0 and _ids(after) != _ids(before)
     reasons = " | ".join(item["reason"] for item in after["recommendations"])
     assert name in reasons or category in reasons, reasons
     # The signed-in visitor's device now gets the same personal answer.
-    visitor = client.get("/recommendations", params={"anonymous_id": VISITOR, **RAIN},
-                         headers=read).json()
+    visitor = client.get(
+        "/recommendations", params={"anonymous_id": VISITOR, **RAIN}, headers=read
+    ).json()
     assert visitor["basis"] == "personal" and _ids(visitor) == _ids(after)

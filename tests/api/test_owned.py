@@ -13,8 +13,9 @@ AT = "2026-10-31T23:50:00"
 
 
 def _recommended(client, read, customer: str) -> list[str]:
-    r = client.get(f"/customers/{customer}/recommendations", headers=read,
-                   params={"k": 30, "weather": "rainy"})
+    r = client.get(
+        f"/customers/{customer}/recommendations", headers=read, params={"k": 30, "weather": "rainy"}
+    )
     assert r.status_code == 200, r.text
     return [item["product_id"] for item in r.json()["recommendations"]]
 
@@ -24,8 +25,9 @@ def _durable_on_a_list(client, read, api_engine) -> tuple[str, str]:
     fitted = client.app.state.api.server.fitted
     durables = set(np.asarray(fitted.data.product_ids)[fitted.blend.durable_].tolist())
     with session_scope(api_engine) as session:
-        customers = session.scalars(select(Customer.customer_id).order_by(
-            Customer.customer_id).offset(100).limit(60)).all()
+        customers = session.scalars(
+            select(Customer.customer_id).order_by(Customer.customer_id).offset(100).limit(60)
+        ).all()
     for customer in customers:
         for product in _recommended(client, read, customer):
             if product in durables:
@@ -34,11 +36,20 @@ def _durable_on_a_list(client, read, api_engine) -> tuple[str, str]:
 
 
 def test_a_durable_just_bought_is_not_recommended_before_or_after_a_refit(
-        client, tracker, read, admin, api_engine):
+    client, tracker, read, admin, api_engine
+):
     customer, product = _durable_on_a_list(client, read, api_engine)
-    r = client.post("/events", headers=tracker, json={
-        "event_type": "purchase", "customer_id": customer, "product_id": product,
-        "occurred_at": AT, "event_id": f"owned-{customer}-{product}"})
+    r = client.post(
+        "/events",
+        headers=tracker,
+        json={
+            "event_type": "purchase",
+            "customer_id": customer,
+            "product_id": product,
+            "occurred_at": AT,
+            "event_id": f"owned-{customer}-{product}",
+        },
+    )
     assert r.status_code == 200 and r.json()["recorded"] == 1, r.text
     assert product not in _recommended(client, read, customer)  # the same fit, right after
     # k is still honoured: the list is refilled from below
@@ -48,16 +59,33 @@ def test_a_durable_just_bought_is_not_recommended_before_or_after_a_refit(
     assert product not in _recommended(client, read, customer)
 
 
-def test_a_visitor_linked_to_the_buyer_is_not_offered_it_either(client, tracker, read,
-                                                                  api_engine):
+def test_a_visitor_linked_to_the_buyer_is_not_offered_it_either(client, tracker, read, api_engine):
     customer, product = _durable_on_a_list(client, read, api_engine)
-    r = client.post("/events", headers=tracker, json=[
-        {"event_type": "search", "query": "gift", "customer_id": customer,
-         "anonymous_id": f"visitor-{customer}", "occurred_at": AT},
-        {"event_type": "purchase", "customer_id": customer, "product_id": product,
-         "occurred_at": AT, "event_id": f"owned-visit-{customer}-{product}"}])
+    r = client.post(
+        "/events",
+        headers=tracker,
+        json=[
+            {
+                "event_type": "search",
+                "query": "gift",
+                "customer_id": customer,
+                "anonymous_id": f"visitor-{customer}",
+                "occurred_at": AT,
+            },
+            {
+                "event_type": "purchase",
+                "customer_id": customer,
+                "product_id": product,
+                "occurred_at": AT,
+                "event_id": f"owned-visit-{customer}-{product}",
+            },
+        ],
+    )
     assert r.status_code == 200, r.text
-    r = client.get("/recommendations", headers=read,
-                   params={"anonymous_id": f"visitor-{customer}", "k": 30, "weather": "rainy"})
+    r = client.get(
+        "/recommendations",
+        headers=read,
+        params={"anonymous_id": f"visitor-{customer}", "k": 30, "weather": "rainy"},
+    )
     assert r.status_code == 200, r.text
     assert product not in [i["product_id"] for i in r.json()["recommendations"]]

@@ -38,8 +38,9 @@ class ControlledFit:
         if self.fail is not None:
             raise self.fail
         later = timedelta(minutes=self.calls)
-        return replace(self.base, as_of=self.base.as_of + later,
-                       fitted_at=self.base.fitted_at + later)
+        return replace(
+            self.base, as_of=self.base.as_of + later, fitted_at=self.base.fitted_at + later
+        )
 
 
 def _until(condition: Callable[[], bool], what: str) -> None:
@@ -79,7 +80,8 @@ def gated_client(api_engine, gated) -> Iterator[TestClient]:
 
 
 def test_until_the_first_fit_health_says_starting_and_models_answer_503(
-        gated_client, gated, read, known):
+    gated_client, gated, read, known
+):
     health = gated_client.get("/health")
     assert health.status_code == 200
     body = health.json()
@@ -89,19 +91,25 @@ def test_until_the_first_fit_health_says_starting_and_models_answer_503(
     assert r.status_code == 503 and r.headers["retry-after"]
     assert r.json()["detail"].startswith("the models are being fitted")
     # what needs no model answers at once
-    assert gated_client.get(f"/customers/{known['customer']}/profile",
-                            headers=read).status_code == 200
+    assert (
+        gated_client.get(f"/customers/{known['customer']}/profile", headers=read).status_code == 200
+    )
 
     gated.gate.set()
     _until(lambda: gated_client.get("/health").json()["status"] == "ok", "the first fit")
     models = gated_client.get("/health").json()["models"]
     assert models["fitted"] and models["as_of"].endswith("Z") and models["fit_seconds"] >= 0
-    assert gated_client.get(f"/customers/{known['customer']}/recommendations",
-                            headers=read).status_code == 200
+    assert (
+        gated_client.get(
+            f"/customers/{known['customer']}/recommendations", headers=read
+        ).status_code
+        == 200
+    )
 
 
-def test_a_background_refit_serves_the_old_fit_until_it_swaps(gated_client, gated, admin,
-                                                              read, known):
+def test_a_background_refit_serves_the_old_fit_until_it_swaps(
+    gated_client, gated, admin, read, known
+):
     gated.gate.set()
     _until(lambda: gated_client.get("/health").json()["models"]["fitted"], "the first fit")
     first = gated_client.get("/health").json()["models"]
@@ -118,8 +126,7 @@ def test_a_background_refit_serves_the_old_fit_until_it_swaps(gated_client, gate
     assert gated_client.get("/health").json()["models"]["fitted_at"] == first["fitted_at"]
 
     gated.gate.set()
-    _until(lambda: not gated_client.get("/health").json()["models"]["refitting"],
-           "the refit")
+    _until(lambda: not gated_client.get("/health").json()["models"]["refitting"], "the refit")
     now = gated_client.get("/health").json()["models"]
     assert now["fitted_at"] > first["fitted_at"] and now["as_of"] > first["as_of"]
     after = gated_client.get(url, headers=read).json()
@@ -128,7 +135,8 @@ def test_a_background_refit_serves_the_old_fit_until_it_swaps(gated_client, gate
 
 
 def test_a_failed_refit_keeps_serving_the_previous_fit_and_health_says_why(
-        api_engine, fitted, admin, read, known):
+    api_engine, fitted, admin, read, known
+):
     fit = ControlledFit(fitted)
     with _serve(api_engine, fit, first="blocking") as served:
         before = served.get("/health").json()["models"]
@@ -136,11 +144,12 @@ def test_a_failed_refit_keeps_serving_the_previous_fit_and_health_says_why(
         refit = served.post("/admin/refit", params={"wait": "true"}, headers=admin).json()
         assert refit["started"] is True
         health = served.get("/health").json()
-        assert health["status"] == "ok" and health["models"]["fitted_at"] == \
-            before["fitted_at"]
+        assert health["status"] == "ok" and health["models"]["fitted_at"] == before["fitted_at"]
         assert health["models"]["last_error"] == "fit failed: RuntimeError"
-        assert served.get(f"/customers/{known['customer']}/recommendations",
-                          headers=read).status_code == 200
+        assert (
+            served.get(f"/customers/{known['customer']}/recommendations", headers=read).status_code
+            == 200
+        )
         fit.fail = None
         served.post("/admin/refit", params={"wait": "true"}, headers=admin)
         assert served.get("/health").json()["models"]["last_error"] is None

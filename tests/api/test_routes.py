@@ -26,8 +26,11 @@ def _cli_words(call, **kwargs) -> str:
 def test_health_says_store_schema_and_fit(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["store"] == {"reachable": True, "schema_revision": head_revision(),
-                             "schema_current": True}
+    assert body["store"] == {
+        "reachable": True,
+        "schema_revision": head_revision(),
+        "schema_current": True,
+    }
     models = body["models"]
     assert models["fitted"] and models["as_of"] and models["fitted_at"]
     # RFC 3339 times: UTC with its offset, as every client's date parser expects
@@ -36,14 +39,20 @@ def test_health_says_store_schema_and_fit(client):
 
 
 def test_customer_recommendations_are_ranked_explained_and_in_context(client, read, known):
-    r = client.get(f"/customers/{known['customer']}/recommendations",
-                   params={"weather": "RAINY", "time_of_day": "8", "device": "mobile", "k": 5},
-                   headers=read)
+    r = client.get(
+        f"/customers/{known['customer']}/recommendations",
+        params={"weather": "RAINY", "time_of_day": "8", "device": "mobile", "k": 5},
+        headers=read,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["basis"] == "personal" and body["k"] == 5
-    assert body["context"] == {"weather": "rainy", "time_of_day": "morning", "location": None,
-                               "device": "mobile"}
+    assert body["context"] == {
+        "weather": "rainy",
+        "time_of_day": "morning",
+        "location": None,
+        "device": "mobile",
+    }
     items = body["recommendations"]
     assert 1 <= len(items) <= 5
     assert [i["rank"] for i in items] == list(range(1, len(items) + 1))
@@ -57,19 +66,23 @@ def test_recommendations_follow_the_context(client, read, known):
     url = f"/customers/{known['customer']}/recommendations"
     sunny = client.get(url, params={"weather": "sunny", "k": 20}, headers=read).json()
     snowy = client.get(url, params={"weather": "snowy", "k": 20}, headers=read).json()
-    assert [i["product_id"] for i in sunny["recommendations"]] != \
-        [i["product_id"] for i in snowy["recommendations"]]
+    assert [i["product_id"] for i in sunny["recommendations"]] != [
+        i["product_id"] for i in snowy["recommendations"]
+    ]
 
 
-@pytest.mark.parametrize(("params", "words"), [
-    ({"weather": "foggy"}, lambda: _cli_words(parse_context, weather="foggy")),
-    ({"device": "watch"}, lambda: _cli_words(parse_context, device="watch")),
-    ({"time_of_day": "25"}, lambda: _cli_words(parse_context, time_of_day="25")),
-    ({"time_of_day": "brunch"}, lambda: _cli_words(parse_context, time_of_day="brunch")),
-    ({"k": "0"}, lambda: _cli_words(validate_k, k=0)),
-    ({"k": "101"}, lambda: _cli_words(validate_k, k=101)),
-    ({"k": "many"}, lambda: _cli_words(validate_k, k="many")),
-])
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"weather": "foggy"}, lambda: _cli_words(parse_context, weather="foggy")),
+        ({"device": "watch"}, lambda: _cli_words(parse_context, device="watch")),
+        ({"time_of_day": "25"}, lambda: _cli_words(parse_context, time_of_day="25")),
+        ({"time_of_day": "brunch"}, lambda: _cli_words(parse_context, time_of_day="brunch")),
+        ({"k": "0"}, lambda: _cli_words(validate_k, k=0)),
+        ({"k": "101"}, lambda: _cli_words(validate_k, k=101)),
+        ({"k": "many"}, lambda: _cli_words(validate_k, k="many")),
+    ],
+)
 def test_invalid_context_is_refused_in_the_clis_words(client, read, known, params, words):
     for url in (f"/customers/{known['customer']}/recommendations", "/recommendations"):
         body = _problem(client.get(url, params=params, headers=read), 422)
@@ -78,8 +91,9 @@ def test_invalid_context_is_refused_in_the_clis_words(client, read, known, param
 
 
 def test_an_unknown_location_lists_the_places_the_store_knows(client, read, known):
-    body = _problem(client.get("/recommendations", params={"location": "Atlantis"},
-                               headers=read), 422)
+    body = _problem(
+        client.get("/recommendations", params={"location": "Atlantis"}, headers=read), 422
+    )
     assert body["detail"].startswith("invalid location 'Atlantis'; valid values: ")
 
 
@@ -94,8 +108,9 @@ def test_a_known_location_is_accepted_in_any_case(client, read, api_engine):
 
 
 def test_overlong_parameters_are_refused(client, read):
-    body = _problem(client.get("/recommendations", params={"location": "x" * 101},
-                               headers=read), 422)
+    body = _problem(
+        client.get("/recommendations", params={"location": "x" * 101}, headers=read), 422
+    )
     assert body["detail"] == "invalid location: longer than 100 characters"
     body = _problem(client.get(f"/customers/{'c' * 65}/profile", headers=read), 422)
     assert "longer than 64 characters" in body["detail"]
@@ -108,8 +123,9 @@ def test_an_unknown_customer_is_404_in_the_clis_words(client, read, kind):
 
 
 def test_an_anonymous_visitor_gets_cold_start_recommendations(client, read):
-    r = client.get("/recommendations", params={"anonymous_id": "v-never-seen", "k": 3},
-                   headers=read)
+    r = client.get(
+        "/recommendations", params={"anonymous_id": "v-never-seen", "k": 3}, headers=read
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["basis"] == "cold_start" and body["customer_id"] is None
@@ -118,18 +134,21 @@ def test_an_anonymous_visitor_gets_cold_start_recommendations(client, read):
 
 
 def test_a_visitor_linked_to_a_customer_gets_that_customers_recommendations(
-        client, read, api_engine):
+    client, read, api_engine
+):
     from sqlalchemy import select
 
     from engine.db import session_scope
     from engine.models import IdentityLink
 
     with session_scope(api_engine) as session:
-        link = session.execute(select(IdentityLink.anonymous_id, IdentityLink.customer_id)
-                               .order_by(IdentityLink.anonymous_id)).first()
+        link = session.execute(
+            select(IdentityLink.anonymous_id, IdentityLink.customer_id).order_by(
+                IdentityLink.anonymous_id
+            )
+        ).first()
     assert link is not None
-    visitor = client.get("/recommendations", params={"anonymous_id": link[0]},
-                         headers=read).json()
+    visitor = client.get("/recommendations", params={"anonymous_id": link[0]}, headers=read).json()
     customer = client.get(f"/customers/{link[1]}/recommendations", headers=read).json()
     assert visitor["customer_id"] == link[1] and visitor["basis"] == "personal"
     assert visitor["recommendations"] == customer["recommendations"]
@@ -160,8 +179,9 @@ def test_segments_and_their_members_page_by_page(client, read):
     name, size = biggest["segment"], biggest["size"]
     seen, offset = [], 0
     while offset is not None:
-        page = client.get(f"/segments/{name}/members", params={"offset": offset, "limit": 7},
-                          headers=read).json()
+        page = client.get(
+            f"/segments/{name}/members", params={"offset": offset, "limit": 7}, headers=read
+        ).json()
         assert page["size"] == size and len(page["customer_ids"]) <= 7
         seen += page["customer_ids"]
         offset = page["next_offset"]
@@ -175,10 +195,8 @@ def test_an_unknown_segment_lists_the_valid_ones(client, read):
 
 
 def test_paging_parameters_are_bounded(client, read):
-    _problem(client.get("/segments/high_value/members", params={"limit": 1001}, headers=read),
-             422)
-    _problem(client.get("/segments/high_value/members", params={"offset": -1}, headers=read),
-             422)
+    _problem(client.get("/segments/high_value/members", params={"limit": 1001}, headers=read), 422)
+    _problem(client.get("/segments/high_value/members", params={"offset": -1}, headers=read), 422)
 
 
 def test_unknown_routes_and_methods_are_problems_too(client, read):

@@ -149,8 +149,9 @@ def settle(page: Page, timeout_ms: int) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def capture(page: Page, path: Path, *, full_page: bool = True,
-            timeout_ms: int = 60_000) -> tuple[int, str]:
+def capture(
+    page: Page, path: Path, *, full_page: bool = True, timeout_ms: int = 60_000
+) -> tuple[int, str]:
     """Save a PNG of the page and return (plotly charts drawn, the main section's text).
 
     Raises on a Streamlit exception box. Streamlit scrolls inside its main section,

@@ -91,8 +91,7 @@ def test_build_export_and_what_if_match_the_cli(seeded_db_url):
         page.get_by_label("From", exact=True).wait_for(timeout=TIMEOUT_MS)
         _commit(page, "From", "40", "Enter")
         _commit(page, "To", "90", "Enter")
-        after_rerun(page, lambda: page.get_by_role("button", name="Add range").click(),
-                    TIMEOUT_MS)
+        after_rerun(page, lambda: page.get_by_role("button", name="Add range").click(), TIMEOUT_MS)
         assert page.get_by_label("Rule", exact=True).input_value() == BUILT_RULE
         settle(page, TIMEOUT_MS)
 
@@ -102,19 +101,28 @@ def test_build_export_and_what_if_match_the_cli(seeded_db_url):
         members = len(expected.splitlines()) - 1
         assert 0 < members == _size(page)
         assert f"Download the {members:,} members" in label
-        assert expected.splitlines()[0] == ("customer_id,name,email,city,lifetime_value,"
-                                            "night_shopping,mobile_usage")
+        assert expected.splitlines()[0] == (
+            "customer_id,name,email,city,lifetime_value,night_shopping,mobile_usage"
+        )
 
         # What-if: raise the range's lower bound; size, members and export follow.
-        thumb = page.locator("[data-testid='stSlider']").filter(
-            has_text="lifetime_value between 40 and 90").get_by_role("slider").first
+        thumb = (
+            page.locator("[data-testid='stSlider']")
+            .filter(has_text="lifetime_value between 40 and 90")
+            .get_by_role("slider")
+            .first
+        )
         thumb.focus()
         for _ in range(10):
             thumb.press("ArrowRight", delay=30)
         page.get_by_text("Rule in effect:").wait_for(timeout=TIMEOUT_MS)
         settle(page, TIMEOUT_MS)
-        effective = page.locator("[data-testid='stAlert']").filter(
-            has_text="Rule in effect:").locator("code").inner_text()
+        effective = (
+            page.locator("[data-testid='stAlert']")
+            .filter(has_text="Rule in effect:")
+            .locator("code")
+            .inner_text()
+        )
         low = float(re.search(r"between ([\d.]+) and 90", effective).group(1))
         assert low > 40
         moved = _cli_csv(seeded_db_url, effective, as_of)

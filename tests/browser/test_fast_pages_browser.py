@@ -44,8 +44,11 @@ def test_picking_a_customer_updates_the_address_and_the_open_share_link(seeded_d
         link = sidebar.locator("[data-testid='stCode']")
         first = parse_qs(urlparse(link.inner_text().strip()).query)["customer"][0]
 
-        box = page.locator("[data-testid='stSelectbox']").filter(
-            has=page.get_by_role("combobox", name="Customer", exact=True)).first
+        box = (
+            page.locator("[data-testid='stSelectbox']")
+            .filter(has=page.get_by_role("combobox", name="Customer", exact=True))
+            .first
+        )
         box.get_by_role("button", name="Open").click()
         option = page.get_by_role("option").nth(3)
         other = option.inner_text().split(" · ")[0]
@@ -57,7 +60,9 @@ def test_picking_a_customer_updates_the_address_and_the_open_share_link(seeded_d
             """(id) => { const code = document.querySelector(
                  '[data-testid="stSidebar"] [data-testid="stCode"]');
                return !!code && code.innerText.includes('customer=' + id); }""",
-            arg=other, timeout=TIMEOUT_MS)
+            arg=other,
+            timeout=TIMEOUT_MS,
+        )
         settle(page, TIMEOUT_MS)
         shared = parse_qs(urlparse(link.inner_text().strip()).query)["customer"][0]
         assert shared == other

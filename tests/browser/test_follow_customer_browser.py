@@ -40,9 +40,11 @@ def test_a_segment_member_opens_their_profile_and_links_carry_them(seeded_db_url
         wait_until_idle(page, TIMEOUT_MS)
         customer = parse_qs(urlparse(page.url).query)["customer"][0]
         assert customer in _picked(page)
-        for path, heading in (("recommendations", "Recommendations"),
-                              ("predictions", "Predictions"),
-                              ("customer_profile", "Customer profile")):
+        for path, heading in (
+            ("recommendations", "Recommendations"),
+            ("predictions", "Predictions"),
+            ("customer_profile", "Customer profile"),
+        ):
             page.goto(f"{base}/{path}?customer={customer}", timeout=TIMEOUT_MS)
             page.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
             wait_until_idle(page, TIMEOUT_MS)

@@ -43,17 +43,28 @@ def _hostile_store(path: Path) -> str:
     url = f"sqlite:///{path / 'hostile.db'}"
     products = ["product_id,name,category,brand,price,tags"] + [
         f'p{i},"{_hostile(i)} {i}","{_hostile(i + 1)}","{_hostile(i + 2)}",{5 + i},rain'
-        for i in range(8)]
-    customers = ["customer_id,name,city,country",
-                 f'a-evil,"{HOSTILE[0]}","{HOSTILE[1]}",Germany', "b-plain,Ann,Berlin,Germany"]
+        for i in range(8)
+    ]
+    customers = [
+        "customer_id,name,city,country",
+        f'a-evil,"{HOSTILE[0]}","{HOSTILE[1]}",Germany',
+        "b-plain,Ann,Berlin,Germany",
+    ]
     orders = ["customer_id,order_id,product_id,quantity,unit_price,ordered_at"] + [
         f"{'a-evil' if i % 2 else 'b-plain'},o{i},p{i % 8},1,{5 + i % 8},"
-        f"2024-0{1 + i % 6}-{1 + i % 27:02d}T1{i % 10}:00:00" for i in range(60)]
+        f"2024-0{1 + i % 6}-{1 + i % 27:02d}T1{i % 10}:00:00"
+        for i in range(60)
+    ]
     reviews = ["customer_id,product_id,rating,reviewed_at,text"] + [
-        f'a-evil,p{i},1,2024-06-{10 + i}T10:00:00,"{_hostile(i)}"' for i in range(6)]
+        f'a-evil,p{i},1,2024-06-{10 + i}T10:00:00,"{_hostile(i)}"' for i in range(6)
+    ]
     files = {}
-    for kind, lines in (("products", products), ("customers", customers), ("orders", orders),
-                        ("reviews", reviews)):
+    for kind, lines in (
+        ("products", products),
+        ("customers", customers),
+        ("orders", orders),
+        ("reviews", reviews),
+    ):
         files[kind] = path / f"{kind}.csv"
         files[kind].write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert main(["import", "--db", url, *(f"--{k}={v}" for k, v in files.items())]) == 0
@@ -81,10 +92,24 @@ def test_hostile_names_never_make_the_browser_fetch_another_host(tmp_path, capsy
             wait_until_idle(page, 90_000)
             assert not page.locator("[data-testid='stException']").count(), name
             # nothing hostile became markup: no element points at the host
-            made = page.locator(", ".join(f"[{attribute}*='{EVIL}']" for attribute in (
-                "src", "href", "srcset", "style", "data", "action", "xlink\\:href")))
-            assert made.count() == 0, (name, [made.nth(i).evaluate(_WHERE)
-                                              for i in range(min(made.count(), 3))])
+            made = page.locator(
+                ", ".join(
+                    f"[{attribute}*='{EVIL}']"
+                    for attribute in (
+                        "src",
+                        "href",
+                        "srcset",
+                        "style",
+                        "data",
+                        "action",
+                        "xlink\\:href",
+                    )
+                )
+            )
+            assert made.count() == 0, (
+                name,
+                [made.nth(i).evaluate(_WHERE) for i in range(min(made.count(), 3))],
+            )
         page.goto(f"{base}/customer_profile", timeout=90_000)
         wait_until_idle(page, 90_000)
         shown = page.locator("[data-testid='stMain']").inner_text()

@@ -31,8 +31,10 @@ def live_store(seeded_db_url, tmp_path) -> tuple[str, str]:
         score_store(session)
     with session_scope(engine) as session:
         customer = session.scalars(
-            select(Profile.customer_id).where(Profile.emotional_state == "unknown")
-            .order_by(Profile.purchase_frequency.desc(), Profile.customer_id)).first()
+            select(Profile.customer_id)
+            .where(Profile.emotional_state == "unknown")
+            .order_by(Profile.purchase_frequency.desc(), Profile.customer_id)
+        ).first()
     engine.dispose()
     assert customer is not None
     return url, customer
@@ -59,18 +61,22 @@ def test_the_live_page_moves_a_followed_customer(live_store):
         page.wait_for_function(
             """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
                  .some(m => m.innerText.startsWith('Events') && !/\\n0$/.test(m.innerText))""",
-            timeout=TIMEOUT_MS)
+            timeout=TIMEOUT_MS,
+        )
         table = page.locator("[data-testid='stTable']").first
         table.wait_for(timeout=TIMEOUT_MS)
         before = table.inner_text()
         page.get_by_role("button", name="Inject").click()  # default: a 1-star review
         page.get_by_text(re.compile(r"Emotional state: (very_)?dissatisfied")).wait_for(
-            timeout=TIMEOUT_MS)
+            timeout=TIMEOUT_MS
+        )
         page.wait_for_function(
             """before => {
                  const t = document.querySelector('[data-testid="stTable"]');
                  return t && t.innerText !== before; }""",
-            arg=before, timeout=TIMEOUT_MS)
+            arg=before,
+            timeout=TIMEOUT_MS,
+        )
         after = table.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
@@ -86,7 +92,8 @@ def _feed_kinds(url: str) -> set[str]:
     engine = open_store(url)
     try:
         with session_scope(engine) as session:
-            return set(session.scalars(select(Event.event_type).where(
-                Event.event_id.like("sim0-%inj%"))))
+            return set(
+                session.scalars(select(Event.event_type).where(Event.event_id.like("sim0-%inj%")))
+            )
     finally:
         engine.dispose()

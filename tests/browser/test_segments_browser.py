@@ -40,7 +40,8 @@ def test_moving_a_threshold_slider_changes_a_previewed_segment_size(seeded_db_ur
         page.goto(f"{base}/segments", timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Segments").wait_for(timeout=TIMEOUT_MS)
         metric = page.locator("[data-testid='stMetric']").filter(
-            has_text="High-value customers size")
+            has_text="High-value customers size"
+        )
         metric.wait_for(timeout=TIMEOUT_MS)
         value = metric.locator("[data-testid='stMetricValue']")
         before = value.inner_text()

@@ -27,8 +27,9 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _create(capsys, url: str, scope: str, name: str = "storefront") -> dict:
-    code, out, _ = _cli(capsys, "apikey", "create", "--db", url, "--scope", scope,
-                        "--name", name, "--json")
+    code, out, _ = _cli(
+        capsys, "apikey", "create", "--db", url, "--scope", scope, "--name", name, "--json"
+    )
     assert code == 0
     return json.loads(out)
 
@@ -48,31 +49,41 @@ def test_the_secret_is_shown_once_and_stored_only_as_its_hash(db_url, store, cap
     assert made["key_id"] == key_id and made["scope"] == "read"
     with session_scope(store) as session:
         row = session.scalars(select(ApiKey)).one()
-        dumped = " ".join(str(v) for v in session.execute(text(
-            "SELECT * FROM api_keys")).one())
+        dumped = " ".join(str(v) for v in session.execute(text("SELECT * FROM api_keys")).one())
     assert row.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in dumped and token not in dumped
 
     code, out, _ = _cli(capsys, "apikey", "list", "--db", db_url, "--json")
     assert code == 0 and secret not in out
-    assert json.loads(out) == [{"key_id": key_id, "name": "storefront", "scope": "read",
-                                "created_at": made["created_at"], "revoked_at": None}]
+    assert json.loads(out) == [
+        {
+            "key_id": key_id,
+            "name": "storefront",
+            "scope": "read",
+            "created_at": made["created_at"],
+            "revoked_at": None,
+        }
+    ]
 
 
 def test_create_prints_only_the_token_on_stdout(db_url, capsys):
-    code, out, err = _cli(capsys, "apikey", "create", "--db", db_url, "--scope", "track",
-                          "--name", "till 3")
+    code, out, err = _cli(
+        capsys, "apikey", "create", "--db", db_url, "--scope", "track", "--name", "till 3"
+    )
     assert code == 0 and out.strip().startswith("psk_") and len(out.splitlines()) == 1
     assert "shown once" in err
     code, out, _ = _cli(capsys, "apikey", "list", "--db", db_url)
     assert "track" in out and "active" in out and "till 3" in out
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["create", "--scope", "root", "--name", "x"], "invalid choice: 'root'"),
-    (["create", "--scope", "read", "--name", "   "], "invalid name"),
-    (["revoke", "0123456789ab"], "unknown API key '0123456789ab'"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["create", "--scope", "root", "--name", "x"], "invalid choice: 'root'"),
+        (["create", "--scope", "read", "--name", "   "], "invalid name"),
+        (["revoke", "0123456789ab"], "unknown API key '0123456789ab'"),
+    ],
+)
 def test_mistakes_are_one_line_and_exit_2(db_url, capsys, argv, words):
     try:
         code = main(["apikey", *argv, "--db", db_url])
@@ -84,10 +95,13 @@ def test_mistakes_are_one_line_and_exit_2(db_url, capsys, argv, words):
 
 
 def test_each_scope_lets_in_exactly_what_it_names(db_url, capsys, app_client):
-    keys = {scope: _create(capsys, db_url, scope)["key"] for scope in ("track", "read",
-                                                                       "admin")}
-    event = {"event_type": "search", "query": "umbrella", "customer_id": "C-KEYS",
-             "occurred_at": AT}
+    keys = {scope: _create(capsys, db_url, scope)["key"] for scope in ("track", "read", "admin")}
+    event = {
+        "event_type": "search",
+        "query": "umbrella",
+        "customer_id": "C-KEYS",
+        "occurred_at": AT,
+    }
 
     def status(scope: str, method: str, path: str) -> int:
         headers = {"Authorization": f"Bearer {keys[scope]}"}
@@ -95,19 +109,31 @@ def test_each_scope_lets_in_exactly_what_it_names(db_url, capsys, app_client):
             return app_client.post(path, json=event, headers=headers).status_code
         return app_client.get(path, headers=headers).status_code
 
-    assert [status(s, "post", "/events") for s in ("track", "read", "admin")] == \
-        [200, 403, 200]
-    assert [status(s, "get", "/customers/C-KEYS/profile") for s in ("track", "read",
-                                                                    "admin")] == [403, 200, 200]
+    assert [status(s, "post", "/events") for s in ("track", "read", "admin")] == [200, 403, 200]
+    assert [status(s, "get", "/customers/C-KEYS/profile") for s in ("track", "read", "admin")] == [
+        403,
+        200,
+        200,
+    ]
     assert status("read", "post", "/admin/refit") == 403
     assert status("track", "post", "/admin/refit") == 403
 
 
 def test_a_wrong_scope_says_nothing_about_which_customers_exist(db_url, capsys, app_client):
     track = {"Authorization": f"Bearer {_create(capsys, db_url, 'track')['key']}"}
-    assert app_client.post("/events", headers=track, json={
-        "event_type": "search", "query": "tea", "customer_id": "C-REAL",
-        "occurred_at": AT}).status_code == 200
+    assert (
+        app_client.post(
+            "/events",
+            headers=track,
+            json={
+                "event_type": "search",
+                "query": "tea",
+                "customer_id": "C-REAL",
+                "occurred_at": AT,
+            },
+        ).status_code
+        == 200
+    )
     real = app_client.get("/customers/C-REAL/profile", headers=track)
     fake = app_client.get("/customers/C-NEVER/profile", headers=track)
     assert real.status_code == fake.status_code == 403

@@ -95,7 +95,11 @@ def test_overview_kpis_are_the_engines(seeded_url, monkeypatch):
     }
     titles = _chart_titles(at)
     assert [t.split(" per ")[0] for t in titles] == [
-        "Orders and revenue", "Events", "Channel mix", "Top categories by revenue"]
+        "Orders and revenue",
+        "Events",
+        "Channel mix",
+        "Top categories by revenue",
+    ]
 
 
 def _chart_titles(at: AppTest) -> list[str]:

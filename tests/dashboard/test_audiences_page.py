@@ -64,12 +64,16 @@ def test_size_share_and_what_if_follow_the_engine(seeded_db_url, monkeypatch):
     at = _page(seeded_db_url, monkeypatch)
     assert at.text_area(key=aud.RULE_KEY).value == RULE
     size, customers = _expected(seeded_db_url, at, RULE)
-    assert _metrics(at) == {"Customers in the audience": f"{size:,}",
-                            "Share of customers": f"{size / customers:.1%}"}
+    assert _metrics(at) == {
+        "Customers in the audience": f"{size:,}",
+        "Share of customers": f"{size / customers:.1%}",
+    }
     assert len(at.get("plotly_chart")) == 3  # by segment, category, channel
-    assert [s.label for s in at.slider] == ["night_owl: night_shopping above",
-                                            "mobile_first: mobile_usage above",
-                                            "lifetime_value >= 50"]
+    assert [s.label for s in at.slider] == [
+        "night_owl: night_shopping above",
+        "mobile_first: mobile_usage above",
+        "lifetime_value >= 50",
+    ]
 
     _slider(at, "lifetime_value >= 50").set_value(70.0).run()
     moved = RULE.replace("50", "70")
@@ -81,8 +85,9 @@ def test_size_share_and_what_if_follow_the_engine(seeded_db_url, monkeypatch):
     assert members["name"].notna().all()
 
 
-def test_a_segment_threshold_what_if_writes_the_segment_out_as_its_score(seeded_db_url,
-                                                                          monkeypatch):
+def test_a_segment_threshold_what_if_writes_the_segment_out_as_its_score(
+    seeded_db_url, monkeypatch
+):
     at = _page(seeded_db_url, monkeypatch)
     _slider(at, "night_owl: night_shopping above").set_value(20.0).run()
     moved = "(night_shopping > 20 OR mobile_first) AND lifetime_value >= 50"
@@ -175,8 +180,15 @@ def test_export_is_the_members_with_contacts_and_scores_used(seeded_db_url):
     chosen = aud.members(node, data)
     exported = pd.read_csv(io.BytesIO(aud.export_bytes(node, chosen)))
     assert exported["customer_id"].tolist() == chosen["customer_id"].tolist()
-    assert list(exported.columns) == ["customer_id", "name", "email", "city", "lifetime_value",
-                                      "night_shopping", "mobile_usage"]
+    assert list(exported.columns) == [
+        "customer_id",
+        "name",
+        "email",
+        "city",
+        "lifetime_value",
+        "night_shopping",
+        "mobile_usage",
+    ]
     assert render(node) == RULE
     assert aud.appended(RULE, "OR NOT", "high_value") == f"{RULE} OR NOT high_value"
     assert aud.appended("a OR b", "AND", "c") == "(a OR b) AND c"

@@ -70,14 +70,17 @@ def test_help_and_info_load_no_model_libraries(tmp_path):
         "'streamlit', 'pandas', 'alembic', 'pydantic') if m in sys.modules])\n"
     )
     url = f"sqlite:///{tmp_path / 's.db'}"
-    subprocess.run([sys.executable, "-m", "dashboard.cli", "info", "--db", url], check=True,
-                   capture_output=True)  # creates the store (runs the migrations once)
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "info", "--db", url],
+        check=True,
+        capture_output=True,
+    )  # creates the store (runs the migrations once)
     for argv in (["info", "--db", url], ["--db", url, "info"]):
-        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+        )
         assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
-    done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True)
     assert "COMMAND" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]"
 
 

@@ -39,14 +39,16 @@ def test_runs_on_request_and_shows_every_model_in_both_protocols(seeded_db_url, 
         engine.dispose()
     for i, protocol in enumerate(("repeat", "new")):
         table = at.dataframe[i].value.set_index("label")
-        assert {"Blend", "Popularity (baseline)", "EASE (baseline)",
-                "TIFU-KNN (baseline)"} <= set(table.index)
+        assert {"Blend", "Popularity (baseline)", "EASE (baseline)", "TIFU-KNN (baseline)"} <= set(
+            table.index
+        )
         assert len(table) == len(BASELINES) + 6
         models = report["protocols"][protocol]["models"]
         # The table shows percentages, and the same figures as the engine.
         assert table.loc["Blend", "ndcg"] == pytest.approx(100 * models["blend"]["ndcg"])
         assert table.loc["Personal frequency (baseline)", "past_share"] == pytest.approx(
-            100 * models["frequency"]["past_share"])
+            100 * models["frequency"]["past_share"]
+        )
         assert (table["fit_seconds"] >= 0).all() and (table["rank_seconds"] >= 0).all()
     assert (at.dataframe[1].value["past_share"] == 0).all()  # new items only
     assert len(at.get("plotly_chart")) == 1
@@ -60,7 +62,8 @@ def test_runs_on_request_and_shows_every_model_in_both_protocols(seeded_db_url, 
     assert len(methods) == 4
     assert methods.loc["BG/NBD (plain)", "brier"] == pytest.approx(expected["bgnbd"]["brier"])
     assert methods.loc["constant base rate", "brier"] == pytest.approx(
-        expected["base_rate"]["brier"])
+        expected["base_rate"]["brier"]
+    )
     assert set(at.dataframe[3].value.columns) == {"bin", "customers", "stated", "observed"}
 
 

@@ -31,13 +31,17 @@ def live_store(store, small_market):
 
 def _stored(engine) -> dict[str, dict]:
     with session_scope(engine) as session:
-        stats = {s.customer_id: {c: getattr(s, c) for c in (*COUNT_COLUMNS, *FLOAT_COLUMNS)}
-                 for s in session.scalars(select(ProfileStats))}
-        states = {c: s for c, s in session.execute(
-            select(Profile.customer_id, Profile.emotional_state))}
+        stats = {
+            s.customer_id: {c: getattr(s, c) for c in (*COUNT_COLUMNS, *FLOAT_COLUMNS)}
+            for s in session.scalars(select(ProfileStats))
+        }
+        states = {
+            c: s for c, s in session.execute(select(Profile.customer_id, Profile.emotional_state))
+        }
         members = {}
-        for cid, segment in session.execute(select(SegmentMembership.customer_id,
-                                                   SegmentMembership.segment)):
+        for cid, segment in session.execute(
+            select(SegmentMembership.customer_id, SegmentMembership.segment)
+        ):
             members.setdefault(cid, set()).add(segment)
     return {"stats": stats, "states": states, "segments": members}
 
@@ -47,20 +51,25 @@ def test_a_run_is_ordinary_events_that_batch_scoring_agrees_with(live_store):
     state = live.run()
     assert not state.running and state.events > 20 and live.error is None
     with session_scope(live_store) as session:
-        recorded = session.scalar(select(func.count()).select_from(Event)
-                                  .where(Event.event_id.like("sim3-%")))
+        recorded = session.scalar(
+            select(func.count()).select_from(Event).where(Event.event_id.like("sim3-%"))
+        )
         assert recorded == state.events
-        orders = session.scalar(select(func.count()).select_from(Order)
-                                .where(Order.order_id.like("trk-sim3-%")))
+        orders = session.scalar(
+            select(func.count()).select_from(Order).where(Order.order_id.like("trk-sim3-%"))
+        )
         assert orders == state.purchases
         # what tracking wrote equals a batch recompute as of the same moment
-        touched = session.scalars(select(Profile).where(
-            Profile.customer_id.in_({e["customer"] for e in state.feed}))).all()
+        touched = session.scalars(
+            select(Profile).where(Profile.customer_id.in_({e["customer"] for e in state.feed}))
+        ).all()
         for profile in touched:
-            batch = compute_profiles(session, as_of=profile.as_of,
-                                     calibration=stored_calibration(session,
-                                                                    profile.calibration_id),
-                                     customer_ids=[profile.customer_id]).iloc[0]
+            batch = compute_profiles(
+                session,
+                as_of=profile.as_of,
+                calibration=stored_calibration(session, profile.calibration_id),
+                customer_ids=[profile.customer_id],
+            ).iloc[0]
             for name in SCORES:
                 if not np.isnan(batch[name]):
                     assert getattr(profile, name) == pytest.approx(batch[name], abs=1e-9)
@@ -72,7 +81,9 @@ def test_a_run_is_ordinary_events_that_batch_scoring_agrees_with(live_store):
     for cid, figures in tracked["stats"].items():
         for column, value in figures.items():
             assert scored["stats"][cid][column] == pytest.approx(value, rel=1e-6, abs=1e-6), (
-                cid, column)
+                cid,
+                column,
+            )
     assert scored["states"] == tracked["states"]
 
 
@@ -88,14 +99,22 @@ def test_stopping_mid_run_leaves_every_event_whole(live_store):
     live.stop()
     assert not live.running and live.state().message == "stopped"
     with live_store.connect() as connection:
-        purchases = connection.scalar(select(func.count()).select_from(Event).where(
-            Event.event_id.like("sim4-%"), Event.event_type == "purchase"))
-        orders = connection.scalar(select(func.count()).select_from(Order).where(
-            Order.order_id.like("trk-sim4-%")))
-        reviews = connection.scalar(select(func.count()).select_from(Event).where(
-            Event.event_id.like("sim4-%"), Event.event_type == "review"))
-        review_rows = connection.scalar(select(func.count()).select_from(Review).where(
-            Review.review_id.like("trk-sim4-%")))
+        purchases = connection.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.event_id.like("sim4-%"), Event.event_type == "purchase")
+        )
+        orders = connection.scalar(
+            select(func.count()).select_from(Order).where(Order.order_id.like("trk-sim4-%"))
+        )
+        reviews = connection.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.event_id.like("sim4-%"), Event.event_type == "review")
+        )
+        review_rows = connection.scalar(
+            select(func.count()).select_from(Review).where(Review.review_id.like("trk-sim4-%"))
+        )
     assert purchases == orders and reviews == review_rows >= 1
 
 
@@ -103,8 +122,14 @@ def test_a_one_star_review_changes_mood_and_recommendations(live_store):
     with session_scope(live_store) as session:
         blend = BlendRecommender().fit(StoreData.load(session))
     seen: list[list[str]] = []
-    live = LiveRun(live_store, speed=60, seed=5, follow=FOLLOWED, blend=blend,
-                   on_change=lambda event, found: seen.append(found))
+    live = LiveRun(
+        live_store,
+        speed=60,
+        seed=5,
+        follow=FOLLOWED,
+        blend=blend,
+        on_change=lambda event, found: seen.append(found),
+    )
     before = live.state().followed.look
     live.inject("review_1_star")
     live.alive = lambda: not seen  # stop once the followed customer changed
@@ -122,10 +147,14 @@ def test_an_ended_session_stops_the_run(live_store):
     assert live.run().message == "stopped: the dashboard session ended"
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"speed": 0}, "invalid speed"), ({"speed": 3600, "minutes": -1}, "invalid minutes"),
-    ({"speed": 3600, "follow": "nobody"}, "unknown customer"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"speed": 0}, "invalid speed"),
+        ({"speed": 3600, "minutes": -1}, "invalid minutes"),
+        ({"speed": 3600, "follow": "nobody"}, "unknown customer"),
+    ],
+)
 def test_bad_options_are_one_line_errors(live_store, options, message):
     with pytest.raises(UserError, match=message):
         LiveRun(live_store, **options)
@@ -144,8 +173,12 @@ def test_the_quick_look_is_the_profiles(live_store):
     from dashboard.live_follow import _profile_look, look
 
     with session_scope(live_store) as session:
-        reviewers = session.scalars(select(Review.customer_id).group_by(Review.customer_id)
-                                    .order_by(func.count().desc()).limit(5)).all()
+        reviewers = session.scalars(
+            select(Review.customer_id)
+            .group_by(Review.customer_id)
+            .order_by(func.count().desc())
+            .limit(5)
+        ).all()
         for customer in [*reviewers, FOLLOWED]:
             quick, full = look(session, customer), _profile_look(session, customer)
             assert quick == full, customer

@@ -75,17 +75,27 @@ def test_start_follow_inject_stop(live_url, monkeypatch):
     assert at.dataframe  # the event stream
     at.selectbox(key="live_inject").select("review_1_star").run()
     _button(at, "Inject").click().run()
-    _wait(at, lambda: any(e["injected"] for e in run.state().feed))
-    assert any(e["injected"] and e["event"] == "review" for e in run.state().feed)
+    seen: list[dict] = []  # the feed is bounded: at this speed the event soon scrolls out
+
+    def injected() -> bool:
+        seen.extend(e for e in run.state().feed if e["injected"])
+        return bool(seen)
+
+    _wait(at, injected)
+    assert any(e["event"] == "review" for e in seen), seen
     _button(at, "Stop").click().run()
     assert not run.running and not _button(at, "Start the market").disabled
     assert "Status: stopped" in " ".join(c.value for c in at.caption)
     engine = open_store(live_url)
     with engine.connect() as connection:
-        written = connection.scalar(select(func.count()).select_from(Event)
-                                    .where(Event.event_id.like("sim0-%")))
-        ones = connection.scalar(select(func.count()).select_from(Review).where(
-            Review.customer_id == customer, Review.rating == 1))
+        written = connection.scalar(
+            select(func.count()).select_from(Event).where(Event.event_id.like("sim0-%"))
+        )
+        ones = connection.scalar(
+            select(func.count())
+            .select_from(Review)
+            .where(Review.customer_id == customer, Review.rating == 1)
+        )
     engine.dispose()
     assert written == run.state().events and ones >= 1
 

@@ -109,8 +109,11 @@ def test_the_profile_page_shows_the_engines_scores_for_the_most_active_customer(
     # the scores, then one chart of the habits tabs at a time (weekday x hour first)
     assert len(at.get("plotly_chart")) == 2
     assert "When they are active" in at.get("plotly_chart")[1].proto.spec
-    for tab, title in (("Channels", "Activity per channel"), ("Categories", "Category interest"),
-                       ("Brands", "Brand interest")):
+    for tab, title in (
+        ("Channels", "Activity per channel"),
+        ("Categories", "Category interest"),
+        ("Brands", "Brand interest"),
+    ):
         at.session_state["profile_habits_tab"] = tab  # what a click on that tab does
         charts = at.run().get("plotly_chart")
         assert not at.exception and len(charts) == 2 and title in charts[1].proto.spec

@@ -18,7 +18,7 @@ def launched(monkeypatch):
 
 def test_defaults_are_this_machine_only_and_no_access_log(tmp_path, launched, capsys):
     assert main(["serve", "--db", f"sqlite:///{tmp_path / 's.db'}"]) == 0
-    (app, kwargs), = launched
+    ((app, kwargs),) = launched
     assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
     assert kwargs["access_log"] is False
     assert app.title == "personalize storefront API"
@@ -27,17 +27,34 @@ def test_defaults_are_this_machine_only_and_no_access_log(tmp_path, launched, ca
 
 def test_options_reach_the_server(tmp_path, launched, monkeypatch):
     monkeypatch.setenv("PERSONALIZE_API_ACCESS_LOG", "true")
-    assert main(["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--port", "9001",
-                 "--host", "0.0.0.0"]) == 0
+    assert (
+        main(
+            [
+                "serve",
+                "--db",
+                f"sqlite:///{tmp_path / 's.db'}",
+                "--port",
+                "9001",
+                "--host",
+                "0.0.0.0",
+            ]
+        )
+        == 0
+    )
     assert main(["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--access-log"]) == 0
     assert [(k["host"], k["port"], k["access_log"]) for _, k in launched] == [
-        ("0.0.0.0", 9001, True), ("127.0.0.1", 8000, True)]
+        ("0.0.0.0", 9001, True),
+        ("127.0.0.1", 8000, True),
+    ]
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--port", "70000"], "invalid port 70000; valid values: 1..65535"),
-    (["--refit-every", "-1"], "invalid --refit-every -1: expected seconds >= 0"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--port", "70000"], "invalid port 70000; valid values: 1..65535"),
+        (["--refit-every", "-1"], "invalid --refit-every -1: expected seconds >= 0"),
+    ],
+)
 def test_mistakes_are_one_line_and_exit_2(tmp_path, launched, capsys, argv, words):
     assert main(["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", *argv]) == 2
     err = capsys.readouterr().err.strip()

@@ -28,15 +28,26 @@ def url(seeded_db_url, tmp_path) -> str:
 
 
 def _cli(*args: str, **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", "simulate", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "simulate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--speed", "0"], "invalid --speed '0'"), (["--speed", "fast"], "invalid --speed 'fast'"),
-    (["--minutes", "-1"], "invalid --minutes '-1'"), (["--seed", "x"], "invalid --seed 'x'"),
-    (["--follow", "nobody"], "unknown customer 'nobody'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--speed", "0"], "invalid --speed '0'"),
+        (["--speed", "fast"], "invalid --speed 'fast'"),
+        (["--minutes", "-1"], "invalid --minutes '-1'"),
+        (["--seed", "x"], "invalid --seed 'x'"),
+        (["--follow", "nobody"], "unknown customer 'nobody'"),
+    ],
+)
 def test_bad_options_are_one_line(url, args, message):
     done = _cli(*args, "--db", url)
     assert done.returncode == 2 and done.stdout == ""
@@ -47,12 +58,17 @@ def test_bad_options_are_one_line(url, args, message):
 def _counts(url: str) -> tuple[int, int, int]:
     engine = open_store(url)
     with engine.connect() as connection:
-        events = connection.scalar(select(func.count()).select_from(Event)
-                                   .where(Event.event_id.like("sim%")))
-        purchases = connection.scalar(select(func.count()).select_from(Event).where(
-            Event.event_id.like("sim%"), Event.event_type == "purchase"))
-        orders = connection.scalar(select(func.count()).select_from(Order)
-                                   .where(Order.order_id.like("trk-sim%")))
+        events = connection.scalar(
+            select(func.count()).select_from(Event).where(Event.event_id.like("sim%"))
+        )
+        purchases = connection.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.event_id.like("sim%"), Event.event_type == "purchase")
+        )
+        orders = connection.scalar(
+            select(func.count()).select_from(Order).where(Order.order_id.like("trk-sim%"))
+        )
     engine.dispose()
     return events, purchases, orders
 
@@ -73,11 +89,26 @@ def _ignore_sigint() -> None:
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_ctrl_c_stops_after_the_event_being_written(url, stop):
     # started as a non-interactive shell starts a background job: SIGINT ignored
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "simulate", "--minutes", "5",
-                             "--speed", "86400", "--db", url], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            preexec_fn=_ignore_sigint)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "simulate",
+            "--minutes",
+            "5",
+            "--speed",
+            "86400",
+            "--db",
+            url,
+        ],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint,
+    )
     deadline = time.monotonic() + 120
     while _counts(url)[0] < 20 and time.monotonic() < deadline:
         time.sleep(0.3)

@@ -40,13 +40,23 @@ def _expanders(at: AppTest) -> list[str]:
 
 
 def test_the_address_is_the_share_link_marked_as_a_snapshot():
-    url = snapshot.snapshot_url("http://127.0.0.1:8501/", "recommendations",
-                                {"customer": "C&1", "weather": "rainy", "as_of": "2026-10-31"})
+    url = snapshot.snapshot_url(
+        "http://127.0.0.1:8501/",
+        "recommendations",
+        {"customer": "C&1", "weather": "rainy", "as_of": "2026-10-31"},
+    )
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path) == ("http", "127.0.0.1:8501",
-                                                        "/recommendations")
-    assert parse_qs(parts.query) == {"customer": ["C&1"], "weather": ["rainy"],
-                                     "as_of": ["2026-10-31"], "snapshot": ["1"]}
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "http",
+        "127.0.0.1:8501",
+        "/recommendations",
+    )
+    assert parse_qs(parts.query) == {
+        "customer": ["C&1"],
+        "weather": ["rainy"],
+        "as_of": ["2026-10-31"],
+        "snapshot": ["1"],
+    }
     assert snapshot.snapshot_url("http://h:1", "", {}) == "http://h:1/?snapshot=1"
 
 
@@ -108,12 +118,14 @@ def test_a_page_that_never_finishes_drawing_times_out_with_a_message():
     _require_chromium()
     with _blank_site() as base, pytest.raises(snapshot.SnapshotError) as caught:
         snapshot.take(f"{base}/?snapshot=1", timeout_s=5)
-    assert str(caught.value) == ("The view did not finish drawing within 5 s: try again when "
-                                 "the server is less busy.")
+    assert str(caught.value) == (
+        "The view did not finish drawing within 5 s: try again when the server is less busy."
+    )
 
 
 def test_the_sidebar_offers_a_snapshot_and_says_when_chromium_is_missing(
-        seeded_db_url, monkeypatch, tmp_path):
+    seeded_db_url, monkeypatch, tmp_path
+):
     monkeypatch.setenv("PERSONALIZE_CHROMIUM", str(tmp_path / "no-chromium"))
     at = _app(seeded_db_url, monkeypatch).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -139,8 +151,9 @@ def test_a_failed_snapshot_is_a_warning_in_the_page(seeded_db_url, monkeypatch):
     at.button(key="snapshot_take").click().run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.sidebar.warning]
-    assert any(w.startswith("The snapshot browser failed: net::ERR_CONNECTION_REFUSED")
-               for w in warnings), warnings
+    assert any(
+        w.startswith("The snapshot browser failed: net::ERR_CONNECTION_REFUSED") for w in warnings
+    ), warnings
     assert not at.get("download_button")
 
 
@@ -151,21 +164,26 @@ def _args(**given: str | None) -> argparse.Namespace:
 
 def test_the_command_reads_a_shared_link_or_a_page():
     link = "http://demo:8501/recommendations?customer=C00042&weather=rainy&as_of=2026-10-01"
-    assert view(_args(link=link)) == ("/recommendations", {
-        "customer": "C00042", "weather": "rainy", "as_of": "2026-10-01"})
+    assert view(_args(link=link)) == (
+        "/recommendations",
+        {"customer": "C00042", "weather": "rainy", "as_of": "2026-10-01"},
+    )
     assert view(_args(link="http://demo:8501/?customer=C1")) == ("/", {"customer": "C1"})
     assert view(_args()) == ("/", {})  # the tour is the app's default page, at /
     assert view(_args(page="start_here", as_of="2026-10-01")) == ("/", {"as_of": "2026-10-01"})
     assert view(_args(page="overview")) == ("/overview", {})
 
 
-@pytest.mark.parametrize(("argv", "said"), [
-    (["--page", "nowhere"], "unknown page 'nowhere': expected one of audiences,"),
-    (["--as-of", "2026-13-01"], "invalid as of '2026-13-01': expected a day as YYYY-MM-DD"),
-    (["--out", "view.gif"], "cannot tell the format of 'view.gif'"),
-    (["--link", "http://h/overview", "--customer", "C1"], "--link already names the page"),
-    (["--width", "10"], "invalid --width 10: expected 320..4000 pixels"),
-])
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--page", "nowhere"], "unknown page 'nowhere': expected one of audiences,"),
+        (["--as-of", "2026-13-01"], "invalid as of '2026-13-01': expected a day as YYYY-MM-DD"),
+        (["--out", "view.gif"], "cannot tell the format of 'view.gif'"),
+        (["--link", "http://h/overview", "--customer", "C1"], "--link already names the page"),
+        (["--width", "10"], "invalid --width 10: expected 320..4000 pixels"),
+    ],
+)
 def test_the_command_refuses_a_mistake_in_one_line(argv, said, capsys):
     assert main(["snapshot", *argv]) == 2
     err = capsys.readouterr().err.strip()
@@ -173,10 +191,12 @@ def test_the_command_refuses_a_mistake_in_one_line(argv, said, capsys):
 
 
 def test_the_command_refuses_an_unknown_customer_before_starting_a_server(
-        seeded_db_url, monkeypatch, capsys, tmp_path):
+    seeded_db_url, monkeypatch, capsys, tmp_path
+):
     monkeypatch.setenv("PERSONALIZE_CHROMIUM", sys.executable)  # any file: no browser starts
     out = tmp_path / "view.png"
-    assert main(["snapshot", "--db", seeded_db_url, "--customer", "NOBODY-42",
-                 "--out", str(out)]) == 2
+    assert (
+        main(["snapshot", "--db", seeded_db_url, "--customer", "NOBODY-42", "--out", str(out)]) == 2
+    )
     assert "unknown customer 'NOBODY-42'" in capsys.readouterr().err
     assert not out.exists()

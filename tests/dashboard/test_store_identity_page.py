@@ -48,19 +48,23 @@ def test_tab_header_money_and_sidebar_use_the_store_identity(named_url, monkeypa
     assert "Corner shop" in _texts(at.main.caption)  # the page header
     revenue = next(m for m in at.metric if m.label.lower().startswith("revenue"))
     assert revenue.value.startswith("€"), revenue.value
-    sidebar = _texts(at.sidebar.subheader) + _texts(at.sidebar.caption) + _texts(
-        at.sidebar.markdown)
+    sidebar = (
+        _texts(at.sidebar.subheader) + _texts(at.sidebar.caption) + _texts(at.sidebar.markdown)
+    )
     assert "Corner shop" in sidebar and "SQLite file corner.db" in sidebar
     assert "sqlite:" not in sidebar and str(Path(named_url[10:]).parent) not in sidebar
 
 
-@pytest.mark.parametrize(("url", "label"), [
-    ("sqlite:////srv/shop/store.db", "SQLite file store.db"),
-    ("sqlite://", "SQLite in memory"),
-    ("postgresql+psycopg://ana:s3cret@db.example:5432/shop", "PostgreSQL on db.example/shop"),
-    ("postgresql://ana:s3cret@/shop?host=/run/pg", "PostgreSQL on shop"),
-    ("not a url", "unknown database"),
-])
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("sqlite:////srv/shop/store.db", "SQLite file store.db"),
+        ("sqlite://", "SQLite in memory"),
+        ("postgresql+psycopg://ana:s3cret@db.example:5432/shop", "PostgreSQL on db.example/shop"),
+        ("postgresql://ana:s3cret@/shop?host=/run/pg", "PostgreSQL on shop"),
+        ("not a url", "unknown database"),
+    ],
+)
 def test_the_backend_is_named_without_paths_users_or_passwords(url, label):
     assert backend_label(url) == label
     assert "s3cret" not in backend_label(url) and "ana" not in backend_label(url)

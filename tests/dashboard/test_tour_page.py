@@ -22,26 +22,37 @@ def _app(url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def _links(at: AppTest) -> list[tuple[str, str, dict[str, list[str]]]]:
-    return [(Path(e.proto.page).stem, e.proto.label, parse_qs(e.proto.query_string))
-            for e in at.get("page_link")]
+    return [
+        (Path(e.proto.page).stem, e.proto.label, parse_qs(e.proto.query_string))
+        for e in at.get("page_link")
+    ]
 
 
 def test_the_tour_is_the_first_page_and_every_step_links_with_its_choices(
-        seeded_db_url, monkeypatch):
+    seeded_db_url, monkeypatch
+):
     at = _app(seeded_db_url, monkeypatch).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Start here"
     headings = " ".join(m.value for m in at.markdown)
-    for step in ("1 · The store at a glance", "2 · Meet three customers",
-                 "3 · What each is shown", "4 · Who is about to buy", "5 · A campaign audience"):
+    for step in (
+        "1 · The store at a glance",
+        "2 · Meet three customers",
+        "3 · What each is shown",
+        "4 · Who is about to buy",
+        "5 · A campaign audience",
+    ):
         assert step in headings
     links = _links(at)
     profiles = [q["customer"][0] for page, _, q in links if page == "customer_profile"]
     assert len(set(profiles)) == 3  # three different customers
     compared = [q for page, _, q in links if page == "recommendations"]
     assert [q["customer"][0] for q in compared] == profiles
-    assert all((q["weather_a"], q["time_a"], q["weather_b"], q["time_b"])
-               == (["rainy"], ["evening"], ["sunny"], ["morning"]) for q in compared)
+    assert all(
+        (q["weather_a"], q["time_a"], q["weather_b"], q["time_b"])
+        == (["rainy"], ["evening"], ["sunny"], ["morning"])
+        for q in compared
+    )
     assert len([1 for page, _, q in links if page == "predictions" and "customer" in q]) == 2
     audience = [q for page, _, q in links if page == "audiences"]
     assert audience and "p_buy_30d" in audience[0]["rule"][0]
@@ -49,10 +60,16 @@ def test_the_tour_is_the_first_page_and_every_step_links_with_its_choices(
 
 def test_a_linked_customer_and_contexts_are_picked_up_by_the_pages(seeded_db_url, monkeypatch):
     at = _app(seeded_db_url, monkeypatch).run()
-    customer = next(q["customer"][0] for page, _, q in _links(at)
-                    if page == "recommendations")
-    at.query_params.update({"customer": customer, "weather_a": "rainy", "time_a": "evening",
-                            "weather_b": "sunny", "time_b": "morning"})
+    customer = next(q["customer"][0] for page, _, q in _links(at) if page == "recommendations")
+    at.query_params.update(
+        {
+            "customer": customer,
+            "weather_a": "rainy",
+            "time_a": "evening",
+            "weather_b": "sunny",
+            "time_b": "morning",
+        }
+    )
     at.switch_page("../pages/recommendations.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="recommendations_customer").value == customer
@@ -60,8 +77,10 @@ def test_a_linked_customer_and_contexts_are_picked_up_by_the_pages(seeded_db_url
     assert at.selectbox(key="recommendations_first_time_of_day").value == "evening"
     assert at.selectbox(key="recommendations_second_weather").value == "sunny"
     # The same customer follows to the other pages (the address is cleared on a switch).
-    for page, key in (("customer_profile", "profile_customer"),
-                      ("predictions", "predictions_customer")):
+    for page, key in (
+        ("customer_profile", "profile_customer"),
+        ("predictions", "predictions_customer"),
+    ):
         at.switch_page(f"../pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert at.selectbox(key=key).value == customer

@@ -59,8 +59,12 @@ def test_not_binds_tighter_than_and_which_binds_tighter_than_or():
 
 def test_comparisons_between_and_keywords_in_any_case():
     node = parse("Lifetime_Value >= 70 and night_shopping BETWEEN 40 And 80.5")
-    assert node == And((Comparison("lifetime_value", ">=", 70.0),
-                        Comparison("night_shopping", "between", 40.0, 80.5)))
+    assert node == And(
+        (
+            Comparison("lifetime_value", ">=", 70.0),
+            Comparison("night_shopping", "between", 40.0, 80.5),
+        )
+    )
 
 
 def test_between_takes_its_and_before_the_boolean_and():
@@ -82,14 +86,19 @@ _NUMBERS = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False).map(lambda 
 _ATOMS = st.one_of(
     _NAMES.map(Segment),
     st.builds(Comparison, _NAMES, st.sampled_from([">", ">=", "<", "<=", "=", "!="]), _NUMBERS),
-    st.builds(lambda f, a, b: Comparison(f, "between", min(a, b), max(a, b)),
-              _NAMES, _NUMBERS, _NUMBERS),
+    st.builds(
+        lambda f, a, b: Comparison(f, "between", min(a, b), max(a, b)), _NAMES, _NUMBERS, _NUMBERS
+    ),
 )
-_TREES = st.recursive(_ATOMS, lambda inner: st.one_of(
-    inner.map(Not),
-    st.lists(inner, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
-    st.lists(inner, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
-), max_leaves=12)
+_TREES = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        inner.map(Not),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -143,16 +152,18 @@ def test_what_if_thresholds_replace_the_chosen_comparisons_only():
     node = parse("lifetime_value >= 70 AND (night_owl OR night_shopping between 40 and 80)")
     changed = with_thresholds(node, {1: (30.0, 60.0)})
     assert [c for c in comparisons(changed)] == [
-        Comparison("lifetime_value", ">=", 70.0), Comparison("night_shopping", "between", 30, 60)]
-    assert render(changed) == ("lifetime_value >= 70 AND (night_owl OR night_shopping "
-                               "between 30 and 60)")
+        Comparison("lifetime_value", ">=", 70.0),
+        Comparison("night_shopping", "between", 30, 60),
+    ]
+    assert render(changed) == (
+        "lifetime_value >= 70 AND (night_owl OR night_shopping between 30 and 60)"
+    )
 
 
 def test_segments_are_replaced_wherever_they_are_named():
     node = parse("night_owl AND NOT (night_owl OR high_value)")
     changed = with_segments_as(node, {"night_owl": Comparison("night_shopping", ">", 40.0)})
-    assert render(changed) == ("night_shopping > 40 AND NOT (night_shopping > 40 OR "
-                               "high_value)")
+    assert render(changed) == ("night_shopping > 40 AND NOT (night_shopping > 40 OR high_value)")
 
 
 def test_fields_used_lists_comparisons_then_the_scores_behind_segments():
@@ -162,10 +173,16 @@ def test_fields_used_lists_comparisons_then_the_scores_behind_segments():
 
 def test_monthly_as_of_points_end_at_the_moment_itself():
     points = monthly_as_of(datetime(2026, 1, 20), datetime(2026, 5, 3, 12), limit=12)
-    assert points == [datetime(2026, 2, 1), datetime(2026, 3, 1), datetime(2026, 4, 1),
-                      datetime(2026, 5, 1), datetime(2026, 5, 3, 12)]
-    assert monthly_as_of(datetime(2025, 1, 1), datetime(2026, 5, 3), limit=3)[0] == \
-        datetime(2026, 4, 1)
+    assert points == [
+        datetime(2026, 2, 1),
+        datetime(2026, 3, 1),
+        datetime(2026, 4, 1),
+        datetime(2026, 5, 1),
+        datetime(2026, 5, 3, 12),
+    ]
+    assert monthly_as_of(datetime(2025, 1, 1), datetime(2026, 5, 3), limit=3)[0] == datetime(
+        2026, 4, 1
+    )
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -178,7 +195,8 @@ def seeded_data(seeded_db_url):
         data = load_audience_data(session, as_of=AS_OF, predictions=True)
         profiles = compute_profiles(session, as_of=AS_OF)
         predictions = fit_store_predictor(session, as_of=AS_OF).predict(
-            profiles["customer_id"].tolist())
+            profiles["customer_id"].tolist()
+        )
     engine.dispose()
     return data, profiles, predictions
 
@@ -189,14 +207,21 @@ def _has(profiles: pd.DataFrame, segment: str) -> pd.Series:
 
 def test_evaluation_equals_a_direct_pandas_computation(seeded_data):
     data, profiles, predictions = seeded_data
-    rule = ("(night_owl OR mobile_first) AND NOT deal_seeker AND lifetime_value between 40 "
-            "and 90 OR p_active < 0.5 AND clv_12m >= 100")
+    rule = (
+        "(night_owl OR mobile_first) AND NOT deal_seeker AND lifetime_value between 40 "
+        "and 90 OR p_active < 0.5 AND clv_12m >= 100"
+    )
     members = audience_members(compile_rule(rule, data.segments), data)
     frame = profiles.merge(predictions[["customer_id", "p_active", "clv_12m"]], on="customer_id")
     expected = frame.loc[
-        ((_has(frame, "night_owl") | _has(frame, "mobile_first")) & ~_has(frame, "deal_seeker")
-         & frame["lifetime_value"].between(40, 90))
-        | ((frame["p_active"] < 0.5) & (frame["clv_12m"] >= 100)), "customer_id"]
+        (
+            (_has(frame, "night_owl") | _has(frame, "mobile_first"))
+            & ~_has(frame, "deal_seeker")
+            & frame["lifetime_value"].between(40, 90)
+        )
+        | ((frame["p_active"] < 0.5) & (frame["clv_12m"] >= 100)),
+        "customer_id",
+    ]
     assert 0 < len(members) < len(profiles)
     assert members["customer_id"].tolist() == sorted(expected)
 
@@ -206,12 +231,19 @@ def test_export_holds_contacts_and_exactly_the_scores_used(seeded_data):
     node = compile_rule("night_owl AND lifetime_value > 50", data.segments)
     members = audience_members(node, data)
     exported = pd.read_csv(io.StringIO(export_csv(node, members)))
-    assert list(exported.columns) == ["customer_id", "name", "email", "city",
-                                      "lifetime_value", "night_shopping"]
+    assert list(exported.columns) == [
+        "customer_id",
+        "name",
+        "email",
+        "city",
+        "lifetime_value",
+        "night_shopping",
+    ]
     scores = profiles.set_index("customer_id").loc[exported["customer_id"]]
     assert (exported["lifetime_value"].to_numpy() > 50).all()
     assert exported["night_shopping"].to_numpy() == pytest.approx(
-        scores["night_shopping"].round(2).to_numpy())
+        scores["night_shopping"].round(2).to_numpy()
+    )
     assert exported["email"].str.contains("@").all()
 
 
@@ -225,7 +257,8 @@ def test_splits_count_each_member_once_per_category_and_channel(seeded_data):
         assert parts[name]["share"].sum() == pytest.approx(1.0)
     by_segment = parts["segment"].set_index("value")["customers"]
     in_both = members["customer_id"].isin(
-        data.members.loc[data.members["segment"] == "mobile_first", "customer_id"])
+        data.members.loc[data.members["segment"] == "mobile_first", "customer_id"]
+    )
     assert by_segment["mobile_first"] == int(in_both.sum())
 
 
@@ -262,23 +295,46 @@ def test_channels_categories_and_contacts_on_every_backend(db_url, capsys):
     assert frame["city"].tolist() == ["Lyon"] * 3
     node = compile_rule("purchase_frequency >= 0 AND NOT shoes_enthusiast", data.segments)
     assert audience_members(node, data)["customer_id"].tolist() == ["c0", "c1", "c2"]
-    code, out, _ = _run(capsys, "--db", db_url, "--json", "audience", "eval",
-                        "lifetime_value >= 0", "--members")
+    code, out, _ = _run(
+        capsys, "--db", db_url, "--json", "audience", "eval", "lifetime_value >= 0", "--members"
+    )
     assert code == 0
     assert [(r["customer_id"], r["name"]) for r in json.loads(out)] == [
-        ("c0", None), ("c1", None), ("c2", None)]
+        ("c0", None),
+        ("c1", None),
+        ("c2", None),
+    ]
 
 
 def test_before_any_data_an_audience_is_empty_not_an_error(seeded_db_url, capsys):
-    code, out, err = _run(capsys, "--db", seeded_db_url, "audience", "eval",
-                          "high_value OR NOT high_value", "--as-of", "2020-01-01")
+    code, out, err = _run(
+        capsys,
+        "--db",
+        seeded_db_url,
+        "audience",
+        "eval",
+        "high_value OR NOT high_value",
+        "--as-of",
+        "2020-01-01",
+    )
     assert code == 0, err
     assert "size       0 of 0 customers (0.0%)" in out
-    code, out, _ = _run(capsys, "--db", seeded_db_url, "audience", "eval", "NOT high_value",
-                        "--as-of", "2020-01-01", "--format", "csv")
+    code, out, _ = _run(
+        capsys,
+        "--db",
+        seeded_db_url,
+        "audience",
+        "eval",
+        "NOT high_value",
+        "--as-of",
+        "2020-01-01",
+        "--format",
+        "csv",
+    )
     assert out == "customer_id,name,email,city,lifetime_value\n"
-    code, _, err = _run(capsys, "--db", seeded_db_url, "audience", "eval", "p_active > 0.5",
-                        "--as-of", "2020-01-01")
+    code, _, err = _run(
+        capsys, "--db", seeded_db_url, "audience", "eval", "p_active > 0.5", "--as-of", "2020-01-01"
+    )
     assert code == 2 and "no orders before 2020-01-01" in err
 
 
@@ -320,8 +376,18 @@ def _run(capsys, *argv):
 def test_cli_eval_csv_equals_the_engine_export(seeded_db_url, seeded_data, capsys):
     data, _, _ = seeded_data
     rule = "(night_owl OR mobile_first) AND p_buy_30d >= 0.3"
-    code, out, _ = _run(capsys, "--db", seeded_db_url, "audience", "eval", rule,
-                        "--as-of", AS_OF.isoformat(), "--format", "csv")
+    code, out, _ = _run(
+        capsys,
+        "--db",
+        seeded_db_url,
+        "audience",
+        "eval",
+        rule,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--format",
+        "csv",
+    )
     node = compile_rule(rule, data.segments)
     assert code == 0
     assert out == export_csv(node, audience_members(node, data))
@@ -338,18 +404,41 @@ def test_cli_define_show_list_delete(tmp_path, seeded_db_url, capsys):
     assert _run(capsys, "--db", url, "audience", "define", "owls", rule)[0] == 0
     code, out, _ = _run(capsys, "--db", url, "audience", "list")
     assert out.strip() == "owls                     night_owl AND lifetime_value >= 50"
-    code, shown, _ = _run(capsys, "--db", url, "audience", "show", "owls", "--as-of",
-                          AS_OF.isoformat(), "--members", "--format", "csv")
-    code, evaluated, _ = _run(capsys, "--db", url, "audience", "eval", rule, "--as-of",
-                              AS_OF.isoformat(), "--format", "csv")
+    code, shown, _ = _run(
+        capsys,
+        "--db",
+        url,
+        "audience",
+        "show",
+        "owls",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--members",
+        "--format",
+        "csv",
+    )
+    code, evaluated, _ = _run(
+        capsys,
+        "--db",
+        url,
+        "audience",
+        "eval",
+        rule,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--format",
+        "csv",
+    )
     assert shown == evaluated and len(shown.splitlines()) > 2
     code, summary, _ = _run(capsys, "--db", url, "--json", "audience", "show", "owls")
     assert '"size": ' in summary and '"share": ' in summary
     assert _run(capsys, "--db", url, "audience", "delete", "owls")[0] == 0
     code, _, err = _run(capsys, "--db", url, "audience", "show", "owls")
     assert code == 2
-    assert err.strip() == ("personalize audience: error: unknown audience 'owls'; saved "
-                           "audiences: none yet (define one first)")
+    assert err.strip() == (
+        "personalize audience: error: unknown audience 'owls'; saved "
+        "audiences: none yet (define one first)"
+    )
 
 
 @pytest.mark.parametrize(("rule", "problem"), [

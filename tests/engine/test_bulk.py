@@ -14,23 +14,27 @@ from engine.models import Customer, Event, Product, ScoreCalibration
 
 
 def test_fast_path_round_trips_every_type(store):
-    products = pd.DataFrame({
-        "product_id": ["p1", "p2"],
-        "name": ["Umbrella", None],
-        "price": [9.5, np.nan],
-        "in_stock": [True, False],
-    })
-    events = pd.DataFrame({
-        "event_id": ["e1", None],
-        "customer_id": ["c1", None],
-        "anonymous_id": [None, "a1"],
-        "event_type": ["product_view", "search"],
-        "product_id": ["p1", None],
-        "occurred_at": pd.to_datetime(
-            ["2024-03-01 10:15:30.123456", "2024-03-02 00:00:00"], format="ISO8601"
-        ),
-        "rating": pd.array([None, 4], dtype="Int64"),
-    })
+    products = pd.DataFrame(
+        {
+            "product_id": ["p1", "p2"],
+            "name": ["Umbrella", None],
+            "price": [9.5, np.nan],
+            "in_stock": [True, False],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "event_id": ["e1", None],
+            "customer_id": ["c1", None],
+            "anonymous_id": [None, "a1"],
+            "event_type": ["product_view", "search"],
+            "product_id": ["p1", None],
+            "occurred_at": pd.to_datetime(
+                ["2024-03-01 10:15:30.123456", "2024-03-02 00:00:00"], format="ISO8601"
+            ),
+            "rating": pd.array([None, 4], dtype="Int64"),
+        }
+    )
     with store.begin() as connection:
         insert_frame(connection, Customer.__table__, pd.DataFrame({"customer_id": ["c1"]}))
         assert insert_frame(connection, Product.__table__, products) == 2
@@ -56,14 +60,19 @@ def test_frame_records_turn_missing_values_into_none():
 
 def test_fast_path_serialises_json_columns(store):
     stamp = pd.to_datetime(["2024-03-01", "2024-03-02"])
-    calibrations = pd.DataFrame({
-        "id": [1, 2], "as_of": stamp, "computed_at": stamp,
-        "reference": [{"median_spend": 0.5, "why": ["rain"]}, {}],
-    })
+    calibrations = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "as_of": stamp,
+            "computed_at": stamp,
+            "reference": [{"median_spend": 0.5, "why": ["rain"]}, {}],
+        }
+    )
     with store.begin() as connection:
         assert insert_frame(connection, ScoreCalibration.__table__, calibrations) == 2
     with session_scope(store) as session:
-        first, second = session.scalars(select(ScoreCalibration)
-                                        .order_by(ScoreCalibration.id)).all()
+        first, second = session.scalars(
+            select(ScoreCalibration).order_by(ScoreCalibration.id)
+        ).all()
         assert first.reference == {"median_spend": 0.5, "why": ["rain"]}
         assert second.reference == {}

@@ -11,8 +11,17 @@ from engine.store import store_summary
 
 def test_open_store_creates_every_table(store):
     tables = set(inspect(store).get_table_names())
-    assert {"customers", "products", "orders", "order_lines", "events", "reviews",
-            "profiles", "segment_memberships", "alembic_version"} <= tables
+    assert {
+        "customers",
+        "products",
+        "orders",
+        "order_lines",
+        "events",
+        "reviews",
+        "profiles",
+        "segment_memberships",
+        "alembic_version",
+    } <= tables
     assert "recommendations" not in tables  # dropped by revision 0006: nothing used it
 
 

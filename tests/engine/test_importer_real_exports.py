@@ -17,17 +17,17 @@ from engine.models import Customer, Event, Order, OrderLine, Product
 
 HEADER = "customer_id,order_id,product_id,quantity,unit_price,ordered_at,channel\n"
 RETAIL = HEADER + (
-    "0042,536365,00123,6,2.55,2010-12-01T08:26:00,Web\n"        # 2 leading zeros kept
-    "0042,536365,71053,6,3.39,2010-12-01T08:27:00,Web\n"        # 3 scanned a minute later
-    "0042,536365,84406B,8,0,2010-12-01T08:28:00,Web\n"          # 4 a free sample: kept
-    "0042,536365,71053,6,3.39,2010-12-01T08:27:00,Web\n"        # 5 exact repeat of 3
-    "0042,C536379,D,-1,27.5,2010-12-01T09:41:00,Web\n"          # 6 cancellation
+    "0042,536365,00123,6,2.55,2010-12-01T08:26:00,Web\n"  # 2 leading zeros kept
+    "0042,536365,71053,6,3.39,2010-12-01T08:27:00,Web\n"  # 3 scanned a minute later
+    "0042,536365,84406B,8,0,2010-12-01T08:28:00,Web\n"  # 4 a free sample: kept
+    "0042,536365,71053,6,3.39,2010-12-01T08:27:00,Web\n"  # 5 exact repeat of 3
+    "0042,C536379,D,-1,27.5,2010-12-01T09:41:00,Web\n"  # 6 cancellation
     "0043,536380,22086,-2,2.55,2010-12-01T09:45:00+01:00,In-Store\n"  # 7 a return
-    "0043,536381,22086,2,2.55,2010-12-01T09:45:00+01:00,In-Store\n"   # 8 offset, spelling
-    ",536382,22086,1,2.55,2010-12-01T10:00:00,web\n"            # 9 guest checkout
-    "0044,536383,B,1,-11062.06,2010-12-01T10:05:00,web\n"       # 10 adjustment
-    "0044,536384,22086,1,2.55,2010-12-01T10:06:00,web\n"        # 11 ...two customers
-    "0045,536384,22087,1,2.55,2010-12-01T10:06:00,web\n"        # 12 ...on one order
+    "0043,536381,22086,2,2.55,2010-12-01T09:45:00+01:00,In-Store\n"  # 8 offset, spelling
+    ",536382,22086,1,2.55,2010-12-01T10:00:00,web\n"  # 9 guest checkout
+    "0044,536383,B,1,-11062.06,2010-12-01T10:05:00,web\n"  # 10 adjustment
+    "0044,536384,22086,1,2.55,2010-12-01T10:06:00,web\n"  # 11 ...two customers
+    "0045,536384,22087,1,2.55,2010-12-01T10:06:00,web\n"  # 12 ...on one order
 )
 
 
@@ -37,9 +37,7 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_a_retail_export_imports_without_skip_invalid_and_says_what_it_left_out(
-    store, tmp_path
-):
+def test_a_retail_export_imports_without_skip_invalid_and_says_what_it_left_out(store, tmp_path):
     report = import_files(store, orders=write(tmp_path, "o.csv", RETAIL))
 
     assert report.rejected == []
@@ -105,20 +103,22 @@ def test_an_order_cut_by_an_earlier_export_gains_only_its_missing_lines(store, t
     with session_scope(store) as session:
         got = session.scalars(select(OrderLine).order_by(OrderLine.line_no)).all()
         assert [(x.line_no, x.product_id) for x in got] == [
-            (1, "p1"), (2, "p2"), (3, "p2"), (4, "p3"),
+            (1, "p1"),
+            (2, "p2"),
+            (3, "p2"),
+            (4, "p3"),
         ]
 
 
-def test_an_earlier_line_arriving_later_moves_the_order_time_and_keeps_the_others(
-    store, tmp_path
-):
+def test_an_earlier_line_arriving_later_moves_the_order_time_and_keeps_the_others(store, tmp_path):
     import_files(store, orders=write(tmp_path, "a.csv", HEADER + "c1,o1,p2,1,3,2024-03-02,web\n"))
     import_files(store, orders=write(tmp_path, "b.csv", HEADER + "c1,o1,p1,1,2,2024-03-01,web\n"))
     with session_scope(store) as session:
         assert session.get(Order, "o1").ordered_at == datetime(2024, 3, 1)
         got = session.scalars(select(OrderLine).order_by(OrderLine.line_no)).all()
         assert [(x.product_id, x.ordered_at) for x in got] == [
-            ("p2", datetime(2024, 3, 2)), ("p1", None),
+            ("p2", datetime(2024, 3, 2)),
+            ("p1", None),
         ]
 
 
@@ -151,25 +151,36 @@ def test_an_order_stored_with_other_content_is_a_conflict_unless_replaced(
 
 
 def test_event_spellings_separators_and_header_case_of_other_tools(store, tmp_path):
-    events = write(tmp_path, "e.csv", (
-        "Event_Type;Occurred_At;Customer_ID;Product_ID;Device\n"
-        "view;2024-01-01T10:00:00Z;c1;p1;Phone\n"
-        "addtocart;2024-01-01T10:01:00Z;c1;p1;phone\n"
-        "Add To Wishlist;2024-01-01T10:02:00Z;c1;p1;PC\n"
-    ))
+    events = write(
+        tmp_path,
+        "e.csv",
+        (
+            "Event_Type;Occurred_At;Customer_ID;Product_ID;Device\n"
+            "view;2024-01-01T10:00:00Z;c1;p1;Phone\n"
+            "addtocart;2024-01-01T10:01:00Z;c1;p1;phone\n"
+            "Add To Wishlist;2024-01-01T10:02:00Z;c1;p1;PC\n"
+        ),
+    )
     report = import_files(store, events=events)
     assert report.table("events").inserted == 3
     with session_scope(store) as session:
         got = session.execute(select(Event.event_type, Event.device).order_by(Event.occurred_at))
         assert [tuple(r) for r in got] == [
-            ("product_view", "mobile"), ("cart_add", "mobile"), ("wishlist_add", "desktop"),
+            ("product_view", "mobile"),
+            ("cart_add", "mobile"),
+            ("wishlist_add", "desktop"),
         ]
 
 
 def test_a_plain_c_id_is_an_id_where_the_store_has_no_numeric_orders(store, tmp_path):
-    report = import_files(store, orders=write(tmp_path, "o.csv", HEADER + (
-        "c1,C100,p1,1,2,2024-03-01,web\nc1,C101,p1,1,2,2024-03-02,web\n"
-    )))
+    report = import_files(
+        store,
+        orders=write(
+            tmp_path,
+            "o.csv",
+            HEADER + ("c1,C100,p1,1,2,2024-03-01,web\nc1,C101,p1,1,2,2024-03-02,web\n"),
+        ),
+    )
     assert report.skipped == []
     assert report.table("orders").inserted == 2
 
@@ -225,10 +236,14 @@ def test_implausible_values_are_refused_with_line_and_window(
 
 
 def test_a_json_nan_id_is_no_id(store, tmp_path):
-    events = write(tmp_path, "e.jsonl", (
-        '{"event_type": "search", "occurred_at": "2024-01-01", "customer_id": NaN,'
-        ' "anonymous_id": "a1", "query": "tea"}\n'
-    ))
+    events = write(
+        tmp_path,
+        "e.jsonl",
+        (
+            '{"event_type": "search", "occurred_at": "2024-01-01", "customer_id": NaN,'
+            ' "anonymous_id": "a1", "query": "tea"}\n'
+        ),
+    )
     import_files(store, events=events)
     with session_scope(store) as session:
         assert session.scalar(select(Customer.customer_id)) is None

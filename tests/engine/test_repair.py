@@ -21,20 +21,32 @@ def poisoned(db_url):
     """Two plausible orders, one dated 2300 and one plausible order with a line in year 1."""
     engine = open_store(db_url)
     with session_scope(engine) as session:
-        session.add_all([Customer(customer_id="c1"), Product(product_id="p1"),
-                         Product(product_id="p2")])
+        session.add_all(
+            [Customer(customer_id="c1"), Product(product_id="p1"), Product(product_id="p2")]
+        )
         session.flush()
-        for order_id, when in [("o1", datetime(2024, 1, 1)), ("o2", datetime(2024, 2, 1)),
-                               ("late", datetime(2300, 1, 1))]:
+        for order_id, when in [
+            ("o1", datetime(2024, 1, 1)),
+            ("o2", datetime(2024, 2, 1)),
+            ("late", datetime(2300, 1, 1)),
+        ]:
             session.add(Order(order_id=order_id, customer_id="c1", ordered_at=when))
         session.flush()
-        session.add_all([
-            OrderLine(order_id="o1", line_no=1, product_id="p1", quantity=1, unit_price=2),
-            OrderLine(order_id="o2", line_no=1, product_id="p2", quantity=1, unit_price=3),
-            OrderLine(order_id="o2", line_no=2, product_id="p1", quantity=1, unit_price=2,
-                      ordered_at=datetime(1, 1, 1)),
-            OrderLine(order_id="late", line_no=1, product_id="p1", quantity=1, unit_price=2),
-        ])
+        session.add_all(
+            [
+                OrderLine(order_id="o1", line_no=1, product_id="p1", quantity=1, unit_price=2),
+                OrderLine(order_id="o2", line_no=1, product_id="p2", quantity=1, unit_price=3),
+                OrderLine(
+                    order_id="o2",
+                    line_no=2,
+                    product_id="p1",
+                    quantity=1,
+                    unit_price=2,
+                    ordered_at=datetime(1, 1, 1),
+                ),
+                OrderLine(order_id="late", line_no=1, product_id="p1", quantity=1, unit_price=2),
+            ]
+        )
     yield db_url, engine
     engine.dispose()
 

@@ -32,20 +32,28 @@ def test_saving_merges_fields_into_one_row(store):
         identity = read_identity(session)
     assert identity == saved
     assert (identity.name, identity.currency, identity.timezone, identity.description) == (
-        "Corner shop", "GBP", "Europe/London", "Fresh bread")
+        "Corner shop",
+        "GBP",
+        "Europe/London",
+        "Fresh bread",
+    )
     assert not identity.is_default
 
 
-@pytest.mark.parametrize(("field", "value", "words"), [
-    ("currency", "usx", ["invalid currency 'usx'", "USD", "such as USD, EUR, GBP"]),
-    ("currency", "", ["invalid currency"]),
-    ("timezone", "Europe/Londn", ["invalid time zone", "Europe/London", "IANA"]),
-    ("name", "   ", ["invalid store name", "empty"]),
-    ("name", "x" * 101, ["at most 100"]),
-    ("name", "bad\x00name", ["control characters"]),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("currency", "usx", ["invalid currency 'usx'", "USD", "such as USD, EUR, GBP"]),
+        ("currency", "", ["invalid currency"]),
+        ("timezone", "Europe/Londn", ["invalid time zone", "Europe/London", "IANA"]),
+        ("name", "   ", ["invalid store name", "empty"]),
+        ("name", "x" * 101, ["at most 100"]),
+        ("name", "bad\x00name", ["control characters"]),
+    ],
+)
 def test_a_bad_value_is_one_line_naming_what_is_valid_and_writes_nothing(
-        sqlite_store, field, value, words):
+    sqlite_store, field, value, words
+):
     with pytest.raises(UserError) as caught:
         save_identity(sqlite_store, **{field: value})
     message = str(caught.value)
@@ -62,16 +70,19 @@ def test_validators_normalise_spelling():
     assert validate_timezone("UTC") == "UTC"
 
 
-@pytest.mark.parametrize(("value", "currency", "short", "text"), [
-    (1234.5, "USD", False, "$1,234.50"),
-    (-3.2, "EUR", False, "-€3.20"),
-    (1234.4, "JPY", False, "¥1,234"),
-    (1234.5, "CHF", False, "1,234.50 CHF"),
-    (1.5, "KWD", False, "1.500 KWD"),
-    (434495.1, "GBP", True, "£434.5k"),
-    (3623456, "USD", True, "$3.62M"),
-    (None, "USD", False, "-"),
-])
+@pytest.mark.parametrize(
+    ("value", "currency", "short", "text"),
+    [
+        (1234.5, "USD", False, "$1,234.50"),
+        (-3.2, "EUR", False, "-€3.20"),
+        (1234.4, "JPY", False, "¥1,234"),
+        (1234.5, "CHF", False, "1,234.50 CHF"),
+        (1.5, "KWD", False, "1.500 KWD"),
+        (434495.1, "GBP", True, "£434.5k"),
+        (3623456, "USD", True, "$3.62M"),
+        (None, "USD", False, "-"),
+    ],
+)
 def test_money_is_written_in_the_store_currency(value, currency, short, text):
     assert format_money(value, currency, short=short) == text
 

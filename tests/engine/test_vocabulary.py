@@ -32,7 +32,8 @@ def test_the_recommenders_night_is_the_scores_night():
     night = [h for h in range(24) if hour_bucket(h) == "night"]
     assert night == sorted(NIGHT_HOUR_LIST) == [h for h in range(24) if is_night(h)]
     assert [activity_flags(datetime(2024, 6, 3, h), None, None)["night"] for h in range(24)] == [
-        int(is_night(h)) for h in range(24)]
+        int(is_night(h)) for h in range(24)
+    ]
     assert parse_context(time_of_day="5").time_of_day == "night"
     assert parse_context(time_of_day="6").time_of_day == "morning"
 
@@ -43,10 +44,17 @@ def test_hour_buckets_cover_every_hour_like_hour_bucket():
     assert set(hour_buckets(hours)) == set(TIMES_OF_DAY)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("iOS", "ios"), ("iPhone", "ios"), ("Mobile Web", "mobile_web"), ("in-store", "store"),
-    ("web", "web"), ("Kiosk", "kiosk"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("iOS", "ios"),
+        ("iPhone", "ios"),
+        ("Mobile Web", "mobile_web"),
+        ("in-store", "store"),
+        ("web", "web"),
+        ("Kiosk", "kiosk"),
+    ],
+)
 def test_a_channel_is_spelled_one_way(raw, expected):
     assert canonical("channel", raw) == expected
 
@@ -68,18 +76,30 @@ def test_an_imported_and_a_tracked_ios_channel_both_count_as_mobile(store, tmp_p
         "customer_id,order_id,product_id,quantity,unit_price,ordered_at,channel,device\n"
         f"c1,o1,p1,1,10,{at.isoformat()},iOS,\n"
         f"c1,o2,p1,1,10,{at.isoformat()},iPhone,\n"
-        f"c1,o3,p1,1,10,{at.isoformat()},web,\n", encoding="utf-8")
+        f"c1,o3,p1,1,10,{at.isoformat()},web,\n",
+        encoding="utf-8",
+    )
     events = tmp_path / "events.csv"
     events.write_text(
         "event_id,event_type,occurred_at,customer_id,product_id,channel\n"
         f"i1,product_view,{at.isoformat()},c1,p1,iOS\n"
-        f"i2,product_view,{at.isoformat()},c1,p1,iPhone\n", encoding="utf-8")
+        f"i2,product_view,{at.isoformat()},c1,p1,iPhone\n",
+        encoding="utf-8",
+    )
     import_files(store, orders=orders, events=events)
     with session_scope(store) as session:
         for k, channel in enumerate(("iOS", "iPhone", "web"), start=1):
-            track(session, {"event_id": f"t{k}", "event_type": "product_view",
-                            "customer_id": "c1", "product_id": "p1", "channel": channel,
-                            "occurred_at": (at + timedelta(hours=k)).isoformat()})
+            track(
+                session,
+                {
+                    "event_id": f"t{k}",
+                    "event_type": "product_view",
+                    "customer_id": "c1",
+                    "product_id": "p1",
+                    "channel": channel,
+                    "occurred_at": (at + timedelta(hours=k)).isoformat(),
+                },
+            )
     with session_scope(store) as session:
         mobile_orders = dict(session.execute(select(Order.order_id, Order.on_mobile)).all())
         mobile_events = dict(session.execute(select(Event.event_id, Event.on_mobile)).all())

@@ -32,7 +32,9 @@ def test_two_imports_at_once_both_succeed_and_store_each_row_once(db_url, tmp_pa
     runs = [
         subprocess.Popen(
             [sys.executable, "-m", "dashboard.cli", "import", "--db", db_url, "--orders", str(f)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for f in (first, second)
     ]
@@ -40,8 +42,10 @@ def test_two_imports_at_once_both_succeed_and_store_each_row_once(db_url, tmp_pa
     assert [code for code, _ in results] == [0, 0], results
     engine = open_store(db_url)
     with session_scope(engine) as session:
-        count = {m.__name__: session.scalar(select(func.count()).select_from(m))
-                 for m in (Customer, Product, Order, OrderLine)}
+        count = {
+            m.__name__: session.scalar(select(func.count()).select_from(m))
+            for m in (Customer, Product, Order, OrderLine)
+        }
     engine.dispose()
     total = ROWS + ROWS // 2
     assert count == {"Customer": 400, "Product": 250, "Order": total, "OrderLine": total}

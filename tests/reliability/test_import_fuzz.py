@@ -19,13 +19,51 @@ from dashboard.cli import main
 from engine.db import open_store, session_scope
 from engine.store import store_summary
 
-COLUMNS = ["customer_id", "order_id", "product_id", "quantity", "unit_price", "ordered_at",
-           "discount", "channel", "device", "location", "Customer_ID", "", "extra"]
+COLUMNS = [
+    "customer_id",
+    "order_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "ordered_at",
+    "discount",
+    "channel",
+    "device",
+    "location",
+    "Customer_ID",
+    "",
+    "extra",
+]
 HOSTILE = [
-    "", " ", "0", "-1", "1e308", "nan", "inf", "2024-01-01", "2300-01-01", "0001-01-01",
-    "2024-02-30", "10:00", "c1", "o1", "p1", "Web", "phone", "\x00", "'; DROP TABLE orders;--",
-    "![x](http://evil.example/x.png)", "é", "𝔘", '"quoted, comma"', "a\nb", "C536379",
-    "2024-01-01T10:00:00+02:00", "1,5", "NULL", "\ufeff",
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e308",
+    "nan",
+    "inf",
+    "2024-01-01",
+    "2300-01-01",
+    "0001-01-01",
+    "2024-02-30",
+    "10:00",
+    "c1",
+    "o1",
+    "p1",
+    "Web",
+    "phone",
+    "\x00",
+    "'; DROP TABLE orders;--",
+    "![x](http://evil.example/x.png)",
+    "é",
+    "𝔘",
+    '"quoted, comma"',
+    "a\nb",
+    "C536379",
+    "2024-01-01T10:00:00+02:00",
+    "1,5",
+    "NULL",
+    "\ufeff",
 ]
 REQUIRED = {
     "orders": ["customer_id", "order_id", "product_id", "quantity", "unit_price", "ordered_at"],
@@ -57,17 +95,27 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small store with data in it, copied for every example."""
     folder = tmp_path_factory.mktemp("fuzz")
     orders = folder / "o.csv"
-    orders.write_text("customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-                      "c1,o1,p1,1,2,2024-01-01\nc2,o2,p2,2,3,2024-01-02T10:00:00Z\n")
+    orders.write_text(
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+        "c1,o1,p1,1,2,2024-01-01\nc2,o2,p2,2,3,2024-01-02T10:00:00Z\n"
+    )
     store = folder / "base.db"
     assert main(["import", "--db", f"sqlite:///{store}", "--orders", str(orders)]) == 0
     return store
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(header=headers, body=rows, sep=st.sampled_from([",", ";"]), full=st.booleans(),
-       kind=st.sampled_from(["orders", "products", "customers", "reviews", "events"]))
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    header=headers,
+    body=rows,
+    sep=st.sampled_from([",", ";"]),
+    full=st.booleans(),
+    kind=st.sampled_from(["orders", "products", "customers", "reviews", "events"]),
+)
 def test_any_csv_imports_or_is_refused_leaving_the_store_as_it_was(
     base_store, tmp_path_factory, capsys, header, body, sep, full, kind
 ):
@@ -95,16 +143,22 @@ def test_any_csv_imports_or_is_refused_leaving_the_store_as_it_was(
 @pytest.mark.slow
 def test_an_import_killed_midway_leaves_nothing_and_a_rerun_completes_it(tmp_path):
     lines = ["customer_id,order_id,product_id,quantity,unit_price,ordered_at"]
-    lines += [f"c{i % 3000},o{i},p{i % 900},1,2.5,2024-01-{1 + i % 28:02d}T10:00:00"
-              for i in range(150_000)]
+    lines += [
+        f"c{i % 3000},o{i},p{i % 900},1,2.5,2024-01-{1 + i % 28:02d}T10:00:00"
+        for i in range(150_000)
+    ]
     orders = tmp_path / "o.csv"
     orders.write_text("\n".join(lines) + "\n")
     killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
     for store in (killed, whole):
         open_store(f"sqlite:///{store}").dispose()
     command = [sys.executable, "-m", "dashboard.cli", "import", "--orders", str(orders)]
-    run = subprocess.Popen([*command, "--db", f"sqlite:///{killed}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [*command, "--db", f"sqlite:///{killed}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Kill it once it is writing (its progress reaches stderr), not before it starts.
     deadline = time.monotonic() + 120
     assert run.stderr is not None
@@ -123,9 +177,15 @@ def test_an_import_killed_midway_leaves_nothing_and_a_rerun_completes_it(tmp_pat
 
     assert counts(killed)["orders"] in (0, 150_000)  # one transaction: all or nothing
     # The rerun of the killed store and the uninterrupted import, side by side (two files).
-    reruns = [subprocess.Popen([*command, "--db", f"sqlite:///{store}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-              for store in (killed, whole)]
+    reruns = [
+        subprocess.Popen(
+            [*command, "--db", f"sqlite:///{store}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for store in (killed, whole)
+    ]
     results = [(r.communicate(timeout=600)[1], r.returncode) for r in reruns]
     assert [code for _, code in results] == [0, 0], results
     assert counts(killed) == counts(whole)

@@ -15,7 +15,8 @@ from seed.world import CATEGORIES
 def lines(small_market) -> pd.DataFrame:
     """Order lines with customer, time, category and the product's hidden lifecycle."""
     frame = small_market.order_lines.merge(
-        small_market.orders[["order_id", "customer_id", "ordered_at"]])
+        small_market.orders[["order_id", "customer_id", "ordered_at"]]
+    )
     frame = frame.merge(small_market.products[["product_id", "category"]])
     return frame.merge(small_market.product_lifecycle, on="product_id")
 
@@ -27,8 +28,9 @@ def test_every_item_has_the_class_of_its_kind():
     assert all(REPURCHASE[noun][0] == CONSUMABLE for noun, _ in grocery.items)
     books = next(c for c in CATEGORIES if c.name == "Books")
     assert all(noun not in REPURCHASE for noun, _ in books.items)  # durable
-    cycles = {cls: [d for c, d in REPURCHASE.values() if c == cls]
-              for cls in (CONSUMABLE, SEMI_DURABLE)}
+    cycles = {
+        cls: [d for c, d in REPURCHASE.values() if c == cls] for cls in (CONSUMABLE, SEMI_DURABLE)
+    }
     assert max(cycles[CONSUMABLE]) <= 60 <= min(cycles[SEMI_DURABLE]) + 30
 
 
@@ -64,12 +66,16 @@ def test_nothing_sells_before_its_launch_or_while_out_of_stock(small_market, lin
     assert lifecycle["out_of_stock_from"].notna().mean() > 0.03
     assert (lines["ordered_at"] >= lines["on_sale_from"].dt.normalize()).all()
     out = lines["out_of_stock_from"].notna()
-    during = out & (lines["ordered_at"] >= lines["out_of_stock_from"]) & (
-        lines["out_of_stock_to"].isna() | (lines["ordered_at"] < lines["out_of_stock_to"]))
+    during = (
+        out
+        & (lines["ordered_at"] >= lines["out_of_stock_from"])
+        & (lines["out_of_stock_to"].isna() | (lines["ordered_at"] < lines["out_of_stock_to"]))
+    )
     assert not during.any()
     # Products still out of stock at the end are the catalogue's in_stock = false.
-    gone = lifecycle.loc[lifecycle["out_of_stock_from"].notna()
-                         & lifecycle["out_of_stock_to"].isna(), "product_id"]
+    gone = lifecycle.loc[
+        lifecycle["out_of_stock_from"].notna() & lifecycle["out_of_stock_to"].isna(), "product_id"
+    ]
     in_stock = small_market.products.set_index("product_id")["in_stock"]
     assert set(in_stock.index[~in_stock]) == set(gone)
     views = small_market.events[small_market.events["event_type"] == "product_view"]
@@ -80,9 +86,15 @@ def test_nothing_sells_before_its_launch_or_while_out_of_stock(small_market, lin
 # Aimed for (docs/market.md): a category's share of buyer-product pairs bought again in a
 # year, on the default market.
 REBOUGHT = {
-    "Grocery": (0.35, 0.6), "Health": (0.25, 0.5), "Beauty": (0.2, 0.45),
-    "Pet Supplies": (0.1, 0.35), "Apparel": (0.0, 0.05), "Electronics": (0.0, 0.03),
-    "Books": (0.0, 0.0), "Toys": (0.0, 0.0), "Accessories": (0.0, 0.0),
+    "Grocery": (0.35, 0.6),
+    "Health": (0.25, 0.5),
+    "Beauty": (0.2, 0.45),
+    "Pet Supplies": (0.1, 0.35),
+    "Apparel": (0.0, 0.05),
+    "Electronics": (0.0, 0.03),
+    "Books": (0.0, 0.0),
+    "Toys": (0.0, 0.0),
+    "Accessories": (0.0, 0.0),
 }
 
 

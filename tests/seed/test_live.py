@@ -20,14 +20,22 @@ def _shoppers(n: int, **override: np.ndarray) -> Shoppers:
     base = dict(
         customer_ids=np.array([f"c{i}" for i in range(n)], dtype=object),
         names=np.array([f"n{i}" for i in range(n)], dtype=object),
-        orders_per_day=np.full(n, 0.3), visits_per_day=np.full(n, 1.0),
-        weekend=np.full(n, 2 / 7), night=np.full(n, 0.08), mobile=np.full(n, 0.4),
-        impulse=np.full(n, 0.3), deal=np.full(n, 0.2), loyalty=np.full(n, 0.3),
-        focus=np.full(n, 0.3), favourite_category=np.full(n, "shoes", dtype=object),
+        orders_per_day=np.full(n, 0.3),
+        visits_per_day=np.full(n, 1.0),
+        weekend=np.full(n, 2 / 7),
+        night=np.full(n, 0.08),
+        mobile=np.full(n, 0.4),
+        impulse=np.full(n, 0.3),
+        deal=np.full(n, 0.2),
+        loyalty=np.full(n, 0.3),
+        focus=np.full(n, 0.3),
+        favourite_category=np.full(n, "shoes", dtype=object),
         favourite_brands=np.array([["acme", "zen"]] * n, dtype=object),
-        review_rate=np.full(n, 0.2), leniency=np.zeros(n),
+        review_rate=np.full(n, 0.2),
+        leniency=np.zeros(n),
         locations=np.full(n, "Lyon", dtype=object),
-        weather={"Lyon": (["sunny", "rainy"], [0.5, 0.5])}, source="test",
+        weather={"Lyon": (["sunny", "rainy"], [0.5, 0.5])},
+        source="test",
     )
     return Shoppers(**{**base, **override})
 
@@ -38,7 +46,8 @@ def _catalogue() -> Catalogue:
         category=np.array(["shoes", "shoes", "bags", None], dtype=object),
         brand=np.array(["acme", "zen", "acme", None], dtype=object),
         marked_down=np.array([False, True, False, False]),
-        weight=np.array([1.0, 1.0, 2.0, 1.0]), quality=np.array([4.0, 4.5, 3.0, 4.0]),
+        weight=np.array([1.0, 1.0, 2.0, 1.0]),
+        quality=np.array([4.0, 4.5, 3.0, 4.0]),
     )
 
 
@@ -47,17 +56,22 @@ def _big_catalogue(n: int = 400) -> Catalogue:
         product_ids=np.array([f"p{i}" for i in range(n)], dtype=object),
         category=np.array([("shoes", "bags", "hats")[i % 3] for i in range(n)], dtype=object),
         brand=np.array([("acme", "zen", None)[i % 3] for i in range(n)], dtype=object),
-        marked_down=np.arange(n) % 5 == 0, weight=np.ones(n), quality=np.full(n, 4.0),
+        marked_down=np.arange(n) % 5 == 0,
+        weight=np.ones(n),
+        quality=np.full(n, 4.0),
     )
 
 
 def test_same_inputs_same_events_and_in_time_order():
     first = Simulation(_shoppers(50), _catalogue(), start=START, seed=3).until(
-        START + timedelta(days=3))
+        START + timedelta(days=3)
+    )
     again = Simulation(_shoppers(50), _catalogue(), start=START, seed=3).until(
-        START + timedelta(days=3))
+        START + timedelta(days=3)
+    )
     other = Simulation(_shoppers(50), _catalogue(), start=START, seed=4).until(
-        START + timedelta(days=3))
+        START + timedelta(days=3)
+    )
     assert first == again and first != other
     stamps = [e["occurred_at"] for e in first]
     assert stamps == sorted(stamps) and stamps[0] >= START.isoformat()
@@ -66,7 +80,8 @@ def test_same_inputs_same_events_and_in_time_order():
 
 def test_events_are_valid_import_format_events():
     events = Simulation(_shoppers(30), _catalogue(), start=START, seed=1).until(
-        START + timedelta(days=5))
+        START + timedelta(days=5)
+    )
     kinds = Counter(e["event_type"] for e in events)
     assert {"product_view", "purchase", "search", "cart_add"} <= set(kinds)
     for event in events:
@@ -77,7 +92,8 @@ def test_consumed_in_pieces_equals_in_one_go():
     sim = Simulation(_shoppers(20), _catalogue(), start=START, seed=2)
     pieces = sim.until(START + timedelta(hours=7)) + sim.until(START + timedelta(days=2))
     whole = Simulation(_shoppers(20), _catalogue(), start=START, seed=2).until(
-        START + timedelta(days=2))
+        START + timedelta(days=2)
+    )
     assert [e["event_id"] for e in pieces] == [e["event_id"] for e in whole]
 
 
@@ -91,7 +107,8 @@ def test_night_owls_shop_at_night_and_mobile_shoppers_on_phones():
     owls = np.arange(n) < n // 2
     shoppers = _shoppers(n, night=np.where(owls, 0.8, 0.05), mobile=np.where(owls, 0.9, 0.1))
     events = Simulation(shoppers, _catalogue(), start=START, seed=5).until(
-        START + timedelta(days=7))
+        START + timedelta(days=7)
+    )
     owl_ids = {f"c{i}" for i in np.flatnonzero(owls)}
     rest = {f"c{i}" for i in np.flatnonzero(~owls)}
 
@@ -109,7 +126,8 @@ def test_impulse_buyers_buy_minutes_after_the_first_view():
     impulsive = np.arange(n) < n // 2
     shoppers = _shoppers(n, impulse=np.where(impulsive, 0.95, 0.02), orders_per_day=np.full(n, 2.0))
     events = Simulation(shoppers, _big_catalogue(), start=START, seed=6).until(
-        START + timedelta(days=4))
+        START + timedelta(days=4)
+    )
     first_view: dict[tuple[str, str], datetime] = {}
     quick = {True: [], False: []}
     for e in events:

@@ -27,8 +27,11 @@ def test_frames_have_exactly_the_orm_columns(tiny):
     a line's own time, NULL when it is the order's, as every seeded line's is)."""
     own = {("events", "id"), ("order_lines", "ordered_at")}
     for name, frame in tiny.tables().items():
-        expected = [c.name for c in Base.metadata.tables[name].columns
-                    if c.computed is None and (name, c.name) not in own]
+        expected = [
+            c.name
+            for c in Base.metadata.tables[name].columns
+            if c.computed is None and (name, c.name) not in own
+        ]
         assert list(frame.columns) == expected, name
     assert list(tiny.truth.columns) == ["customer_id", "traits", *SCORES]
 

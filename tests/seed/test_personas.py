@@ -43,13 +43,17 @@ def evidence(small_market, signals) -> pd.DataFrame:
     lines = lines.merge(small_market.products[["product_id", "brand"]])
     events = small_market.events
     actions = events[events["customer_id"].notna() & (events["event_type"] != "purchase")]
-    return pd.DataFrame({
-        "orders": orders,
-        "lines": lines.groupby("customer_id").size().reindex(index, fill_value=0),
-        "branded": lines[lines["brand"].notna()].groupby("customer_id").size()
-        .reindex(index, fill_value=0),
-        "actions": actions.groupby("customer_id").size().reindex(index, fill_value=0) + orders,
-    })
+    return pd.DataFrame(
+        {
+            "orders": orders,
+            "lines": lines.groupby("customer_id").size().reindex(index, fill_value=0),
+            "branded": lines[lines["brand"].notna()]
+            .groupby("customer_id")
+            .size()
+            .reindex(index, fill_value=0),
+            "actions": actions.groupby("customer_id").size().reindex(index, fill_value=0) + orders,
+        }
+    )
 
 
 # (trait, raw signal, latent column, evidence column, minimum evidence, rank correlation
@@ -103,8 +107,12 @@ def test_shares_sit_at_a_real_stores_levels(small_market, signals, active):
         "night_share": ((0.02, 0.16), 0.4),
         "mobile_share": ((0.25, 0.55), 0.75),
     }
-    traits = {"discounted_share": "deal_seeker", "weekend_share": "weekend_shopper",
-              "night_share": "night_owl", "mobile_share": "mobile_first"}
+    traits = {
+        "discounted_share": "deal_seeker",
+        "weekend_share": "weekend_shopper",
+        "night_share": "night_owl",
+        "mobile_share": "mobile_first",
+    }
     for signal, ((low, high), above) in levels.items():
         carrier = carriers(small_market, traits[signal]) & active
         ordinary = signals.loc[active & ~carrier, signal].median()

@@ -33,8 +33,9 @@ def test_seed_writes_the_store_and_the_truth(tmp_path, capsys):
     assert len(frame) == 80 and frame["customer_id"].iloc[0] == "C00001"
     latent = frame[list(SCORES)]
     assert latent.notna().all().all() and (latent >= 0).all().all()
-    shares = [s for s in SCORES if s not in ("lifetime_value", "purchase_frequency",
-                                               "research_intensity")]
+    shares = [
+        s for s in SCORES if s not in ("lifetime_value", "purchase_frequency", "research_intensity")
+    ]
     assert (latent[shares] <= 1).all().all()
     listed = set(";".join(frame["traits"]).split(";")) - {""}
     assert "lapsed" in listed
@@ -65,14 +66,17 @@ def test_invalid_values_are_one_line_errors(tmp_path, capsys):
         assert argv[0] in err and len(err.strip().splitlines()) == 1
 
 
-def test_sizes_are_bounded_and_a_market_too_big_for_memory_is_refused(tmp_path, capsys,
-                                                                      monkeypatch):
+def test_sizes_are_bounded_and_a_market_too_big_for_memory_is_refused(
+    tmp_path, capsys, monkeypatch
+):
     from dashboard.cli import seed_cmd
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    for argv, said in ((["--days", "99999"], "invalid days 99,999: at most 3,650"),
-                       (["--customers", "5000000"], "at most 2,000,000"),
-                       (["--days", "1e9"], "--days")):
+    for argv, said in (
+        (["--days", "99999"], "invalid days 99,999: at most 3,650"),
+        (["--customers", "5000000"], "at most 2,000,000"),
+        (["--days", "1e9"], "--days"),
+    ):
         try:
             code = main(["seed", *argv, "--db", url])
         except SystemExit as exc:

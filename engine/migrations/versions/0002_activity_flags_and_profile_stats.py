@@ -30,17 +30,31 @@ depends_on = None
 
 _FLAGS = (("at_weekend", "weekend"), ("at_night", "night"), ("on_mobile", "mobile"))
 _COUNTS = (
-    "orders", "orders_365", "lines", "disc_lines", "branded_lines", "top2_lines",
-    "viewed_lines", "quick_lines", "views", "searches", "activity", "weekend", "night",
-    "mobile", "reviews", "interest_events",
+    "orders",
+    "orders_365",
+    "lines",
+    "disc_lines",
+    "branded_lines",
+    "top2_lines",
+    "viewed_lines",
+    "quick_lines",
+    "views",
+    "searches",
+    "activity",
+    "weekend",
+    "night",
+    "mobile",
+    "reviews",
+    "interest_events",
 )
 _FLOATS = ("spend", "rating_wsum", "rating_w", "interest_total", "top_interest")
 
 
 def _flag_columns(timestamp: str) -> list[sa.Column[Any]]:
     return [
-        sa.Column(name, sa.SmallInteger(),
-                  sa.Computed(activity_flag(flag, timestamp), persisted=True))
+        sa.Column(
+            name, sa.SmallInteger(), sa.Computed(activity_flag(flag, timestamp), persisted=True)
+        )
         for name, flag in _FLAGS
     ]
 
@@ -61,11 +75,26 @@ def upgrade() -> None:
 
 
 _COVERING = {
-    "events": ("occurred_at", "ix_events_customer_time", "ix_events_customer_activity",
-               ["customer_id", "product_id", "event_type", "occurred_at", "at_weekend",
-                "at_night", "on_mobile"]),
-    "orders": ("ordered_at", "ix_orders_customer_time", "ix_orders_customer_activity",
-               ["customer_id", "ordered_at", "at_weekend", "at_night", "on_mobile", "order_id"]),
+    "events": (
+        "occurred_at",
+        "ix_events_customer_time",
+        "ix_events_customer_activity",
+        [
+            "customer_id",
+            "product_id",
+            "event_type",
+            "occurred_at",
+            "at_weekend",
+            "at_night",
+            "on_mobile",
+        ],
+    ),
+    "orders": (
+        "ordered_at",
+        "ix_orders_customer_time",
+        "ix_orders_customer_activity",
+        ["customer_id", "ordered_at", "at_weekend", "at_night", "on_mobile", "order_id"],
+    ),
 }
 """Per table: its timestamp, the index replaced, the covering index and its columns."""
 
@@ -94,7 +123,8 @@ def _upgrade(recreate: Literal["always", "auto"]) -> None:
         *(sa.Column(name, sa.Float(), nullable=False) for name in _FLOATS),
         sa.Column("top_category", sa.String(length=100), nullable=True),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.customer_id"],
+            ["customer_id"],
+            ["customers.customer_id"],
             name=op.f("fk_profile_stats_customer_id_customers"),
         ),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_profile_stats")),
@@ -103,19 +133,22 @@ def _upgrade(recreate: Literal["always", "auto"]) -> None:
     with op.batch_alter_table("profiles") as batch_op:
         batch_op.add_column(sa.Column("calibration_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            op.f("fk_profiles_calibration_id_score_calibrations"), "score_calibrations",
-            ["calibration_id"], ["id"],
+            op.f("fk_profiles_calibration_id_score_calibrations"),
+            "score_calibrations",
+            ["calibration_id"],
+            ["id"],
         )
         batch_op.drop_column("details")
     _convert(details)
 
 
 def _read_details() -> list[tuple[str, datetime, datetime, Any]]:
-    rows = op.get_bind().execute(
-        sa.text("SELECT customer_id, as_of, computed_at, details FROM profiles")
-    ).all()
-    return [(r[0], r[1], r[2], json.loads(r[3]) if isinstance(r[3], str) else r[3])
-            for r in rows]
+    rows = (
+        op.get_bind()
+        .execute(sa.text("SELECT customer_id, as_of, computed_at, details FROM profiles"))
+        .all()
+    )
+    return [(r[0], r[1], r[2], json.loads(r[3]) if isinstance(r[3], str) else r[3]) for r in rows]
 
 
 def _convert(rows: list[tuple[str, datetime, datetime, Any]]) -> None:
@@ -126,23 +159,35 @@ def _convert(rows: list[tuple[str, datetime, datetime, Any]]) -> None:
     bind = op.get_bind()
     newest = max(usable, key=lambda r: r[2])
     calibrations = sa.table(
-        "score_calibrations", sa.column("as_of"), sa.column("computed_at"),
+        "score_calibrations",
+        sa.column("as_of"),
+        sa.column("computed_at"),
         sa.column("reference", sa.JSON()),
     )
-    bind.execute(calibrations.insert().values(
-        as_of=newest[1], computed_at=newest[2], reference=newest[3].get("calibration") or {}
-    ))
+    bind.execute(
+        calibrations.insert().values(
+            as_of=newest[1], computed_at=newest[2], reference=newest[3].get("calibration") or {}
+        )
+    )
     calibration_id = bind.execute(sa.text("SELECT max(id) FROM score_calibrations")).scalar()
     bind.execute(sa.text("UPDATE profiles SET calibration_id = :id"), {"id": calibration_id})
-    stats = sa.table("profile_stats", *(sa.column(c) for c in
-                                         ("customer_id", "as_of", *_COUNTS, *_FLOATS,
-                                          "top_category")))
-    bind.execute(stats.insert(), [
-        {"customer_id": cid, "as_of": as_of, "top_category": doc["stats"].get("top_category"),
-         **{c: int(doc["stats"].get(c, 0)) for c in _COUNTS},
-         **{c: float(doc["stats"].get(c, 0.0)) for c in _FLOATS}}
-        for cid, as_of, _, doc in usable
-    ])
+    stats = sa.table(
+        "profile_stats",
+        *(sa.column(c) for c in ("customer_id", "as_of", *_COUNTS, *_FLOATS, "top_category")),
+    )
+    bind.execute(
+        stats.insert(),
+        [
+            {
+                "customer_id": cid,
+                "as_of": as_of,
+                "top_category": doc["stats"].get("top_category"),
+                **{c: int(doc["stats"].get(c, 0)) for c in _COUNTS},
+                **{c: float(doc["stats"].get(c, 0.0)) for c in _FLOATS},
+            }
+            for cid, as_of, _, doc in usable
+        ],
+    )
 
 
 def downgrade() -> None:

@@ -59,7 +59,8 @@ def test_a_customer_who_does_not_exist_yet_is_refused(
     rows = [f"early,e{i},p{i % 3},1,5.0,2024-0{1 + i % 5}-0{1 + i}T10:00:00" for i in range(8)]
     orders.write_text(
         "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-        + "\n".join([*rows, "late,l1,p1,1,5.0,2024-07-01T10:00:00"]) + "\n"
+        + "\n".join([*rows, "late,l1,p1,1,5.0,2024-07-01T10:00:00"])
+        + "\n"
     )
     assert main(["import", "--db", url, "--orders", str(orders)]) == 0
     capsys.readouterr()

@@ -48,49 +48,116 @@ AS_OF = datetime(2024, 2, 1)
 def build(session: Session, *, min_evidence: int | None = 1) -> None:
     """The hand-made store; ``min_evidence`` (unless ``None``) saved for every score."""
     if min_evidence is not None:
-        save_min_evidence(session, dict.fromkeys(SCORES, min_evidence),
-                          updated_at=datetime(2024, 1, 1))
-    session.add_all([
-        Customer(customer_id="c1", name="Ada"), Customer(customer_id="c2"),
-        Customer(customer_id="c3", signup_at=datetime(2024, 1, 1)),
-        Product(product_id="p1", category="Coffee", brand="Acme", price=4.0, list_price=5.0),
-        Product(product_id="p2", category="Coffee", brand="Beta", price=10.0, list_price=10.0),
-        Product(product_id="p3", category="Books", price=20.0),
-    ])
+        save_min_evidence(
+            session, dict.fromkeys(SCORES, min_evidence), updated_at=datetime(2024, 1, 1)
+        )
+    session.add_all(
+        [
+            Customer(customer_id="c1", name="Ada"),
+            Customer(customer_id="c2"),
+            Customer(customer_id="c3", signup_at=datetime(2024, 1, 1)),
+            Product(product_id="p1", category="Coffee", brand="Acme", price=4.0, list_price=5.0),
+            Product(product_id="p2", category="Coffee", brand="Beta", price=10.0, list_price=10.0),
+            Product(product_id="p3", category="Books", price=20.0),
+        ]
+    )
     session.flush()
-    session.add_all([
-        Order(order_id="o1", customer_id="c1", ordered_at=datetime(2024, 1, 6, 10), channel="ios"),
-        Order(order_id="o2", customer_id="c1", ordered_at=datetime(2024, 1, 10, 23, 30),
-              channel="web", device="desktop"),
-        IdentityLink(anonymous_id="a1", customer_id="c2", linked_at=datetime(2024, 1, 7)),
-    ])
+    session.add_all(
+        [
+            Order(
+                order_id="o1", customer_id="c1", ordered_at=datetime(2024, 1, 6, 10), channel="ios"
+            ),
+            Order(
+                order_id="o2",
+                customer_id="c1",
+                ordered_at=datetime(2024, 1, 10, 23, 30),
+                channel="web",
+                device="desktop",
+            ),
+            IdentityLink(anonymous_id="a1", customer_id="c2", linked_at=datetime(2024, 1, 7)),
+        ]
+    )
     session.flush()
-    session.add_all([
-        OrderLine(order_id="o1", line_no=1, product_id="p1", quantity=2, unit_price=4.5,
-                  discount=1.0),
-        OrderLine(order_id="o1", line_no=2, product_id="p2", quantity=1, unit_price=10.0,
-                  discount=0.0),
-        OrderLine(order_id="o2", line_no=1, product_id="p2", quantity=1, unit_price=10.0,
-                  discount=0.0),
-        Event(customer_id="c1", event_type="product_view", product_id="p1",
-              occurred_at=datetime(2024, 1, 6, 9, 50), channel="ios"),
-        Event(customer_id="c1", event_type="product_view", product_id="p2",
-              occurred_at=datetime(2024, 1, 1, 12), channel="web"),
-        Event(customer_id="c1", event_type="product_view", product_id="p3",
-              occurred_at=datetime(2024, 1, 2, 12), device="mobile"),
-        Event(customer_id="c1", event_type="search", query="coffee",
-              occurred_at=datetime(2024, 1, 3, 1), channel="android"),
-        Event(customer_id="c1", event_type="purchase", product_id="p1",
-              occurred_at=datetime(2024, 1, 6, 10), channel="ios"),
-        Event(anonymous_id="a1", event_type="product_view", product_id="p3",
-              occurred_at=datetime(2024, 1, 7, 12), channel="web"),
-        Event(anonymous_id="a1", event_type="product_view", product_id="p3",
-              occurred_at=datetime(2024, 1, 8, 12), channel="web"),
-        Event(anonymous_id="zz", event_type="product_view", product_id="p3",
-              occurred_at=datetime(2024, 1, 9, 12)),
-        Review(review_id="r1", customer_id="c1", product_id="p2", rating=2,
-               reviewed_at=datetime(2024, 1, 11)),
-        Review(review_id="r2", customer_id="c1", product_id="p1", rating=5,
-               reviewed_at=datetime(2024, 1, 12)),
-    ])
+    session.add_all(
+        [
+            OrderLine(
+                order_id="o1", line_no=1, product_id="p1", quantity=2, unit_price=4.5, discount=1.0
+            ),
+            OrderLine(
+                order_id="o1", line_no=2, product_id="p2", quantity=1, unit_price=10.0, discount=0.0
+            ),
+            OrderLine(
+                order_id="o2", line_no=1, product_id="p2", quantity=1, unit_price=10.0, discount=0.0
+            ),
+            Event(
+                customer_id="c1",
+                event_type="product_view",
+                product_id="p1",
+                occurred_at=datetime(2024, 1, 6, 9, 50),
+                channel="ios",
+            ),
+            Event(
+                customer_id="c1",
+                event_type="product_view",
+                product_id="p2",
+                occurred_at=datetime(2024, 1, 1, 12),
+                channel="web",
+            ),
+            Event(
+                customer_id="c1",
+                event_type="product_view",
+                product_id="p3",
+                occurred_at=datetime(2024, 1, 2, 12),
+                device="mobile",
+            ),
+            Event(
+                customer_id="c1",
+                event_type="search",
+                query="coffee",
+                occurred_at=datetime(2024, 1, 3, 1),
+                channel="android",
+            ),
+            Event(
+                customer_id="c1",
+                event_type="purchase",
+                product_id="p1",
+                occurred_at=datetime(2024, 1, 6, 10),
+                channel="ios",
+            ),
+            Event(
+                anonymous_id="a1",
+                event_type="product_view",
+                product_id="p3",
+                occurred_at=datetime(2024, 1, 7, 12),
+                channel="web",
+            ),
+            Event(
+                anonymous_id="a1",
+                event_type="product_view",
+                product_id="p3",
+                occurred_at=datetime(2024, 1, 8, 12),
+                channel="web",
+            ),
+            Event(
+                anonymous_id="zz",
+                event_type="product_view",
+                product_id="p3",
+                occurred_at=datetime(2024, 1, 9, 12),
+            ),
+            Review(
+                review_id="r1",
+                customer_id="c1",
+                product_id="p2",
+                rating=2,
+                reviewed_at=datetime(2024, 1, 11),
+            ),
+            Review(
+                review_id="r2",
+                customer_id="c1",
+                product_id="p1",
+                rating=5,
+                reviewed_at=datetime(2024, 1, 12),
+            ),
+        ]
+    )
     session.flush()

@@ -68,8 +68,7 @@ def test_compute_profiles_columns_and_nan_only_without_evidence(sqlite_store):
         build(session)
     with session_scope(sqlite_store) as session:
         profiles = compute_profiles(session, as_of=AS_OF)
-        default = compute_profiles(session, as_of=AS_OF,
-                                   min_evidence=dict(MIN_EVIDENCE))
+        default = compute_profiles(session, as_of=AS_OF, min_evidence=dict(MIN_EVIDENCE))
     assert profiles["customer_id"].tolist() == ["c1", "c2", "c3"]
     scores = profiles.iloc[:, 1:10]
     assert not scores.iloc[0].isna().any()  # c1 has evidence for every score
@@ -80,10 +79,10 @@ def test_compute_profiles_columns_and_nan_only_without_evidence(sqlite_store):
     # value and frequency, and nothing else is scored or segmented.
     given_default = default.set_index("customer_id").iloc[:, :9].notna()
     assert given_default.loc["c1"].to_dict() == {
-        name: name in ("lifetime_value", "purchase_frequency") for name in MIN_EVIDENCE}
+        name: name in ("lifetime_value", "purchase_frequency") for name in MIN_EVIDENCE
+    }
     assert not given_default.loc[["c2", "c3"]].any().any()
-    assert set(";".join(default["segments"]).split(";")) <= {"", "high_value",
-                                                              "frequent_buyer"}
+    assert set(";".join(default["segments"]).split(";")) <= {"", "high_value", "frequent_buyer"}
     assert profiles.attrs["as_of"] == AS_OF
     # c1: 3 lines, 1 discounted; store share 1/3 -> (1 + 3 * 1/3) / (3 + 3) = 1/3.
     assert profiles.loc[0, "price_sensitivity"] == pytest.approx(100 / 3)
@@ -103,8 +102,7 @@ def test_computed_profile_matches_the_batch_and_takes_its_calibration(sqlite_sto
         fitted = get_profile(session, "c1", as_of=moment)
         given = get_profile(session, "c1", as_of=moment, calibration=calibration)
         # A different calibration changes the scores: it is really used.
-        skewed = get_profile(session, "c1", as_of=moment,
-                             calibration=Calibration(median_spend=1e6))
+        skewed = get_profile(session, "c1", as_of=moment, calibration=Calibration(median_spend=1e6))
     for profile in (fitted, given):
         values = {k: np.nan if v.value is None else v.value for k, v in profile.scores.items()}
         assert values == pytest.approx({k: batch.loc["c1", k] for k in SCORES}, nan_ok=True)

@@ -33,8 +33,12 @@ def _profiles() -> pd.DataFrame:
         ("c", {"night_shopping": 99.0, "mobile_usage": 70.0}, None, 0.0, 0),
     ]:
         row = {name: 10.0 for name in SCORES} | overrides
-        row |= {"customer_id": cid, "top_category": category, "category_share": share,
-                "interest_events": events}
+        row |= {
+            "customer_id": cid,
+            "top_category": category,
+            "category_share": share,
+            "interest_events": events,
+        }
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -45,8 +49,11 @@ def test_default_rules_strictly_greater_and_enthusiasts():
     # b's LTV of exactly 80 is not > 80; b has too few interest events to be an enthusiast;
     # c's mobile 70 is not > 70.
     assert got == [
-        ("a", "frequent_buyer"), ("a", "high_value"), ("a", "home_garden_enthusiast"),
-        ("b", "deal_seeker"), ("c", "night_owl"),
+        ("a", "frequent_buyer"),
+        ("a", "high_value"),
+        ("a", "home_garden_enthusiast"),
+        ("b", "deal_seeker"),
+        ("c", "night_owl"),
     ]
     assert slug("Pet Supplies") == "pet_supplies"
 
@@ -56,10 +63,10 @@ def test_segments_for_one_customer_agrees_with_frame():
     members = assign_segments(profiles)
     rules = load_rules_default()
     for row in profiles.to_dict("records"):
-        one = segments_for(row, row["top_category"], row["category_share"],
-                           row["interest_events"], rules)
-        assert one == sorted(members.loc[members["customer_id"] == row["customer_id"],
-                                         "segment"])
+        one = segments_for(
+            row, row["top_category"], row["category_share"], row["interest_events"], rules
+        )
+        assert one == sorted(members.loc[members["customer_id"] == row["customer_id"], "segment"])
 
 
 def load_rules_default():
@@ -74,8 +81,12 @@ def test_preview_is_pure_what_if():
     assert base["high_value"] == 1 and base["researcher"] == 0
     lowered = preview_segment_sizes(profiles, {"high_value": 79.0}).set_index("segment")["size"]
     assert lowered["high_value"] == 2
-    assert preview_segment_sizes(profiles, {"category_enthusiast": 60.0}).set_index(
-        "segment")["size"].get("home_garden_enthusiast", 0) == 0
+    assert (
+        preview_segment_sizes(profiles, {"category_enthusiast": 60.0})
+        .set_index("segment")["size"]
+        .get("home_garden_enthusiast", 0)
+        == 0
+    )
     with pytest.raises(UserError, match="unknown segment rule"):
         preview_segment_sizes(profiles, {"vip": 10.0})
     with pytest.raises(UserError, match="0 to 100"):
@@ -100,6 +111,7 @@ def test_rules_saved_and_stored_memberships(store):
         # Stored and on-the-fly (same data, same as_of) agree.
         computed = segment_members(session, as_of=AS_OF)
         assert sorted(map(tuple, computed.to_numpy().tolist())) == sorted(
-            map(tuple, members.to_numpy().tolist()))
+            map(tuple, members.to_numpy().tolist())
+        )
         assert overlaps.equals(segment_overlaps(session, as_of=AS_OF)) or overlaps.empty
         assert "night_owl" in set(members["segment"])

@@ -61,8 +61,9 @@ class TestEASE(RecommenderSuite):
     def test_bought_together(self, fitted, data):
         # c4 bought the tv: the cable (with the tv for 3 of its 4 buyers) beats the milk (2)
         # and anything never bought with a tv.
-        scores = dict(zip(data.product_ids, fitted.score_rows(np.array([data.row_of("c4")]))[0],
-                          strict=True))
+        scores = dict(
+            zip(data.product_ids, fitted.score_rows(np.array([data.row_of("c4")]))[0], strict=True)
+        )
         assert scores["cable"] > scores["milk"] > scores["wine"]
 
     def test_item_bound(self, data):

@@ -50,17 +50,21 @@ def test_rebuy_threshold_is_a_parameter(data):
 
 
 def test_weights_override_per_call(blend):
-    only_trending = blend.recommend("c5", k=5, weights={
-        "contextual": 0, "collaborative": 0, "content": 0, "rebuy": 0, "trending": 1})
+    only_trending = blend.recommend(
+        "c5",
+        k=5,
+        weights={"contextual": 0, "collaborative": 0, "content": 0, "rebuy": 0, "trending": 1},
+    )
     assert {n for s in only_trending for n, v in s.contributions.items() if v > 0} <= {
-        "trending", "quality"}
+        "trending",
+        "quality",
+    }
     with pytest.raises(UserError, match="valid values: contextual"):
         blend.recommend("c5", weights={"magic": 1.0})
 
 
 def test_context_moves_the_list(blend):
-    table = compare_contexts(blend, "c5", Context(weather="sunny"), Context(weather="rainy"),
-                             k=10)
+    table = compare_contexts(blend, "c5", Context(weather="sunny"), Context(weather="rainy"), k=10)
     umbrella = table.set_index("product_id").loc["umbrella"]
     assert np.isnan(umbrella["rank_first"]) or umbrella["movement"] > 0
     assert umbrella["reason_second"] == "Because it is raining in Seattle"
@@ -114,8 +118,9 @@ def test_recommend_all(blend, data):
     assert (frame.groupby("customer_id")["rank"].max() <= 3).all()
     assert "stale" not in set(frame["product_id"])
     single = blend.recommend("c6", k=3)
-    assert list(frame.loc[frame["customer_id"] == "c6", "product_id"]) == \
-        [s.product_id for s in single]
+    assert list(frame.loc[frame["customer_id"] == "c6", "product_id"]) == [
+        s.product_id for s in single
+    ]
 
 
 def test_thin_stores_are_refused_with_what_is_missing():

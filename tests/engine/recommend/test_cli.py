@@ -35,14 +35,17 @@ def customer(seeded_db_url):
     return cid
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--weather", "foggy"], "valid values: sunny, cloudy, rainy, snowy, hot, cold"),
-    (["--time-of-day", "25"], "valid values: morning, afternoon, evening, night, or an hour"),
-    (["--device", "fridge"], "valid values: desktop, mobile, tablet"),
-    (["--k", "101"], "valid values: an integer from 1 to 100"),
-    (["--k", "0"], "valid values: an integer from 1 to 100"),
-    (["--location", "Atlantis"], "invalid location 'Atlantis'; valid values: "),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--weather", "foggy"], "valid values: sunny, cloudy, rainy, snowy, hot, cold"),
+        (["--time-of-day", "25"], "valid values: morning, afternoon, evening, night, or an hour"),
+        (["--device", "fridge"], "valid values: desktop, mobile, tablet"),
+        (["--k", "101"], "valid values: an integer from 1 to 100"),
+        (["--k", "0"], "valid values: an integer from 1 to 100"),
+        (["--location", "Atlantis"], "invalid location 'Atlantis'; valid values: "),
+    ],
+)
 def test_refusals(capsys, seeded_db_url, customer, args, expected):
     code, out, err = _run(capsys, "recommend", customer, "--db", seeded_db_url, *args)
     assert code == 2 and out == ""
@@ -55,8 +58,20 @@ def test_unknown_customer(capsys, seeded_db_url):
 
 
 def test_recommend_json(capsys, seeded_db_url, customer):
-    code, out, _ = _run(capsys, "recommend", customer, "--db", seeded_db_url, "--weather",
-                        "rainy", "--time-of-day", "8", "--k", "7", "--json")
+    code, out, _ = _run(
+        capsys,
+        "recommend",
+        customer,
+        "--db",
+        seeded_db_url,
+        "--weather",
+        "rainy",
+        "--time-of-day",
+        "8",
+        "--k",
+        "7",
+        "--json",
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["context"]["time_of_day"] == "morning"
@@ -67,8 +82,9 @@ def test_recommend_json(capsys, seeded_db_url, customer):
 
 
 def test_recommend_all_csv_and_evaluate(capsys, seeded_db_url):
-    code, out, _ = _run(capsys, "recommend", "--all", "--k", "3", "--format", "csv",
-                        "--db", seeded_db_url)
+    code, out, _ = _run(
+        capsys, "recommend", "--all", "--k", "3", "--format", "csv", "--db", seeded_db_url
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["customer_id", "rank", "product_id", "score", "reason"]
@@ -93,8 +109,9 @@ def _write_store_csvs(directory, *, before=None):
         lines = lines[lines["ordered_at"] < before]
     lines = lines.assign(ordered_at=lines["ordered_at"].map(lambda t: t.isoformat()))
     orders = directory / "orders.csv"
-    lines[["customer_id", "order_id", "product_id", "quantity", "unit_price",
-           "ordered_at"]].to_csv(orders, index=False)
+    lines[["customer_id", "order_id", "product_id", "quantity", "unit_price", "ordered_at"]].to_csv(
+        orders, index=False
+    )
     products = directory / "products.csv"
     catalog = pd.concat([PRODUCTS, pd.DataFrame([{"product_id": "newthing"}])])
     catalog[["product_id", "name", "category", "brand", "price"]].to_csv(products, index=False)
@@ -117,12 +134,25 @@ def test_evaluate_as_of_reads_nothing_after_it(capsys, tmp_path):
         folder.mkdir()
         orders, products = _write_store_csvs(folder, before=before)
         url = f"sqlite:///{folder / 'store.db'}"
-        code, _, err = _run(capsys, "import", "--db", url, "--orders", str(orders),
-                            "--products", str(products))
+        code, _, err = _run(
+            capsys, "import", "--db", url, "--orders", str(orders), "--products", str(products)
+        )
         assert code == 0, err
-        code, out, err = _run(capsys, "evaluate", "--db", url, "--as-of", AS_OF.isoformat(),
-                              "--holdout-days", "8", "--k", "5", "--only", "recommendations",
-                              "--json")
+        code, out, err = _run(
+            capsys,
+            "evaluate",
+            "--db",
+            url,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--holdout-days",
+            "8",
+            "--k",
+            "5",
+            "--only",
+            "recommendations",
+            "--json",
+        )
         assert code == 0, err
         docs.append(_strip(json.loads(out)["recommendations"]))
     assert docs[0] == docs[1]
@@ -130,8 +160,16 @@ def test_evaluate_as_of_reads_nothing_after_it(capsys, tmp_path):
 
 
 def test_evaluate_markdown_tables(capsys, seeded_db_url):
-    code, out, _ = _run(capsys, "evaluate", "--db", seeded_db_url, "--only", "recommendations",
-                        "--format", "markdown")
+    code, out, _ = _run(
+        capsys,
+        "evaluate",
+        "--db",
+        seeded_db_url,
+        "--only",
+        "recommendations",
+        "--format",
+        "markdown",
+    )
     assert code == 0
     assert "| model | NDCG@10 |" in out
     for name in ("popularity", "frequency", "item_knn", "als", "ease", "tifu_knn", "blend"):

@@ -55,22 +55,32 @@ def lists(blend, customers) -> dict[str, pd.DataFrame]:
     for name, ctx in (("sunny", SUNNY_MORNING), ("rainy", RAINY_EVENING)):
         out[name] = blend.recommend_all(customers, ctx, k=10)
     for name, ctx in (("sunny_no_rebuy", SUNNY_MORNING), ("rainy_no_rebuy", RAINY_EVENING)):
-        out[name] = pd.concat([
-            pd.DataFrame([{"customer_id": c, "product_id": s.product_id, "reason": s.reason}
-                          for s in blend.recommend(c, ctx, k=10, weights={"rebuy": 0.0})])
-            for c in customers[:60]], ignore_index=True)
+        out[name] = pd.concat(
+            [
+                pd.DataFrame(
+                    [
+                        {"customer_id": c, "product_id": s.product_id, "reason": s.reason}
+                        for s in blend.recommend(c, ctx, k=10, weights={"rebuy": 0.0})
+                    ]
+                )
+                for c in customers[:60]
+            ],
+            ignore_index=True,
+        )
     return out
 
 
-def test_an_anonymous_shopper_in_the_rain_gets_an_umbrella_or_rain_jacket_in_the_top_5(
-        blend, data):
+def test_an_anonymous_shopper_in_the_rain_gets_an_umbrella_or_rain_jacket_in_the_top_5(blend, data):
     names = pd.Series(data.product_names, index=data.product_ids)
     top = [names[s.product_id] for s in blend.recommend(None, Context(weather="rainy"), k=5)]
     gear = [n for n in top if n.endswith(("Umbrella", "Raincoat"))]
     assert gear, top
     # The reason says why.
-    first = next(s for s in blend.recommend(None, Context(weather="rainy"), k=5)
-                 if names[s.product_id] in gear)
+    first = next(
+        s
+        for s in blend.recommend(None, Context(weather="rainy"), k=5)
+        if names[s.product_id] in gear
+    )
     assert "rain" in first.reason.lower()
 
 
@@ -87,13 +97,16 @@ def test_no_product_is_recommended_as_similar_to_itself(lists, data):
     names = pd.Series(data.product_names, index=data.product_ids)
     for name, frame in lists.items():
         similar = frame[frame["reason"].str.startswith("Similar to ")]
-        itself = similar[[f"Similar to {names[p]}," in r
-                          for p, r in zip(similar["product_id"], similar["reason"], strict=True)]]
+        itself = similar[
+            [
+                f"Similar to {names[p]}," in r
+                for p, r in zip(similar["product_id"], similar["reason"], strict=True)
+            ]
+        ]
         assert itself.empty, (name, itself.head().to_dict("records"))
 
 
-def test_a_durable_the_customer_owns_is_not_recommended_again(lists, default_market, blend,
-                                                              data):
+def test_a_durable_the_customer_owns_is_not_recommended_again(lists, default_market, blend, data):
     life = default_market.product_lifecycle.set_index("product_id")["repurchase_class"]
     durable = set(life.index[life == "durable"])
     lines = default_market.order_lines.merge(default_market.orders[["order_id", "customer_id"]])
@@ -109,21 +122,34 @@ def test_a_durable_the_customer_owns_is_not_recommended_again(lists, default_mar
         again = [(c, p) for c, p in pairs if p in durable and (c, p) in owned]
         assert len(again) <= 0.001 * len(pairs), (name, again[:5])
     # Consumables the customer buys regularly still come back.
-    rebought = lists["sunny"][[(c, p) in owned for c, p in zip(
-        lists["sunny"]["customer_id"], lists["sunny"]["product_id"], strict=True)]]
+    rebought = lists["sunny"][
+        [
+            (c, p) in owned
+            for c, p in zip(
+                lists["sunny"]["customer_id"], lists["sunny"]["product_id"], strict=True
+            )
+        ]
+    ]
     assert len(rebought) > 0 and (life[rebought["product_id"]] == "consumable").mean() > 0.8
 
 
 def test_recommendations_adapt_to_the_profiles_emotional_state(blend, data, default_profiles):
     profiles = default_profiles.set_index("customer_id")  # compute_profiles on this store
     states = profiles["emotional_state"]
-    moods = pd.Series({c: blend.mood_of(int(r)).state
-                       for c, r in zip(data.customer_ids, range(data.n_customers), strict=True)})
+    moods = pd.Series(
+        {
+            c: blend.mood_of(int(r)).state
+            for c, r in zip(data.customer_ids, range(data.n_customers), strict=True)
+        }
+    )
     reviewed = states[states != "unknown"]
     assert len(reviewed) > 500 and {"very_dissatisfied", "dissatisfied"} <= set(reviewed)
     pd.testing.assert_series_equal(moods[reviewed.index], reviewed, check_names=False)
     assert (moods[states.index[states == "unknown"]] == "unknown").all()
     # A very dissatisfied customer's list holds back what upset them.
-    row = next(int(data.row_of(c)) for c in reviewed.index[reviewed == "very_dissatisfied"]
-               if blend.mood_of(int(data.row_of(c))).unhappy_brands)
+    row = next(
+        int(data.row_of(c))
+        for c in reviewed.index[reviewed == "very_dissatisfied"]
+        if blend.mood_of(int(data.row_of(c))).unhappy_brands
+    )
     assert blend.mood_of(row).dissatisfied and blend.moods_.dissatisfied[row]

@@ -75,8 +75,15 @@ def report():
 
 def test_every_baseline_ours_and_the_blend(report):
     repeat = report["protocols"]["repeat"]
-    assert list(repeat["models"]) == [*BASELINES, "contextual", "collaborative", "content",
-                                      "trending", "rebuy", "blend"]
+    assert list(repeat["models"]) == [
+        *BASELINES,
+        "contextual",
+        "collaborative",
+        "content",
+        "trending",
+        "rebuy",
+        "blend",
+    ]
     assert repeat["customers"] == 1
     for m in repeat["models"].values():
         assert 0 <= m["ndcg"] <= 1 and 0 <= m["past_share"] <= 1
@@ -99,8 +106,9 @@ def test_tuning_picks_the_best_setting_on_the_inner_split():
     train = data.before(AS_OF - timedelta(days=8))
     inner = train.before(AS_OF - timedelta(days=16))
     test = holdout(train, inner)
-    baseline = Baseline(PersonalFrequencyRecommender,
-                        [{"half_life_days": None}, {"half_life_days": 1.0}])
+    baseline = Baseline(
+        PersonalFrequencyRecommender, [{"half_life_days": None}, {"half_life_days": 1.0}]
+    )
     chosen = tune(baseline, inner, test, k=1)
     assert set(chosen) == {"repeat", "new"}
     # By hand: with plain counts c5's cheese and yogurt tie (cheese first) and c6 gets
@@ -110,8 +118,12 @@ def test_tuning_picks_the_best_setting_on_the_inner_split():
 
 def _later_rows() -> pd.DataFrame:
     """Rows at and after AS_OF: a new product, a new customer, more of the old ones."""
-    rows = [("c1", "cable", AS_OF), ("c9", "newthing", AS_OF + timedelta(days=1)),
-            ("c4", "cable", AS_OF + timedelta(days=3)), ("c6", "milk", AS_OF + timedelta(days=4))]
+    rows = [
+        ("c1", "cable", AS_OF),
+        ("c9", "newthing", AS_OF + timedelta(days=1)),
+        ("c4", "cable", AS_OF + timedelta(days=3)),
+        ("c6", "milk", AS_OF + timedelta(days=4)),
+    ]
     frame = pd.DataFrame(rows, columns=["customer_id", "product_id", "ordered_at"])
     frame["order_id"] = [f"late{i}" for i in range(len(frame))]
     frame["line_no"] = 0
@@ -132,10 +144,13 @@ def test_later_data_changes_nothing():
     base = toy_store()
     products = pd.concat([PRODUCTS, pd.DataFrame([{"product_id": "newthing", "in_stock": True}])])
     full = StoreData.from_frames(
-        as_of=AS_OF + timedelta(days=30), products=products,
-        order_lines=pd.concat([_lines(), _later_rows()]), events=base.events,
-        reviews=base.reviews, customers=pd.concat([CUSTOMERS, pd.DataFrame({"customer_id":
-                                                                           ["c9"]})]))
+        as_of=AS_OF + timedelta(days=30),
+        products=products,
+        order_lines=pd.concat([_lines(), _later_rows()]),
+        events=base.events,
+        reviews=base.reviews,
+        customers=pd.concat([CUSTOMERS, pd.DataFrame({"customer_id": ["c9"]})]),
+    )
     a = _strip_timings(evaluate_store(base, holdout_days=8, k=5))
     b = _strip_timings(evaluate_store(full.before(AS_OF), holdout_days=8, k=5))
     assert a == b

@@ -62,8 +62,9 @@ class RecommenderSuite:
     def test_exclude(self, fitted):
         first = fitted.recommend("c6", Context(weather="rainy"), k=3)
         if first:
-            again = fitted.recommend("c6", Context(weather="rainy"), k=3,
-                                     exclude=[first[0].product_id])
+            again = fitted.recommend(
+                "c6", Context(weather="rainy"), k=3, exclude=[first[0].product_id]
+            )
             assert first[0].product_id not in [s.product_id for s in again]
 
     def test_unknown_customer_refused_anonymous_allowed(self, fitted):
@@ -123,8 +124,12 @@ class TestContent(RecommenderSuite):
         from engine.recommend.base import StoreData
 
         products = data.products.assign(category=None, brand=None)
-        bare = StoreData.from_frames(as_of=data.as_of, products=products,
-                                     order_lines=data.order_lines, customers=data.customers)
+        bare = StoreData.from_frames(
+            as_of=data.as_of,
+            products=products,
+            order_lines=data.order_lines,
+            customers=data.customers,
+        )
         top = ContentRecommender().fit(bare).recommend("c5", k=2)
         # Names share "Moo": milk and the bought cheese/yogurt come first.
         assert {s.product_id for s in top} <= {"milk", "cheese", "yogurt"}
@@ -147,8 +152,9 @@ class TestContextual(RecommenderSuite):
 
         assert rank("sunny", "sunglasses") < rank("sunny", "umbrella")
         assert rank("rainy", "umbrella") < rank("rainy", "sunglasses")
-        evening = {s.product_id for s in fitted.recommend(None, Context(time_of_day="evening"),
-                                                          k=2)}
+        evening = {
+            s.product_id for s in fitted.recommend(None, Context(time_of_day="evening"), k=2)
+        }
         assert evening == {"tea", "wine"}
 
     def test_empty_context_says_nothing(self, fitted):
@@ -161,8 +167,11 @@ class TestContextual(RecommenderSuite):
         from engine.recommend.base import StoreData
 
         bare = StoreData.from_frames(
-            as_of=data.as_of, products=data.products.assign(tags=None), order_lines=lines,
-            customers=data.customers)
+            as_of=data.as_of,
+            products=data.products.assign(tags=None),
+            order_lines=lines,
+            customers=data.customers,
+        )
         model = ContextualRecommender(smoothing=1.0).fit(bare)
         rainy = model.score_context(Context(weather="rainy"))
         sunny = model.score_context(Context(weather="sunny"))
@@ -198,8 +207,7 @@ class TestRebuy(RecommenderSuite):
         assert all(s.score < 0.1 for s in tv)
 
     def test_only_bought_items(self, fitted):
-        assert {s.product_id for s in fitted.recommend("c5", k=10)} <= {"cheese", "yogurt",
-                                                                        "wine"}
+        assert {s.product_id for s in fitted.recommend("c5", k=10)} <= {"cheese", "yogurt", "wine"}
 
 
 class TestBlend(RecommenderSuite):

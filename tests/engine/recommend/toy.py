@@ -28,30 +28,51 @@ from engine.recommend.base import StoreData
 
 AS_OF = datetime(2024, 6, 1)
 
-PRODUCTS = pd.DataFrame([
-    # product_id, name, category, brand, price, tags, region, in_stock
-    ("tv", "Voltix Smart TV", "Electronics", "Voltix", 500.0, None, None, True),
-    ("cable", "Voltix HDMI Cable", "Electronics", "Voltix", 10.0, None, None, True),
-    ("wine", "Red Wine Bottle", "Drinks", "Vino", 12.0, "evening;night", None, True),
-    ("milk", "Moo Whole Milk", "Dairy", "Moo", 1.5, "morning", None, True),
-    ("cheese", "Moo Cheddar Cheese", "Dairy", "Moo", 4.0, None, None, True),
-    ("yogurt", "Moo Greek Yogurt", "Dairy", "Moo", 2.0, "morning", None, True),
-    ("butter", "Creamy Butter", "Dairy", "Dairyland", 3.0, None, None, True),
-    ("umbrella", "Compact Umbrella", "Outdoor", "Shelter", 15.0, "rain", None, True),
-    ("sunglasses", "Sunglasses", "Outdoor", "Shelter", 25.0, "sunny;hot", None, True),
-    ("coffee", "Morning Coffee Beans", "Drinks", "Bean", 8.0, "morning", None, True),
-    ("tea", "Evening Herbal Tea", "Drinks", "Leaf", 5.0, "evening", None, True),
-    ("stale", "Moo Old Cream", "Dairy", "Moo", 2.5, None, None, False),
-], columns=["product_id", "name", "category", "brand", "price", "tags", "region", "in_stock"])
+PRODUCTS = pd.DataFrame(
+    [
+        # product_id, name, category, brand, price, tags, region, in_stock
+        ("tv", "Voltix Smart TV", "Electronics", "Voltix", 500.0, None, None, True),
+        ("cable", "Voltix HDMI Cable", "Electronics", "Voltix", 10.0, None, None, True),
+        ("wine", "Red Wine Bottle", "Drinks", "Vino", 12.0, "evening;night", None, True),
+        ("milk", "Moo Whole Milk", "Dairy", "Moo", 1.5, "morning", None, True),
+        ("cheese", "Moo Cheddar Cheese", "Dairy", "Moo", 4.0, None, None, True),
+        ("yogurt", "Moo Greek Yogurt", "Dairy", "Moo", 2.0, "morning", None, True),
+        ("butter", "Creamy Butter", "Dairy", "Dairyland", 3.0, None, None, True),
+        ("umbrella", "Compact Umbrella", "Outdoor", "Shelter", 15.0, "rain", None, True),
+        ("sunglasses", "Sunglasses", "Outdoor", "Shelter", 25.0, "sunny;hot", None, True),
+        ("coffee", "Morning Coffee Beans", "Drinks", "Bean", 8.0, "morning", None, True),
+        ("tea", "Evening Herbal Tea", "Drinks", "Leaf", 5.0, "evening", None, True),
+        ("stale", "Moo Old Cream", "Dairy", "Moo", 2.5, None, None, False),
+    ],
+    columns=["product_id", "name", "category", "brand", "price", "tags", "region", "in_stock"],
+)
 
-CUSTOMERS = pd.DataFrame({
-    "customer_id": [f"c{i}" for i in range(1, 9)],
-    "city": ["Seattle", "Seattle", "Portland", "Portland", "Seattle", "Seattle", "Portland",
-             "Seattle"],
-    "region": ["Washington", "Washington", "Oregon", "Oregon", "Washington", "Washington",
-               "Oregon", "Washington"],
-    "country": ["USA"] * 8,
-})
+CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": [f"c{i}" for i in range(1, 9)],
+        "city": [
+            "Seattle",
+            "Seattle",
+            "Portland",
+            "Portland",
+            "Seattle",
+            "Seattle",
+            "Portland",
+            "Seattle",
+        ],
+        "region": [
+            "Washington",
+            "Washington",
+            "Oregon",
+            "Oregon",
+            "Washington",
+            "Washington",
+            "Oregon",
+            "Washington",
+        ],
+        "country": ["USA"] * 8,
+    }
+)
 
 
 def _lines() -> pd.DataFrame:
@@ -67,8 +88,10 @@ def _lines() -> pd.DataFrame:
     for c in ("c5", "c6"):
         rows.append((c, "wine", AS_OF - timedelta(days=2)))
     for day in (10, 40, 70):
-        rows += [("c5", "cheese", AS_OF - timedelta(days=day)),
-                 ("c5", "yogurt", AS_OF - timedelta(days=day + 1))]
+        rows += [
+            ("c5", "cheese", AS_OF - timedelta(days=day)),
+            ("c5", "yogurt", AS_OF - timedelta(days=day + 1)),
+        ]
     for c in ("c1", "c2", "c3"):
         rows.append((c, "stale", AS_OF - timedelta(days=5)))
     for c in ("c1", "c2", "c3"):
@@ -85,18 +108,22 @@ def _lines() -> pd.DataFrame:
 
 
 def _events() -> pd.DataFrame:
-    rows = [(None, f"anon{i}", "product_view", "wine", AS_OF - timedelta(hours=5 + i))
-            for i in range(6)]
+    rows = [
+        (None, f"anon{i}", "product_view", "wine", AS_OF - timedelta(hours=5 + i)) for i in range(6)
+    ]
     rows.append(("c7", None, "product_view", "cheese", AS_OF - timedelta(days=1)))
-    frame = pd.DataFrame(rows, columns=["customer_id", "anonymous_id", "event_type",
-                                        "product_id", "occurred_at"])
+    frame = pd.DataFrame(
+        rows, columns=["customer_id", "anonymous_id", "event_type", "product_id", "occurred_at"]
+    )
     frame["id"] = range(len(frame))
     return frame
 
 
 def _reviews() -> pd.DataFrame:
-    rows = [("c5", "cheese", 1, AS_OF - timedelta(days=9)),
-            ("c5", "yogurt", 1, AS_OF - timedelta(days=8))]
+    rows = [
+        ("c5", "cheese", 1, AS_OF - timedelta(days=9)),
+        ("c5", "yogurt", 1, AS_OF - timedelta(days=8)),
+    ]
     rows += [(c, "tea", 5, AS_OF - timedelta(days=60)) for c in ("c1", "c2", "c3")]
     frame = pd.DataFrame(rows, columns=["customer_id", "product_id", "rating", "reviewed_at"])
     frame["review_id"] = [f"r{i}" for i in range(len(frame))]
@@ -108,5 +135,11 @@ def toy_store(*, tags: bool = True) -> StoreData:
     products = PRODUCTS.copy()
     if not tags:
         products["tags"] = None
-    return StoreData.from_frames(as_of=AS_OF, products=products, order_lines=_lines(),
-                                 events=_events(), reviews=_reviews(), customers=CUSTOMERS)
+    return StoreData.from_frames(
+        as_of=AS_OF,
+        products=products,
+        order_lines=_lines(),
+        events=_events(),
+        reviews=_reviews(),
+        customers=CUSTOMERS,
+    )
