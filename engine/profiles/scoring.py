@@ -284,7 +284,7 @@ def explain(stats: Mapping[str, Any], calibration: Calibration,
     """For one customer: each score's value, evidence ``n`` and the ``min_n`` it needs,
     inputs and a sentence. ``value`` is ``None`` when ``n < min_n`` (not enough data)."""
     minimums = {**MIN_EVIDENCE, **(minimums or {})}
-    scores = {k: float(v) for k, v in score_columns(stats, calibration).items()}
+    scores = score_one(stats, calibration)
     c = calibration
     s = {k: stats[k] for k in stats}
     research = float(research_ratio(s))
