@@ -289,6 +289,7 @@ def replace_memberships(
 
 __all__ = [
     "DEFAULT_RULES", "ENTHUSIAST", "MIN_EVIDENCE", "Rule", "SCORES", "assign_segments",
-    "load_min_evidence", "load_rules", "load_segment_settings", "normalise_min_evidence", "normalise_rules",
+    "load_min_evidence", "load_rules", "load_segment_settings", "normalise_min_evidence",
+    "normalise_rules",
     "save_min_evidence", "preview_segment_sizes", "replace_memberships", "save_rules",
 ]

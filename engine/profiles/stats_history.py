@@ -118,7 +118,7 @@ def _sql(dialect: str, n: int) -> TextClause:
         + lines.format(at="brands_at", join="", on="") + " AND p.brand IS NOT NULL "
         "GROUP BY w.cid, p.brand"
     )
-    binds = []
+    binds: list[Any] = []
     for i in range(n):
         binds.append(bindparam(f"c{i}", type_=String()))
         binds += [bindparam(f"{p}{i}", type_=DateTime()) for p in "soib"]

@@ -38,20 +38,22 @@ from engine.db import checkpoint_in_background
 from engine.errors import UserError
 from engine.profiles.profile import _now, latest_calibration, stats_record, stored_calibration
 from engine.profiles.segments import Rules, load_segment_settings, normalise_rules
+from engine.profiles.stats_history import HistoryAsOf
 from engine.profiles.track_core import (
     Before,
     TrackResult,
     apply_event,
     before_of,
     compute_rows,
+    event_rows,
     expire,
     kinds_refreshed,
     refresh_history,
+    write_rows,
     zero_stats,
 )
-from engine.profiles.stats_history import HistoryAsOf
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
-from engine.profiles.tracking import JUST_AFTER, track, write_event_rows
+from engine.profiles.tracking import JUST_AFTER, track
 from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
 from engine.timeutil import newest_timestamp
 
@@ -241,9 +243,9 @@ class _Batch:
                          [{"customer_id": c} for c in new])
         ids = conn.execute(SQL.insert_events,
                            [{k: a.ev[k] for k in EVENT_FIELDS} for a in run]).scalars().all()
-        for item, row_id in zip(run, ids, strict=True):
-            if item.ev["event_type"] in ("purchase", "review"):
-                write_event_rows(self.session, item.ev, item.product, item.customer_id, row_id)
+        write_rows(conn, [event_rows(item.ev, item.product, item.customer_id, row_id)
+                          for item, row_id in zip(run, ids, strict=True)
+                          if item.ev["event_type"] in ("purchase", "review")])
         mine: dict[str, list[_Accepted]] = {}
         for item in run:
             if item.customer_id is None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from engine.models import Profile, ProfileStats, ScoreCalibration
@@ -27,6 +28,7 @@ from engine.profiles.stats import (
     decay_weight,
 )
 from engine.profiles.stats_history import HistoryAsOf, read_history
+from engine.profiles.track_sql import SQL
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,51 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
             stats["disc_lines"] += 1
 
 
+@dataclass
+class EventRows:
+    """The rows an event adds beside itself: a purchase's order and its line, a review's
+    review row (each list empty otherwise)."""
+
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+
+
+def event_rows(ev: Mapping[str, Any], product: Any, customer_id: str | None,
+               row_id: int) -> EventRows:
+    """The order (``trk-<event_id or row id>``, one line of quantity 1 at the product's
+    price) of a purchase, the review row of a review (``ev`` stored as row ``row_id``)."""
+    out = EventRows()
+    key = f"trk-{ev['event_id'] or row_id}"
+    if ev["event_type"] == "purchase":
+        assert product is not None and customer_id is not None
+        out.orders.append({
+            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
+            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
+            "weather": ev["weather"],
+        })
+        out.lines.append({
+            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
+            "unit_price": float(product.price or 0.0), "discount": 0.0,
+        })
+    elif ev["event_type"] == "review":
+        out.reviews.append({
+            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
+            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
+        })
+    return out
+
+
+def write_rows(conn: Connection, rows: Sequence[EventRows]) -> None:
+    """Insert the :class:`EventRows` of many events: one statement per table (orders
+    before their lines)."""
+    for statement, chosen in ((SQL.insert_order, [r for e in rows for r in e.orders]),
+                              (SQL.insert_line, [r for e in rows for r in e.lines]),
+                              (SQL.insert_review, [r for e in rows for r in e.reviews])):
+        if chosen:
+            conn.execute(statement, chosen if len(chosen) > 1 else chosen[0])
+
+
 def refresh_history(session: Session, wanted: Sequence[tuple[dict[str, Any], HistoryAsOf]]
                     ) -> None:
     """Re-read the history-dependent statistics of each ``(stats, moments)``: orders in
@@ -208,6 +255,8 @@ def compute_rows(items: Sequence[tuple[str, dict[str, Any], Calibration, int | N
 
 def expire(session: Session, customer_ids: Sequence[str]) -> None:
     """Objects of these customers the session holds are stale after the Core writes."""
+    if not session.identity_map:  # (a tracking transaction usually holds none)
+        return
     for customer_id in customer_ids:
         for model in (Profile, ProfileStats):
             held = session.identity_map.get(session.identity_key(model, customer_id))

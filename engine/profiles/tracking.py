@@ -42,12 +42,14 @@ from engine.profiles.track_core import (
     apply_event,
     before_of,
     compute_rows,
+    event_rows,
     expire,
     kinds_refreshed,
     moments,
     refresh_history,
     stats_of,
     store_calibration,
+    write_rows,
     zero_stats,
 )
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
@@ -64,24 +66,7 @@ def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
                      customer_id: str | None, row_id: int) -> None:
     """The order (and line) of a purchase, the review row of a review (``ev`` stored as
     row ``row_id``)."""
-    conn = session.connection()
-    key = f"trk-{ev['event_id'] or row_id}"
-    if ev["event_type"] == "purchase":
-        assert product is not None and customer_id is not None
-        conn.execute(SQL.insert_order, {
-            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
-            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
-            "weather": ev["weather"],
-        })
-        conn.execute(SQL.insert_line, {
-            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
-            "unit_price": float(product.price or 0.0), "discount": 0.0,
-        })
-    elif ev["event_type"] == "review":
-        conn.execute(SQL.insert_review, {
-            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
-            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
-        })
+    write_rows(session.connection(), [event_rows(ev, product, customer_id, row_id)])
 
 
 def track(
