@@ -59,6 +59,11 @@ class History:
     """``{brand: distinct purchased products}``"""
 
 
+_ID, _MOMENT = String(), DateTime()
+"""One type object for every parameter: each new one would be adapted to the dialect
+again when the statement runs."""
+
+
 def _sql(dialect: str, n: int) -> TextClause:
     d = Dialect(dialect)
 
@@ -120,8 +125,8 @@ def _sql(dialect: str, n: int) -> TextClause:
     )
     binds: list[Any] = []
     for i in range(n):
-        binds.append(bindparam(f"c{i}", type_=String()))
-        binds += [bindparam(f"{p}{i}", type_=DateTime()) for p in "soib"]
+        binds.append(bindparam(f"c{i}", type_=_ID))
+        binds += [bindparam(f"{p}{i}", type_=_MOMENT) for p in "soib"]
     return text(sql).bindparams(*binds)
 
 

@@ -55,7 +55,7 @@ from engine.profiles.track_core import (
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
 from engine.profiles.tracking import JUST_AFTER, track
 from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
-from engine.timeutil import newest_timestamp
+from engine.timeutil import newest_timestamp, plausible_window
 
 _CHUNK = 500
 """Ids per ``IN (...)`` list."""
@@ -93,9 +93,10 @@ def _check(conn: Connection, events: Sequence[Mapping[str, Any]]
     """Decide every event in order, as ``track`` would one after the other."""
     valid: list[tuple[int, dict[str, Any]]] = []
     decided: dict[int, TrackResult] = {}
+    window = plausible_window()
     for index, raw in enumerate(events):
         try:
-            valid.append((index, validate_event(raw)))
+            valid.append((index, validate_event(raw, window=window)))
         except UserError as exc:
             decided[index] = _refusal(index, raw, str(exc))
     products = {r.product_id: r for r in _rows(
