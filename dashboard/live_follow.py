@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.models import (
@@ -28,7 +28,7 @@ from engine.models import (
     SegmentMembership,
 )
 from engine.profiles.customer import get_profile
-from engine.profiles.emotion import UNHAPPY_RATING, state_of, weighted_mean
+from engine.profiles.emotion import UNHAPPY_RATING, state_one, weighted_mean
 from engine.profiles.profile import stats_record, stored_calibration
 from engine.profiles.scoring import explain
 from engine.profiles.segments import load_min_evidence
@@ -73,59 +73,73 @@ class Look:
         return [r["product_id"] for r in self.recommendations]
 
 
+_STATS = [c for c in ProfileStats.__table__.c if c.name not in ("customer_id", "as_of")]
+_LAST_BOUGHT = (
+    select(OrderLine.product_id)
+    .join(Order, Order.order_id == OrderLine.order_id)
+    .where(Order.customer_id == Profile.customer_id)
+    .order_by(Order.ordered_at.desc(), Order.order_id.desc())
+    .limit(1)
+)
+_STORED = (
+    # the profile's calibration, its statistics, the name, the memberships (one string)
+    # and the product last bought: one read
+    select(
+        Profile.calibration_id,
+        Customer.name,
+        *_STATS,
+        select(func.aggregate_strings(SegmentMembership.segment, ","))
+        .where(SegmentMembership.customer_id == Profile.customer_id)
+        .scalar_subquery()
+        .label("segments"),
+        _LAST_BOUGHT.scalar_subquery().label("last_purchase"),
+    )
+    .join(ProfileStats, ProfileStats.customer_id == Profile.customer_id)
+    .outerjoin(Customer, Customer.customer_id == Profile.customer_id)
+    .where(Profile.customer_id == bindparam("cid"))
+)
+_RATED = (
+    select(Review.rating, Product.brand, Product.category)
+    .join(Product, Product.product_id == Review.product_id)
+    .where(Review.customer_id == bindparam("cid"))
+)
+
+
 def _stored_look(session: Session, customer_id: str) -> Look | None:
     """The look from the rows ``track()`` wrote (profile, statistics, memberships), or
     None when the customer has no stored profile yet. The same figures as
-    :func:`engine.profiles.customer.get_profile`, without its histories (a few small
+    :func:`engine.profiles.customer.get_profile`, without its histories (two small
     indexed reads instead of a pass over the customer's whole history)."""
-    profile = session.get(Profile, customer_id)
-    row = session.get(ProfileStats, customer_id) if profile is not None else None
-    calibration = stored_calibration(session, profile.calibration_id) if profile else None
-    if profile is None or row is None or calibration is None:
+    conn = session.connection()
+    found = conn.execute(_STORED, {"cid": customer_id}).first()
+    calibration = stored_calibration(session, found.calibration_id) if found else None
+    if found is None or calibration is None:
         return None
-    stats = stats_record(row)
+    stats = stats_record(found._mapping)
     details = explain(stats, calibration, load_min_evidence(session))
     mean = float(weighted_mean(stats["rating_wsum"], stats["rating_w"]))
     rated: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
-    for rating, *names in session.execute(
-        select(Review.rating, Product.brand, Product.category)
-        .join(Product, Product.product_id == Review.product_id)
-        .where(Review.customer_id == customer_id)
-    ):
+    for rating, *names in conn.execute(_RATED, {"cid": customer_id}):
         for kind, name in zip(rated, names, strict=True):
             if name is not None:
                 kind.setdefault(str(name), []).append(int(rating))
     unhappy = [
         sorted(n for n, r in kind.items() if sum(r) / len(r) <= UNHAPPY_RATING) for kind in rated
     ]
-    last = session.scalar(
-        select(OrderLine.product_id)
-        .join(Order, Order.order_id == OrderLine.order_id)
-        .where(Order.customer_id == customer_id)
-        .order_by(Order.ordered_at.desc(), Order.order_id.desc())
-        .limit(1)
-    )
-    customer = session.get(Customer, customer_id)
     return Look(
         customer_id=customer_id,
-        name=customer.name if customer else None,
+        name=found.name,
         scores={
             k: (round(v["value"], 1) if v["value"] is not None else None)
             for k, v in details.items()
         },
         inputs={k: dict(v["inputs"]) for k, v in details.items()},
-        segments=sorted(
-            session.scalars(
-                select(SegmentMembership.segment).where(
-                    SegmentMembership.customer_id == customer_id
-                )
-            )
-        ),
-        emotional_state=str(state_of(mean if stats["reviews"] else 0.0, stats["reviews"])),
+        segments=sorted(found.segments.split(",")) if found.segments else [],
+        emotional_state=state_one(stats["rating_wsum"], stats["rating_w"], stats["reviews"]),
         mean_rating=None if math.isnan(mean) else mean,
         unhappy_brands=unhappy[0],
         unhappy_categories=unhappy[1],
-        last_purchase=last,
+        last_purchase=found.last_purchase,
     )
 
 

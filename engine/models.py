@@ -192,7 +192,7 @@ class Review(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
     product_id: Mapped[str] = mapped_column(ForeignKey("products.product_id"), index=True)
     rating: Mapped[int] = mapped_column(Integer)
-    reviewed_at: Mapped[datetime] = mapped_column(DateTime)
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     text: Mapped[str | None] = mapped_column(Text)
 
 

@@ -9,6 +9,7 @@ emotion model: the profile shows it and the recommendations adapt to it
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,22 @@ def state_of(mean_rating: Any, reviews: Any) -> Any:
         default="very_dissatisfied",
     )
     return state if state.ndim else str(state)
+
+
+def state_one(rating_wsum: float, rating_w: float, reviews: int) -> str:
+    """One customer's state from the stored sums: ``state_of(weighted_mean(...), reviews)``
+    in plain floats (the same rounding as ``np.round``: scale, round half to even, unscale)."""
+    if reviews <= 0:
+        return "unknown"
+    if not rating_w > 0:
+        return "very_dissatisfied"  # a NaN mean is in no band
+    scaled = float(rating_wsum) / float(rating_w) * 1e9
+    mean = round(scaled) / 1e9 if math.isfinite(scaled) else scaled / 1e9
+    for state, floor in (("very_satisfied", 4.5), ("satisfied", 4.0), ("neutral", 3.0),
+                         ("dissatisfied", 2.0)):
+        if mean >= floor:
+            return state
+    return "very_dissatisfied"
 
 
 def weighted_mean(rating_wsum: Any, rating_w: Any) -> Any:

@@ -172,7 +172,11 @@ def stored_calibration(session: Session, calibration_id: int | None) -> Calibrat
     """The calibration a stored profile was scored with (``None`` if it has none)."""
     if calibration_id is None:
         return None
-    key = (str(session.get_bind().engine.url), calibration_id)
+    engine = session.get_bind().engine
+    where = engine.__dict__.get("_personalize_url")
+    if where is None:  # rendering the URL costs more than the look-up: once per engine
+        where = engine.__dict__["_personalize_url"] = str(engine.url)
+    key = (where, calibration_id)
     if key not in _CALIBRATIONS:
         reference = session.scalar(
             select(ScoreCalibration.reference).where(ScoreCalibration.id == calibration_id)

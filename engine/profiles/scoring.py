@@ -215,6 +215,55 @@ def score_columns(stats: Mapping[str, Any], calibration: Calibration) -> dict[st
     return {k: np.clip(np.nan_to_num(v, nan=0.0), 0.0, 100.0) for k, v in scores.items()}
 
 
+def _bounded(value: float) -> float:
+    # np.clip(np.nan_to_num(value, nan=0.0), 0, 100) of one float
+    return 0.0 if value != value else min(max(value, 0.0), 100.0)
+
+
+def score_one(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, float]:
+    """:func:`score_columns` of one customer's statistics, in plain floats.
+
+    The same operations in the same order on IEEE doubles, so the same numbers to the
+    last bit (``tests/engine/profiles/test_scoring.py`` checks it), without numpy's
+    cost per call: real-time tracking scores one customer per event.
+    """
+    c, pseudo = calibration, PSEUDO_COUNT
+
+    def ratio(value: Any, median: float) -> float:
+        v = max(float(value), 0.0)
+        return 100.0 * v / (v + (median if median > 0 else 1.0))
+
+    def share(k: Any, n: Any, prior: float) -> float:
+        return 100.0 * (float(k) + pseudo * prior) / (float(n) + pseudo)
+
+    try:
+        research = (float(stats["views"]) + float(stats["searches"])) / (
+            float(stats["orders"]) + 1.0)
+        activity = stats["activity"]
+        scores = {
+            "lifetime_value": ratio(stats["spend"], c.median_spend),
+            "purchase_frequency": ratio(stats["orders_365"], c.median_orders_365),
+            "price_sensitivity": share(stats["disc_lines"], stats["lines"], c.discount_share),
+            "brand_loyalty": share(stats["top2_lines"], stats["branded_lines"], c.top2_share),
+            "impulse_buying": share(stats["quick_lines"], stats["viewed_lines"],
+                                    c.impulse_share),
+            "research_intensity": ratio(research, c.median_research),
+            "weekend_shopping": share(stats["weekend"], activity, c.weekend_share),
+            "night_shopping": share(stats["night"], activity, c.night_share),
+            "mobile_usage": share(stats["mobile"], activity, c.mobile_share),
+        }
+    except ZeroDivisionError:  # impossible counts (n = -3): numpy's inf and NaN rules
+        return {k: float(v) for k, v in score_columns(stats, calibration).items()}
+    return {k: _bounded(v) for k, v in scores.items()}
+
+
+def enough_one(stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
+               ) -> dict[str, bool]:
+    """:func:`evidence_mask` of one customer's statistics, in plain booleans."""
+    minimums = {**MIN_EVIDENCE, **(minimums or {})}
+    return {name: float(stats[EVIDENCE[name]]) >= max(minimums[name], 1) for name in SCORES}
+
+
 def score_frame(stats: pd.DataFrame, calibration: Calibration,
                 minimums: Mapping[str, int] | None = None) -> pd.DataFrame:
     """``customer_id`` plus the nine score columns, one row per row of ``stats``.
@@ -235,7 +284,7 @@ def explain(stats: Mapping[str, Any], calibration: Calibration,
     """For one customer: each score's value, evidence ``n`` and the ``min_n`` it needs,
     inputs and a sentence. ``value`` is ``None`` when ``n < min_n`` (not enough data)."""
     minimums = {**MIN_EVIDENCE, **(minimums or {})}
-    scores = {k: float(v) for k, v in score_columns(stats, calibration).items()}
+    scores = score_one(stats, calibration)
     c = calibration
     s = {k: stats[k] for k in stats}
     research = float(research_ratio(s))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,33 @@ _SAVED_RULES = select(SegmentRule.__table__.c.segment, SegmentRule.__table__.c.t
 
 def load_rules(session: Session) -> dict[str, Rule]:
     """The store's rule set: saved thresholds over the defaults."""
-    saved = session.connection().execute(_SAVED_RULES).all()
-    return normalise_rules({s: t for s, t in saved if s in DEFAULT_RULES})
+    return load_segment_settings(session)[0]
+
+
+_SETTINGS: dict[tuple[tuple[str, Any], ...], tuple[dict[str, Rule], dict[str, int]]] = {}
+"""Parsed settings by the saved rows they came from (a store has a handful of rows)."""
+
+
+def load_segment_settings(session: Session) -> tuple[dict[str, Rule], dict[str, int]]:
+    """The store's rule set and minimum evidence per score (:func:`load_rules`,
+    :func:`load_min_evidence`) from one read of ``segment_rules``.
+
+    Real-time tracking needs both for every event: one small read, and what was parsed
+    from the same rows before is reused (copies: callers may change what they get).
+    """
+    saved = tuple(sorted((s, t) for s, t in session.connection().execute(_SAVED_RULES).all()))
+    found = _SETTINGS.get(saved)
+    if found is None:
+        if len(_SETTINGS) > 64:  # rows edited again and again: keep the cache small
+            _SETTINGS.clear()
+        found = _SETTINGS[saved] = (
+            normalise_rules({s: t for s, t in saved if s in DEFAULT_RULES}),
+            normalise_min_evidence({
+                s[len(MIN_EVIDENCE_KEY):]: t for s, t in saved
+                if s.startswith(MIN_EVIDENCE_KEY) and s[len(MIN_EVIDENCE_KEY):] in MIN_EVIDENCE
+            }),
+        )
+    return dict(found[0]), dict(found[1])
 
 
 def save_rules(
@@ -141,11 +167,7 @@ def normalise_min_evidence(values: Mapping[str, float] | None) -> dict[str, int]
 
 def load_min_evidence(session: Session) -> dict[str, int]:
     """The store's minimum evidence per score: saved values over the defaults."""
-    saved = session.connection().execute(_SAVED_RULES).all()
-    return normalise_min_evidence({
-        s[len(MIN_EVIDENCE_KEY):]: t for s, t in saved
-        if s.startswith(MIN_EVIDENCE_KEY) and s[len(MIN_EVIDENCE_KEY):] in MIN_EVIDENCE
-    })
+    return load_segment_settings(session)[1]
 
 
 def save_min_evidence(session: Session, values: Mapping[str, float], *, updated_at: datetime
@@ -267,6 +289,7 @@ def replace_memberships(
 
 __all__ = [
     "DEFAULT_RULES", "ENTHUSIAST", "MIN_EVIDENCE", "Rule", "SCORES", "assign_segments",
-    "load_min_evidence", "load_rules", "normalise_min_evidence", "normalise_rules",
+    "load_min_evidence", "load_rules", "load_segment_settings", "normalise_min_evidence",
+    "normalise_rules",
     "save_min_evidence", "preview_segment_sizes", "replace_memberships", "save_rules",
 ]

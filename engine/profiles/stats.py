@@ -26,7 +26,8 @@ Where each part lives (every name is importable from here):
 * :mod:`engine.profiles.stats_dialect`: SQLite/PostgreSQL spellings, customer sets;
 * :mod:`engine.profiles.stats_batch`: one range of customers in set-based SQL;
 * :mod:`engine.profiles.stats_parallel`: ranges in worker processes, :func:`compute_stats`;
-* this module: one customer's indexed look-ups, for tracking.
+* this module: one customer's indexed look-ups;
+* :mod:`engine.profiles.stats_history`: what tracking re-reads, many customers at once.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ __all__ = [
 
 # One customer
 #
-# Tracking keeps one customer's statistics current with O(1) counter updates plus
-# these indexed look-ups; they implement the batch definitions for one customer
-# (tests compare the two on random event sequences).
+# The batch definitions for one customer, as indexed look-ups (tests compare them with
+# the batch). Tracking reads the same statistics for one customer or many at once in
+# one statement (:mod:`engine.profiles.stats_history`, compared with these).
 
 
 _ONE_CUSTOMER_VIEWS = (

@@ -37,22 +37,25 @@ from sqlalchemy.orm import Session
 from engine.db import checkpoint_in_background
 from engine.errors import UserError
 from engine.profiles.profile import _now, latest_calibration, stats_record, stored_calibration
-from engine.profiles.segments import Rules, load_min_evidence, load_rules, normalise_rules
+from engine.profiles.segments import Rules, load_segment_settings, normalise_rules
+from engine.profiles.stats_history import HistoryAsOf
 from engine.profiles.track_core import (
     Before,
     TrackResult,
     apply_event,
     before_of,
     compute_rows,
+    event_rows,
     expire,
     kinds_refreshed,
     refresh_history,
+    write_rows,
     zero_stats,
 )
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
-from engine.profiles.tracking import JUST_AFTER, track, write_event_rows
+from engine.profiles.tracking import JUST_AFTER, track
 from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
-from engine.timeutil import newest_timestamp
+from engine.timeutil import newest_timestamp, plausible_window
 
 _CHUNK = 500
 """Ids per ``IN (...)`` list."""
@@ -90,9 +93,10 @@ def _check(conn: Connection, events: Sequence[Mapping[str, Any]]
     """Decide every event in order, as ``track`` would one after the other."""
     valid: list[tuple[int, dict[str, Any]]] = []
     decided: dict[int, TrackResult] = {}
+    window = plausible_window()
     for index, raw in enumerate(events):
         try:
-            valid.append((index, validate_event(raw)))
+            valid.append((index, validate_event(raw, window=window)))
         except UserError as exc:
             decided[index] = _refusal(index, raw, str(exc))
     products = {r.product_id: r for r in _rows(
@@ -203,8 +207,8 @@ class _Batch:
                  stored: dict[str, Any], scored: Any) -> None:
         self.session, self.computed_at = session, computed_at
         self.conn = session.connection()
-        self.rules = normalise_rules(rules) if rules is not None else load_rules(session)
-        self.min_evidence = load_min_evidence(session)
+        saved_rules, self.min_evidence = load_segment_settings(session)
+        self.rules = normalise_rules(rules) if rules is not None else saved_rules
         self.stored, self.scored = stored, scored
         self.results: dict[int, TrackResult] = {}
         self.stale: set[str] = set()
@@ -246,9 +250,9 @@ class _Batch:
                          [{"customer_id": c} for c in new])
         ids = conn.execute(SQL.insert_events,
                            [{k: a.ev[k] for k in EVENT_FIELDS} for a in run]).scalars().all()
-        for item, row_id in zip(run, ids, strict=True):
-            if item.ev["event_type"] in ("purchase", "review"):
-                write_event_rows(self.session, item.ev, item.product, item.customer_id, row_id)
+        write_rows(conn, [event_rows(item.ev, item.product, item.customer_id, row_id)
+                          for item, row_id in zip(run, ids, strict=True)
+                          if item.ev["event_type"] in ("purchase", "review")])
         mine: dict[str, list[_Accepted]] = {}
         for item in run:
             if item.customer_id is None:
@@ -257,6 +261,7 @@ class _Batch:
                 mine.setdefault(item.customer_id, []).append(item)
         previous = self._previous(mine)
         items, flags = [], {}
+        history: list[tuple[dict[str, Any], HistoryAsOf]] = []
         for customer_id, own in mine.items():
             row = self.stored.get(customer_id)
             self.before.setdefault(customer_id, before_of(row, previous[customer_id]))
@@ -279,12 +284,12 @@ class _Batch:
                 interest, brands = kinds_refreshed(item.ev["event_type"])
                 interest_at = as_of if interest else interest_at
                 brands_at = as_of if brands else brands_at
-            refresh_history(self.session, stats, customer_id, orders_at=as_of,
-                            interest_at=interest_at, brands_at=brands_at)
+            history.append((stats, HistoryAsOf(customer_id, as_of, interest_at, brands_at)))
             assert calibration is not None
             items.append((customer_id, stats, calibration, calibration_id, as_of))
             flags[customer_id] = (row is not None, row is not None
                                   and row.stats_customer_id is not None)
+        refresh_history(self.session, history)  # one read for every customer of the run
         computed = compute_rows(items, self.rules, self.min_evidence, self.computed_at)
         self._write(computed, flags, previous)
         for done in computed:

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from engine.models import Profile, ProfileStats, ScoreCalibration
-from engine.profiles.emotion import state_of, weighted_mean
+from engine.profiles.emotion import state_one
 from engine.profiles.profile import _batch, _now, latest_calibration, stats_record
-from engine.profiles.scoring import SCORES, Calibration, evidence_mask, score_columns
+from engine.profiles.scoring import SCORES, Calibration, enough_one, score_one
 from engine.profiles.segments import Rules, segments_for
 from engine.profiles.stats import (
     COUNT_COLUMNS,
@@ -25,12 +25,10 @@ from engine.profiles.stats import (
     activity_flags,
     apply_interest,
     compute_stats,
-    customer_brands,
-    customer_impulse,
-    customer_interest,
-    customer_orders_365,
     decay_weight,
 )
+from engine.profiles.stats_history import HistoryAsOf, read_history
+from engine.profiles.track_sql import SQL
 
 
 @dataclass(frozen=True)
@@ -138,23 +136,76 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
             stats["disc_lines"] += 1
 
 
-def refresh_history(session: Session, stats: dict[str, Any], customer_id: str, *,
-                    orders_at: datetime | None, interest_at: datetime | None,
-                    brands_at: datetime | None) -> None:
-    """Re-read the history-dependent statistics: orders in the frequency window as of
-    ``orders_at``; impulse lines and interest as of ``interest_at``; brands as of
-    ``brands_at`` (each skipped when ``None``)."""
-    if orders_at is not None:
-        stats["orders_365"] = customer_orders_365(session, customer_id, orders_at)
-    if interest_at is not None:
-        stats["viewed_lines"], stats["quick_lines"] = customer_impulse(
-            session, customer_id, interest_at)
-        apply_interest(stats, customer_interest(session, customer_id, interest_at))
-    if brands_at is not None:
-        brands: dict[str, Any] = {}
-        apply_interest(brands, {}, customer_brands(session, customer_id, brands_at))
-        stats["branded_lines"], stats["top2_lines"] = brands["branded_lines"], \
-            brands["top2_lines"]
+@dataclass
+class EventRows:
+    """The rows an event adds beside itself: a purchase's order and its line, a review's
+    review row (each list empty otherwise)."""
+
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+
+
+def event_rows(ev: Mapping[str, Any], product: Any, customer_id: str | None,
+               row_id: int) -> EventRows:
+    """The order (``trk-<event_id or row id>``, one line of quantity 1 at the product's
+    price) of a purchase, the review row of a review (``ev`` stored as row ``row_id``)."""
+    out = EventRows()
+    key = f"trk-{ev['event_id'] or row_id}"
+    if ev["event_type"] == "purchase":
+        assert product is not None and customer_id is not None
+        out.orders.append({
+            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
+            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
+            "weather": ev["weather"],
+        })
+        out.lines.append({
+            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
+            "unit_price": float(product.price or 0.0), "discount": 0.0,
+        })
+    elif ev["event_type"] == "review":
+        out.reviews.append({
+            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
+            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
+        })
+    return out
+
+
+def write_rows(conn: Connection, rows: Sequence[EventRows]) -> None:
+    """Insert the :class:`EventRows` of many events: one statement per table (orders
+    before their lines)."""
+    for statement, chosen in ((SQL.insert_order, [r for e in rows for r in e.orders]),
+                              (SQL.insert_line, [r for e in rows for r in e.lines]),
+                              (SQL.insert_review, [r for e in rows for r in e.reviews])):
+        if chosen:
+            conn.execute(statement, chosen if len(chosen) > 1 else chosen[0])
+
+
+def refresh_history(session: Session, wanted: Sequence[tuple[dict[str, Any], HistoryAsOf]]
+                    ) -> None:
+    """Re-read the history-dependent statistics of each ``(stats, moments)``: orders in
+    the frequency window as of ``orders_at``; impulse lines and interest as of
+    ``interest_at``; brands as of ``brands_at`` (each skipped when ``None``); one
+    statement for all of them (:func:`engine.profiles.stats_history.read_history`)."""
+    found = read_history(session.connection(), [moments for _, moments in wanted])
+    for stats, moments in wanted:
+        got = found[moments.customer_id]
+        stats["orders_365"] = got.orders_365
+        if got.interest is not None:
+            stats["viewed_lines"], stats["quick_lines"] = got.viewed_lines, got.quick_lines
+            apply_interest(stats, got.interest)
+        if got.brands is not None:
+            brands: dict[str, Any] = {}
+            apply_interest(brands, {}, got.brands)
+            stats["branded_lines"], stats["top2_lines"] = brands["branded_lines"], \
+                brands["top2_lines"]
+
+
+def moments(customer_id: str, as_of: datetime, interest: bool, brands: bool) -> HistoryAsOf:
+    """What one customer's events make tracking re-read, all as of ``as_of``: orders
+    always, interest and impulse when ``interest``, brands when ``brands``."""
+    return HistoryAsOf(customer_id, as_of, as_of if interest else None,
+                       as_of if brands else None)
 
 
 def kinds_refreshed(kind: str) -> tuple[bool, bool]:
@@ -179,42 +230,33 @@ def compute_rows(items: Sequence[tuple[str, dict[str, Any], Calibration, int | N
                  rules: Rules, min_evidence: Mapping[str, int], computed_at: datetime
                  ) -> list[Computed]:
     """The profiles of ``items`` = ``(customer_id, stats, calibration, calibration_id,
-    as_of)``: scores of all customers of one calibration computed at once (the same
-    arithmetic as for one)."""
-    groups: dict[tuple[int | None, int], list[int]] = {}
-    for position, item in enumerate(items):
-        groups.setdefault((item[3], id(item[2])), []).append(position)
-    out: list[Computed | None] = [None] * len(items)
-    for positions in groups.values():
-        chosen = [items[p] for p in positions]
-        columns = {name: np.array([item[1][name] for item in chosen])
-                   for name in (*COUNT_COLUMNS, *FLOAT_COLUMNS)}
-        scores = score_columns(columns, chosen[0][2])
-        enough = evidence_mask(columns, min_evidence)
-        means = weighted_mean(columns["rating_wsum"], columns["rating_w"])
-        states = state_of(np.where(columns["reviews"] > 0, means, 0.0), columns["reviews"])
-        for row, (position, item) in enumerate(zip(positions, chosen, strict=True)):
-            customer_id, stats, _, calibration_id, as_of = item
-            raw = {k: float(v[row]) for k, v in scores.items()}
-            # Stored as computed (NOT NULL columns, masked by every reader); reported and
-            # segmented only where there is enough evidence.
-            given = {k: (v if bool(enough[k][row]) else None) for k, v in raw.items()}
-            state = str(states[row])
-            total = stats["interest_total"]
-            share = 100.0 * stats["top_interest"] / total if total > 0 else 0.0
-            segments = segments_for(given, stats["top_category"], share,
-                                    stats["interest_events"], rules)
-            out[position] = Computed(
-                customer_id,
-                {"customer_id": customer_id, "as_of": as_of, "computed_at": computed_at,
-                 "calibration_id": calibration_id, "emotional_state": state, **raw},
-                {"customer_id": customer_id, "as_of": as_of, **stats},
-                segments, given, state)
-    return [c for c in out if c is not None]
+    as_of)``, each with the batch's arithmetic in plain floats (:func:`score_one`: the
+    same numbers as the vectorised batch, without numpy's cost for one customer)."""
+    out: list[Computed] = []
+    for customer_id, stats, calibration, calibration_id, as_of in items:
+        raw = score_one(stats, calibration)
+        enough = enough_one(stats, min_evidence)
+        # Stored as computed (NOT NULL columns, masked by every reader); reported and
+        # segmented only where there is enough evidence.
+        given = {k: (v if enough[k] else None) for k, v in raw.items()}
+        state = state_one(stats["rating_wsum"], stats["rating_w"], stats["reviews"])
+        total = stats["interest_total"]
+        share = 100.0 * stats["top_interest"] / total if total > 0 else 0.0
+        segments = segments_for(given, stats["top_category"], share,
+                                stats["interest_events"], rules)
+        out.append(Computed(
+            customer_id,
+            {"customer_id": customer_id, "as_of": as_of, "computed_at": computed_at,
+             "calibration_id": calibration_id, "emotional_state": state, **raw},
+            {"customer_id": customer_id, "as_of": as_of, **stats},
+            segments, given, state))
+    return out
 
 
 def expire(session: Session, customer_ids: Sequence[str]) -> None:
     """Objects of these customers the session holds are stale after the Core writes."""
+    if not session.identity_map:  # (a tracking transaction usually holds none)
+        return
     for customer_id in customer_ids:
         for model in (Profile, ProfileStats):
             held = session.identity_map.get(session.identity_key(model, customer_id))

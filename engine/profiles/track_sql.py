@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -57,6 +57,17 @@ class Statements:
         self.product = select(*product_columns).where(
             products.c.product_id == bindparam("pid"))
         self.product_many = select(*product_columns).where(_many(products.c.product_id))
+        # one event's three look-ups in one round trip: its product (NULLs when there is
+        # none), the id of a stored event with its event_id, the customer its
+        # anonymous_id is linked to (each NULL where the parameter is)
+        one = select(literal(1).label("one")).subquery("one")
+        self.checks = select(
+            *product_columns,
+            select(events.c.id).where(events.c.event_id == bindparam("eid"))
+            .limit(1).scalar_subquery().label("duplicate_id"),
+            select(links.c.customer_id).where(links.c.anonymous_id == bindparam("aid"))
+            .scalar_subquery().label("linked_to"),
+        ).select_from(one.outerjoin(products, products.c.product_id == bindparam("pid")))
         self.duplicate = select(events.c.id).where(events.c.event_id == bindparam("eid")).limit(1)
         self.duplicate_many = select(events.c.event_id).where(_many(events.c.event_id))
         self.link = select(links.c.customer_id).where(links.c.anonymous_id == bindparam("aid"))
@@ -67,6 +78,10 @@ class Statements:
                    profiles.c.calibration_id, profiles.c.emotional_state.label("state_before"),
                    *(profiles.c[name].label(f"before_{name}") for name in SCORES),
                    stats.c.customer_id.label("stats_customer_id"),
+                   # the memberships before, in one string ("" or NULL: none)
+                   select(func.aggregate_strings(memberships.c.segment, ","))
+                   .where(memberships.c.customer_id == profiles.c.customer_id)
+                   .scalar_subquery().label("segments_before"),
                    *(stats.c[name] for name in (*COUNT_COLUMNS, *FLOAT_COLUMNS,
                                                 "top_category")))
             .select_from(profiles.outerjoin(stats, stats.c.customer_id == profiles.c.customer_id))

@@ -35,18 +35,21 @@ from sqlalchemy.orm import Session
 from engine.db import checkpoint_in_background
 from engine.errors import ValidationError
 from engine.profiles.profile import _now, stats_record, stored_calibration
-from engine.profiles.segments import Rules, load_min_evidence, load_rules, normalise_rules
+from engine.profiles.segments import Rules, load_segment_settings, normalise_rules
 from engine.profiles.track_core import (
     Computed,
     TrackResult,
     apply_event,
     before_of,
     compute_rows,
+    event_rows,
     expire,
     kinds_refreshed,
+    moments,
     refresh_history,
     stats_of,
     store_calibration,
+    write_rows,
     zero_stats,
 )
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
@@ -63,24 +66,7 @@ def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
                      customer_id: str | None, row_id: int) -> None:
     """The order (and line) of a purchase, the review row of a review (``ev`` stored as
     row ``row_id``)."""
-    conn = session.connection()
-    key = f"trk-{ev['event_id'] or row_id}"
-    if ev["event_type"] == "purchase":
-        assert product is not None and customer_id is not None
-        conn.execute(SQL.insert_order, {
-            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
-            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
-            "weather": ev["weather"],
-        })
-        conn.execute(SQL.insert_line, {
-            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
-            "unit_price": float(product.price or 0.0), "discount": 0.0,
-        })
-    elif ev["event_type"] == "review":
-        conn.execute(SQL.insert_review, {
-            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
-            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
-        })
+    write_rows(session.connection(), [event_rows(ev, product, customer_id, row_id)])
 
 
 def track(
@@ -116,16 +102,14 @@ def track(
     ev = validate_event(event)
     conn = session.connection()
     checkpoint_in_background(conn)
-    product = (conn.execute(SQL.product, {"pid": ev["product_id"]}).first()
-               if ev["product_id"] else None)
+    found = conn.execute(SQL.checks, {"pid": ev["product_id"], "eid": ev["event_id"],
+                                      "aid": ev["anonymous_id"]}).one()
+    product = found if found.product_id is not None else None
     if ev["product_id"] and product is None:
         raise ValidationError(f"invalid product_id {ev['product_id']!r}: no such product")
-    if ev["event_id"] is not None and conn.execute(
-        SQL.duplicate, {"eid": ev["event_id"]}
-    ).first() is not None:
+    if ev["event_id"] is not None and found.duplicate_id is not None:
         return TrackResult("duplicate", ev["customer_id"], ev["event_id"])
-    linked_to = (conn.execute(SQL.link, {"aid": ev["anonymous_id"]}).scalar()
-                 if ev["anonymous_id"] else None)
+    linked_to = found.linked_to
     customer_id = ev["customer_id"] or linked_to
     if ev["event_type"] in NEEDS_CUSTOMER and customer_id is None:
         raise ValidationError(
@@ -166,9 +150,7 @@ def track(
         as_of = max(stored.profile_as_of, ev["occurred_at"] + JUST_AFTER)
         stats = stats_record(stored._mapping)
         apply_event(stats, ev, product)
-        refresh_history(session, stats, customer_id, orders_at=as_of,
-                        interest_at=as_of if interest else None,
-                        brands_at=as_of if brands else None)
+        refresh_history(session, [(stats, moments(customer_id, as_of, interest, brands))])
     else:
         newest = newest_timestamp(session)
         as_of = max(
@@ -183,24 +165,29 @@ def track(
             # customer references customers), so its contribution is their statistics
             stats = zero_stats()
             apply_event(stats, ev, product)
-            refresh_history(session, stats, customer_id, orders_at=as_of,
-                            interest_at=as_of if interest else None,
-                            brands_at=as_of if brands else None)
+            refresh_history(session, [(stats, moments(customer_id, as_of, interest, brands))])
         else:
             stats = stats_of(session, customer_id, as_of)
-    rules = normalise_rules(rules) if rules is not None else load_rules(session)
+    saved_rules, min_evidence = load_segment_settings(session)
+    rules = normalise_rules(rules) if rules is not None else saved_rules
     computed = compute_rows([(customer_id, stats, calibration, calibration_id, as_of)], rules,
-                            load_min_evidence(session), computed_at or _now())[0]
-    previous = _write_profile(session, computed, stored is not None, has_stats)
+                            min_evidence, computed_at or _now())[0]
+    previous = _write_profile(session, computed, stored is not None, has_stats,
+                              _segments(stored.segments_before) if stored is not None else None)
     expire(session, [customer_id])
     return TrackResult("recorded", customer_id, ev["event_id"], computed.given,
                        computed.segments, computed.state, before_of(stored, previous))
 
 
+def _segments(joined: str | None) -> list[str]:
+    """The memberships of a ``stored`` row's ``segments_before``, sorted."""
+    return sorted(joined.split(",")) if joined else []
+
+
 def _write_profile(session: Session, computed: Computed, has_profile: bool,
-                   has_stats: bool) -> list[str]:
+                   has_stats: bool, previous: list[str] | None) -> list[str]:
     """Write one customer's profile, statistics and (when they changed) memberships;
-    returns the memberships before."""
+    returns the memberships before (``previous`` when the caller read them already)."""
     conn = session.connection()
     key = {"b_customer_id": computed.customer_id}
     if has_profile:
@@ -211,7 +198,9 @@ def _write_profile(session: Session, computed: Computed, has_profile: bool,
         conn.execute(SQL.update_stats, {**computed.figures, **key})
     else:
         conn.execute(SQL.insert_stats, computed.figures)
-    previous = sorted(conn.execute(SQL.memberships, {"cid": computed.customer_id}).scalars())
+    if previous is None:
+        previous = sorted(conn.execute(SQL.memberships,
+                                       {"cid": computed.customer_id}).scalars())
     if previous != computed.segments:
         # Memberships change only when the segments do (their as_of is the last change).
         conn.execute(SQL.delete_memberships, {"cid": computed.customer_id})

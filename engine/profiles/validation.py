@@ -60,8 +60,12 @@ def _text(event: Mapping[str, Any], name: str) -> str | None:
     return text
 
 
-def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
+def validate_event(event: Mapping[str, Any], *,
+                   window: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
     """Check one event (the import format of CONTRACT.md) and return its clean fields.
+
+    ``window``: the :func:`~engine.timeutil.plausible_window` to check ``occurred_at``
+    against (default: read now; a batch reads it once).
 
     Raises:
         ValidationError: naming the field, the value and the valid values.
@@ -91,7 +95,7 @@ def validate_event(event: Mapping[str, Any]) -> dict[str, Any]:
             f"invalid occurred_at {raw_time!r}: expected an ISO 8601 datetime, "
             "e.g. 2024-06-01T12:00:00"
         ) from exc
-    window = plausible_window()
+    window = window or plausible_window()
     if not window[0] <= clean["occurred_at"] <= window[1]:
         raise ValidationError(
             f"invalid occurred_at {raw_time!r}: outside the plausible window "

@@ -73,3 +73,20 @@ def test_0002_downgrades_and_upgrades_again(tmp_path):
     with session_scope(engine) as session:
         assert session.get(Order, "o1").at_weekend == 1  # a Saturday
     engine.dispose()
+
+
+def test_0008_indexes_reviews_by_time_as_the_models_say(tmp_path):
+    from sqlalchemy import inspect
+
+    from engine.models import Review
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _upgrade_to(engine, "0007")
+    assert "ix_reviews_reviewed_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("reviews")}
+    upgrade_schema(engine)
+    stored = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("reviews")}
+    declared = {i.name: [c.name for c in i.columns] for i in Review.__table__.indexes}
+    assert stored == declared
+    assert stored["ix_reviews_reviewed_at"] == ["reviewed_at"]
+    engine.dispose()

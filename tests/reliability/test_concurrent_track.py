@@ -56,7 +56,7 @@ def _finish(runs: list[subprocess.Popen[str]]) -> None:
     assert [code for code, _ in results] == [0] * len(runs), results
 
 
-def _assert_equal_to_batch(url: str, customers: list[str]) -> None:
+def _assert_equal_to_batch(url: str, customers: list[str], each: int = EVENTS_EACH) -> None:
     """Every event stored once, and each customer's profile, statistics-driven scores,
     emotional state and memberships equal a batch recompute at the profile's own as_of
     with its calibration."""
@@ -65,7 +65,7 @@ def _assert_equal_to_batch(url: str, customers: list[str]) -> None:
         with session_scope(engine) as session:
             stored = session.scalar(select(func.count()).select_from(Event).where(
                 Event.event_id.like("w_-%")))
-            assert stored == WORKERS * EVENTS_EACH
+            assert stored == WORKERS * each
             rules = load_rules(session)
             wrong = []
             for customer in customers:
@@ -111,16 +111,20 @@ def test_batches_and_single_events_at_once_lose_nothing(scored_store, tmp_path):
 
 
 def test_score_during_a_burst_completes_and_overwrites_nothing(scored_store, tmp_path):
-    files, customers = _event_files(scored_store, tmp_path)
+    # a burst long enough to outlast a `score` run however fast tracking gets (the
+    # check below fails, rather than passes, when it does not)
+    files, customers = event_files(scored_store, tmp_path, workers=WORKERS,
+                                   each=4 * EVENTS_EACH, customers=CUSTOMERS,
+                                   new=NEW_CUSTOMERS)
     runs = _start_workers(scored_store, files)
-    scores = []
+    scores, busy = [], False
     for _ in range(2):
         scores.append(subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "score", "--db", scored_store, "--json"],
             cwd=ROOT, capture_output=True, text=True, timeout=600))
-    busy = all(run.poll() is None for run in runs)
+        busy = busy or all(run.poll() is None for run in runs)
     _finish(runs)
     assert [s.returncode for s in scores] == [0, 0], [s.stderr for s in scores]
     assert busy, "the burst ended before the scores: nothing was concurrent"
     assert any(json.loads(s.stdout)["kept"] > 0 for s in scores), "no run met a track"
-    _assert_equal_to_batch(scored_store, customers)
+    _assert_equal_to_batch(scored_store, customers, each=4 * EVENTS_EACH)

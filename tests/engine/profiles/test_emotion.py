@@ -6,8 +6,10 @@ from datetime import datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.profiles.emotion import TONES, state_of, weighted_mean
+from engine.profiles.emotion import TONES, state_of, state_one, weighted_mean
 from engine.profiles.stats import RATING_LAMBDA, decay_weight
 
 
@@ -37,3 +39,20 @@ def test_half_life_of_180_days():
     mean = weighted_mean(1 * w_new + 5 * w_old, w_new + w_old)
     assert float(mean) == pytest.approx(3.5 / 1.5)
     assert state_of(mean, 2) == "dissatisfied"
+
+
+@given(wsum=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+       w=st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=1e6)),
+       reviews=st.integers(min_value=0, max_value=50))
+@settings(max_examples=500, deadline=None)
+def test_one_customer_state_is_the_vectorised_rule(wsum, w, reviews):
+    # tracking's plain-float state_one must band exactly as state_of(weighted_mean(...))
+    mean = weighted_mean(wsum, w)
+    expected = state_of(np.where(reviews > 0, mean, 0.0), reviews)
+    assert state_one(wsum, w, reviews) == expected
+
+
+@pytest.mark.parametrize("mean", [4.4999999999, 4.49999999995, 2.0000000004, 3.9999999996,
+                                  1.99999999949])
+def test_one_customer_state_rounds_float_noise_as_numpy_does(mean):
+    assert state_one(mean * 7.0, 7.0, 3) == state_of(weighted_mean(mean * 7.0, 7.0), 3)

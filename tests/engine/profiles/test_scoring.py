@@ -14,11 +14,13 @@ from engine.profiles.scoring import (
     MIN_EVIDENCE,
     SCORES,
     Calibration,
+    enough_one,
     evidence_mask,
     explain,
     fit_calibration,
     score_columns,
     score_frame,
+    score_one,
 )
 from engine.profiles.stats import COUNT_COLUMNS, FLOAT_COLUMNS
 
@@ -191,3 +193,31 @@ def test_score_frame_is_vectorised_and_matches_single_rows():
         given = evidence_mask(row, dict.fromkeys(SCORES, 1))
         expected = [single[k] if given[k] else np.nan for k in SCORES]
         assert np.allclose([scored.loc[i, k] for k in SCORES], expected, equal_nan=True)
+
+
+_COUNT = st.integers(min_value=0, max_value=10_000)
+_AMOUNT = st.floats(min_value=0.0, max_value=1e7, allow_nan=False, allow_infinity=False)
+_SHARE = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+_MEDIAN = st.floats(min_value=0.0, max_value=1e4, allow_nan=False)
+
+
+@given(counts=st.fixed_dictionaries({name: _COUNT for name in COUNT_COLUMNS}),
+       amounts=st.fixed_dictionaries({name: _AMOUNT for name in FLOAT_COLUMNS}),
+       medians=st.tuples(_MEDIAN, _MEDIAN, _MEDIAN),
+       shares=st.tuples(*([_SHARE] * 6)),
+       minimums=st.fixed_dictionaries({name: st.integers(1, 20) for name in SCORES}))
+@settings(max_examples=300, deadline=None)
+def test_one_customer_in_plain_floats_is_the_vectorised_arithmetic(counts, amounts, medians,
+                                                                   shares, minimums):
+    # tracking scores one customer with score_one: the same numbers to the last bit as the
+    # batch's score_columns, so track() and `score` cannot drift apart
+    calibration = Calibration(*medians, *shares)
+    stats = {**counts, **amounts}
+    vectorised = score_columns({k: np.array([v]) for k, v in stats.items()}, calibration)
+    one = score_one(stats, calibration)
+    assert list(one) == list(SCORES)
+    for name in SCORES:
+        assert one[name] == float(vectorised[name][0]), name
+        assert isinstance(one[name], float)
+    mask = evidence_mask(stats, minimums)
+    assert enough_one(stats, minimums) == {name: bool(mask[name]) for name in SCORES}

@@ -19,6 +19,7 @@ from engine.profiles.stats import (
     customer_orders_365,
     decay_weight,
 )
+from engine.profiles.stats_history import HistoryAsOf, read_history
 
 from .factories import AS_OF, build
 
@@ -73,6 +74,35 @@ def test_one_customer_lookups_match_the_batch(store):
                                                              row["quick_lines"])
             assert customer_orders_365(session, cid, AS_OF) == row["orders_365"]
         assert customer_interest(session, "c1", AS_OF)["Books"][0] == 1
+
+
+def test_many_customers_history_in_one_read_is_each_ones_lookups(store):
+    """What tracking re-reads in one statement (each customer as of their own moments,
+    a part skipped without its moment) equals the one-customer look-ups."""
+    with session_scope(store) as session:
+        build(session)
+    earlier = datetime(2024, 1, 10, 23, 30)
+    wanted = [HistoryAsOf("c1", AS_OF, AS_OF, AS_OF), HistoryAsOf("c2", earlier, earlier),
+              HistoryAsOf("c3", AS_OF, None, AS_OF), HistoryAsOf("nobody", AS_OF, AS_OF)]
+    with session_scope(store) as session:
+        found = read_history(session.connection(), wanted)
+        for want in wanted[:3]:
+            got, cid = found[want.customer_id], want.customer_id
+            assert got.orders_365 == customer_orders_365(session, cid, want.orders_at)
+            if want.interest_at is None:
+                assert got.interest is None
+            else:
+                assert (got.viewed_lines, got.quick_lines) == customer_impulse(
+                    session, cid, want.interest_at)
+                expected = customer_interest(session, cid, want.interest_at)
+                assert got.interest is not None and got.interest.keys() == expected.keys()
+                for category, (n, w) in expected.items():
+                    assert got.interest[category][0] == n
+                    assert got.interest[category][1] == pytest.approx(w, rel=1e-12)
+            assert got.brands == (None if want.brands_at is None else customer_brands(
+                session, cid, want.brands_at))
+        assert found["c1"].brands == {"Acme": 1, "Beta": 1}
+        assert found["nobody"].orders_365 == 0 and found["nobody"].interest == {}
 
 
 def test_as_of_is_strict_and_windows_move(sqlite_store):
