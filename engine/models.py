@@ -54,7 +54,6 @@ NAMING_CONVENTION = {
 }
 
 
-
 class activity_flag(FunctionElement[int]):  # noqa: N801 - reads like the SQL it renders
     """One 0/1 activity flag of a timestamped row, as portable SQL for a generated column.
 
@@ -97,17 +96,21 @@ _WEEKEND_DOW = tuple(sorted((day + 1) % 7 for day in WEEKEND_DAYS))
 def _activity_flag_sqlite(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
     # SQLite stores DateTime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text.
-    return _flag_sql(element.flag, weekend=f"strftime('%w', substr({ts}, 1, 10)) IN "
-                     f"({', '.join(repr(str(d)) for d in _WEEKEND_DOW)})",
-                     hour=f"CAST(substr({ts}, 12, 2) AS INTEGER)")
+    return _flag_sql(
+        element.flag,
+        weekend=f"strftime('%w', substr({ts}, 1, 10)) IN "
+        f"({', '.join(repr(str(d)) for d in _WEEKEND_DOW)})",
+        hour=f"CAST(substr({ts}, 12, 2) AS INTEGER)",
+    )
 
 
 @compiles(activity_flag)
 def _activity_flag_default(element: activity_flag, compiler: SQLCompiler, **kw: object) -> str:
     ts = element.timestamp
     days = ", ".join(map(str, _WEEKEND_DOW))
-    return _flag_sql(element.flag, weekend=f"EXTRACT(DOW FROM {ts}) IN ({days})",
-                     hour=f"EXTRACT(HOUR FROM {ts})")
+    return _flag_sql(
+        element.flag, weekend=f"EXTRACT(DOW FROM {ts}) IN ({days})", hour=f"EXTRACT(HOUR FROM {ts})"
+    )
 
 
 def _flag_column(flag: str, timestamp: str) -> Mapped[int]:
@@ -150,8 +153,15 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         # Covering index of per-customer order statistics (no table look-ups).
-        Index("ix_orders_customer_activity", "customer_id", "ordered_at", "at_weekend",
-              "at_night", "on_mobile", "order_id"),
+        Index(
+            "ix_orders_customer_activity",
+            "customer_id",
+            "ordered_at",
+            "at_weekend",
+            "at_night",
+            "on_mobile",
+            "order_id",
+        ),
     )
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -204,8 +214,16 @@ class Event(Base):
         # Covering index of the profile statistics: a customer's events grouped by
         # type, and their views by product, are read in index order (no sort, no
         # table look-ups) by batch scoring and tracking alike.
-        Index("ix_events_customer_activity", "customer_id", "product_id", "event_type",
-              "occurred_at", "at_weekend", "at_night", "on_mobile"),
+        Index(
+            "ix_events_customer_activity",
+            "customer_id",
+            "product_id",
+            "event_type",
+            "occurred_at",
+            "at_weekend",
+            "at_night",
+            "on_mobile",
+        ),
         Index("ix_events_anonymous", "anonymous_id"),
         Index("ix_events_time", "occurred_at"),
     )
@@ -272,9 +290,7 @@ class Profile(Base):
 
     __tablename__ = "profiles"
 
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.customer_id"), primary_key=True
-    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True)
     as_of: Mapped[datetime] = mapped_column(DateTime)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
     calibration_id: Mapped[int | None] = mapped_column(ForeignKey("score_calibrations.id"))
@@ -299,9 +315,7 @@ class ProfileStats(Base):
 
     __tablename__ = "profile_stats"
 
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.customer_id"), primary_key=True
-    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True)
     as_of: Mapped[datetime] = mapped_column(DateTime)
     orders: Mapped[int] = mapped_column(Integer, default=0)
     orders_365: Mapped[int] = mapped_column(Integer, default=0)
@@ -341,9 +355,7 @@ class SegmentRule(Base):
 class SegmentMembership(Base):
     __tablename__ = "segment_memberships"
 
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.customer_id"), primary_key=True
-    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
     as_of: Mapped[datetime] = mapped_column(DateTime)

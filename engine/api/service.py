@@ -76,14 +76,26 @@ def fit_models(engine: Engine) -> FittedModels:
         for p in data.products[["product_id", "name", "category", "brand"]].itertuples()
     }
     # Requests run in threads: build every lazily cached matrix now, not in a race.
-    _ = (data.interactions, data.purchase_counts, data.activity, data.in_stock,
-         data.customer_places, data.product_index, data.customer_index)
+    _ = (
+        data.interactions,
+        data.purchase_counts,
+        data.activity,
+        data.in_stock,
+        data.customer_places,
+        data.product_index,
+        data.customer_index,
+    )
     return FittedModels(
-        data=data, blend=blend, predictor=predictor, predictor_error=predictor_error,
-        products=products, known_locations=tuple(data.known_locations),
+        data=data,
+        blend=blend,
+        predictor=predictor,
+        predictor_error=predictor_error,
+        products=products,
+        known_locations=tuple(data.known_locations),
         durables=frozenset(str(p) for p in np.asarray(data.product_ids)[blend.durable_]),
         as_of=data.as_of,
-        fitted_at=datetime.now(UTC).replace(tzinfo=None), seconds=time.perf_counter() - start,
+        fitted_at=datetime.now(UTC).replace(tzinfo=None),
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -110,8 +122,13 @@ class ModelServer:
         fit: the fitting function (tests pass a cheaper one).
     """
 
-    def __init__(self, engine: Engine, *, refit_every: float | None = None,
-                 fit: Callable[[Engine], FittedModels] = fit_models) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        refit_every: float | None = None,
+        fit: Callable[[Engine], FittedModels] = fit_models,
+    ) -> None:
         self.engine = engine
         self.refit_every = refit_every or None
         self._fit = fit
@@ -169,8 +186,9 @@ class ModelServer:
         elif fit == "background":
             self.refit_in_background()
         if self.refit_every:
-            self._schedule = threading.Thread(target=self._scheduled, name="personalize-schedule",
-                                              daemon=True)
+            self._schedule = threading.Thread(
+                target=self._scheduled, name="personalize-schedule", daemon=True
+            )
             self._schedule.start()
 
     def _scheduled(self) -> None:
@@ -191,8 +209,7 @@ class AudienceCache:
         self._as_of: datetime | None = None
         self._members: dict[str, list[str]] = {}
 
-    def members(self, rule: str, as_of: datetime, compute: Callable[[], list[str]]
-                ) -> list[str]:
+    def members(self, rule: str, as_of: datetime, compute: Callable[[], list[str]]) -> list[str]:
         with self._lock:
             if as_of != self._as_of:  # a refit: every audience is evaluated afresh
                 self._as_of, self._members = as_of, {}

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-STATES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied",
-          "unknown")
+STATES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied", "unknown")
 
 TONES = {
     "very_satisfied": "warm and appreciative: invite reviews, referrals and loyalty perks",
@@ -64,8 +63,12 @@ def state_one(rating_wsum: float, rating_w: float, reviews: int) -> str:
         return "very_dissatisfied"  # a NaN mean is in no band
     scaled = float(rating_wsum) / float(rating_w) * 1e9
     mean = round(scaled) / 1e9 if math.isfinite(scaled) else scaled / 1e9
-    for state, floor in (("very_satisfied", 4.5), ("satisfied", 4.0), ("neutral", 3.0),
-                         ("dissatisfied", 2.0)):
+    for state, floor in (
+        ("very_satisfied", 4.5),
+        ("satisfied", 4.0),
+        ("neutral", 3.0),
+        ("dissatisfied", 2.0),
+    ):
         if mean >= floor:
             return state
     return "very_dissatisfied"
@@ -109,11 +112,13 @@ def emotional_states(reviews: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     age = (pd.Timestamp(as_of) - r["reviewed_at"]).dt.total_seconds().to_numpy() / 86400.0
     rating = pd.to_numeric(r["rating"], errors="coerce").to_numpy(dtype=float)
     weight = np.power(0.5, age / RATING_HALF_LIFE_DAYS)
-    r = r.assign(customer_id=r["customer_id"].astype(str), rating=rating, w=weight,
-                 wr=weight * rating)
+    r = r.assign(
+        customer_id=r["customer_id"].astype(str), rating=rating, w=weight, wr=weight * rating
+    )
     g = r.groupby("customer_id")
-    out = pd.DataFrame({"mean_rating": weighted_mean(g["wr"].sum(), g["w"].sum()),
-                        "n_reviews": g.size()})
+    out = pd.DataFrame(
+        {"mean_rating": weighted_mean(g["wr"].sum(), g["w"].sum()), "n_reviews": g.size()}
+    )
     out["state"] = state_of(out["mean_rating"].to_numpy(), out["n_reviews"].to_numpy())
     for column, target in (("brand", "unhappy_brands"), ("category", "unhappy_categories")):
         names = unhappy_with(r, column) if column in r else pd.Series(dtype=object)

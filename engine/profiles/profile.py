@@ -49,8 +49,17 @@ HISTORY_LIMIT = 100
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 PROFILE_COLUMNS = [
-    "customer_id", *SCORES, "emotional_state", "mean_rating", "top_category",
-    "category_share", "interest_events", "orders", "lines", "activity", "reviews",
+    "customer_id",
+    *SCORES,
+    "emotional_state",
+    "mean_rating",
+    "top_category",
+    "category_share",
+    "interest_events",
+    "orders",
+    "lines",
+    "activity",
+    "reviews",
 ]
 """Columns of :func:`compute_profiles`."""
 
@@ -60,8 +69,9 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration,
-                        min_evidence: Mapping[str, int] | None = None) -> pd.DataFrame:
+def profiles_from_stats(
+    stats: pd.DataFrame, calibration: Calibration, min_evidence: Mapping[str, int] | None = None
+) -> pd.DataFrame:
     """The profile frame (:data:`PROFILE_COLUMNS`) from a stats frame: pure, vectorised.
 
     A score below its minimum evidence (``min_evidence``, default
@@ -74,8 +84,11 @@ def profiles_from_stats(stats: pd.DataFrame, calibration: Calibration,
     frame["top_category"] = stats["top_category"].to_numpy()
     total = stats["interest_total"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total > 0, 100.0 * stats["top_interest"].to_numpy(dtype=float)
-                         / np.where(total > 0, total, 1.0), 0.0)
+        share = np.where(
+            total > 0,
+            100.0 * stats["top_interest"].to_numpy(dtype=float) / np.where(total > 0, total, 1.0),
+            0.0,
+        )
     frame["category_share"] = share
     for name in ("interest_events", "orders", "lines", "activity", "reviews"):
         frame[name] = stats[name].to_numpy()
@@ -105,8 +118,7 @@ def _batch(
         calibration = fit_calibration(stats)
     if min_evidence is None:
         min_evidence = load_min_evidence(session)
-    return _Batch(as_of, stats, calibration,
-                  profiles_from_stats(stats, calibration, min_evidence))
+    return _Batch(as_of, stats, calibration, profiles_from_stats(stats, calibration, min_evidence))
 
 
 def compute_profiles(
@@ -188,7 +200,10 @@ def stored_calibration(session: Session, calibration_id: int | None) -> Calibrat
 
 
 __all__ = [
-    "PROFILE_COLUMNS", "compute_profiles",
-    "latest_calibration", "profiles_from_stats", "stats_record",
+    "PROFILE_COLUMNS",
+    "compute_profiles",
+    "latest_calibration",
+    "profiles_from_stats",
+    "stats_record",
     "stored_calibration",
 ]

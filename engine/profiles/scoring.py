@@ -25,8 +25,14 @@ import numpy as np
 import pandas as pd
 
 SCORES = (
-    "lifetime_value", "purchase_frequency", "price_sensitivity", "brand_loyalty",
-    "impulse_buying", "research_intensity", "weekend_shopping", "night_shopping",
+    "lifetime_value",
+    "purchase_frequency",
+    "price_sensitivity",
+    "brand_loyalty",
+    "impulse_buying",
+    "research_intensity",
+    "weekend_shopping",
+    "night_shopping",
     "mobile_usage",
 )
 """The nine scores, in the order of the ``profiles`` table."""
@@ -66,8 +72,9 @@ it the score is "not enough data" (NaN). Configurable with the segment rules
 (:func:`engine.profiles.segments.save_min_evidence`); ``docs/scoring.md`` says why."""
 
 
-def evidence_mask(stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
-                  ) -> dict[str, Any]:
+def evidence_mask(
+    stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """Per score: whether the customer has enough evidence for it (bool array or scalar).
 
     Args:
@@ -75,13 +82,18 @@ def evidence_mask(stats: Mapping[str, Any], minimums: Mapping[str, int] | None =
         minimums: minimum evidence per score (default :data:`MIN_EVIDENCE`).
     """
     minimums = {**MIN_EVIDENCE, **(minimums or {})}
-    return {name: np.asarray(stats[EVIDENCE[name]], dtype=float) >= max(minimums[name], 1)
-            for name in SCORES}
+    return {
+        name: np.asarray(stats[EVIDENCE[name]], dtype=float) >= max(minimums[name], 1)
+        for name in SCORES
+    }
 
 
 EVIDENCE_WORDS = {
-    "orders": "orders", "orders_365": "orders in the last 365 days", "lines": "order lines",
-    "branded_lines": "branded products", "viewed_lines": "viewed-then-bought lines",
+    "orders": "orders",
+    "orders_365": "orders in the last 365 days",
+    "lines": "order lines",
+    "branded_lines": "branded products",
+    "viewed_lines": "viewed-then-bought lines",
     "activity": "actions",
 }
 """What each :data:`EVIDENCE` count counts, in words."""
@@ -156,15 +168,14 @@ def fit_calibration(stats: pd.DataFrame) -> Calibration:
     branded = stats["branded_lines"] >= MIN_BRANDED_LINES
     if not branded.any():
         branded = stats["branded_lines"] > 0
-    top2 = (stats.loc[branded, "top2_lines"] / stats.loc[branded, "branded_lines"])
+    top2 = stats.loc[branded, "top2_lines"] / stats.loc[branded, "branded_lines"]
     return Calibration(
         median_spend=_median(stats["spend"], defaults.median_spend),
         median_orders_365=_median(stats["orders_365"].astype(float), defaults.median_orders_365),
         median_research=_median(research, defaults.median_research),
         discount_share=_pooled(stats["disc_lines"], stats["lines"], defaults.discount_share),
         top2_share=float(top2.median()) if not top2.empty else defaults.top2_share,
-        impulse_share=_pooled(stats["quick_lines"], stats["viewed_lines"],
-                              defaults.impulse_share),
+        impulse_share=_pooled(stats["quick_lines"], stats["viewed_lines"], defaults.impulse_share),
         weekend_share=_pooled(stats["weekend"], stats["activity"], defaults.weekend_share),
         night_share=_pooled(stats["night"], stats["activity"], defaults.night_share),
         mobile_share=_pooled(stats["mobile"], stats["activity"], defaults.mobile_share),
@@ -205,8 +216,9 @@ def score_columns(stats: Mapping[str, Any], calibration: Calibration) -> dict[st
         "purchase_frequency": ratio_score(stats["orders_365"], c.median_orders_365),
         "price_sensitivity": shrunk_share(stats["disc_lines"], stats["lines"], c.discount_share),
         "brand_loyalty": shrunk_share(stats["top2_lines"], stats["branded_lines"], c.top2_share),
-        "impulse_buying": shrunk_share(stats["quick_lines"], stats["viewed_lines"],
-                                       c.impulse_share),
+        "impulse_buying": shrunk_share(
+            stats["quick_lines"], stats["viewed_lines"], c.impulse_share
+        ),
         "research_intensity": ratio_score(research_ratio(stats), c.median_research),
         "weekend_shopping": shrunk_share(stats["weekend"], stats["activity"], c.weekend_share),
         "night_shopping": shrunk_share(stats["night"], stats["activity"], c.night_share),
@@ -238,15 +250,15 @@ def score_one(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, f
 
     try:
         research = (float(stats["views"]) + float(stats["searches"])) / (
-            float(stats["orders"]) + 1.0)
+            float(stats["orders"]) + 1.0
+        )
         activity = stats["activity"]
         scores = {
             "lifetime_value": ratio(stats["spend"], c.median_spend),
             "purchase_frequency": ratio(stats["orders_365"], c.median_orders_365),
             "price_sensitivity": share(stats["disc_lines"], stats["lines"], c.discount_share),
             "brand_loyalty": share(stats["top2_lines"], stats["branded_lines"], c.top2_share),
-            "impulse_buying": share(stats["quick_lines"], stats["viewed_lines"],
-                                    c.impulse_share),
+            "impulse_buying": share(stats["quick_lines"], stats["viewed_lines"], c.impulse_share),
             "research_intensity": ratio(research, c.median_research),
             "weekend_shopping": share(stats["weekend"], activity, c.weekend_share),
             "night_shopping": share(stats["night"], activity, c.night_share),
@@ -257,15 +269,17 @@ def score_one(stats: Mapping[str, Any], calibration: Calibration) -> dict[str, f
     return {k: _bounded(v) for k, v in scores.items()}
 
 
-def enough_one(stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
-               ) -> dict[str, bool]:
+def enough_one(
+    stats: Mapping[str, Any], minimums: Mapping[str, int] | None = None
+) -> dict[str, bool]:
     """:func:`evidence_mask` of one customer's statistics, in plain booleans."""
     minimums = {**MIN_EVIDENCE, **(minimums or {})}
     return {name: float(stats[EVIDENCE[name]]) >= max(minimums[name], 1) for name in SCORES}
 
 
-def score_frame(stats: pd.DataFrame, calibration: Calibration,
-                minimums: Mapping[str, int] | None = None) -> pd.DataFrame:
+def score_frame(
+    stats: pd.DataFrame, calibration: Calibration, minimums: Mapping[str, int] | None = None
+) -> pd.DataFrame:
     """``customer_id`` plus the nine score columns, one row per row of ``stats``.
 
     A score whose evidence is below ``minimums`` (default :data:`MIN_EVIDENCE`) is NaN:
@@ -279,8 +293,9 @@ def score_frame(stats: pd.DataFrame, calibration: Calibration,
     return frame
 
 
-def explain(stats: Mapping[str, Any], calibration: Calibration,
-            minimums: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+def explain(
+    stats: Mapping[str, Any], calibration: Calibration, minimums: Mapping[str, int] | None = None
+) -> dict[str, dict[str, Any]]:
     """For one customer: each score's value, evidence ``n`` and the ``min_n`` it needs,
     inputs and a sentence. ``value`` is ``None`` when ``n < min_n`` (not enough data)."""
     minimums = {**MIN_EVIDENCE, **(minimums or {})}
@@ -290,42 +305,66 @@ def explain(stats: Mapping[str, Any], calibration: Calibration,
     research = float(research_ratio(s))
     inputs: dict[str, dict[str, Any]] = {
         "lifetime_value": {"net_spend": s["spend"], "store_median_spend": c.median_spend},
-        "purchase_frequency": {"orders_last_365d": s["orders_365"],
-                               "store_median_orders_365d": c.median_orders_365},
-        "price_sensitivity": {"discounted_lines": s["disc_lines"], "lines": s["lines"],
-                              "store_share": c.discount_share},
-        "brand_loyalty": {"top2_brand_lines": s["top2_lines"], "branded_lines": s["branded_lines"],
-                          "store_typical_share": c.top2_share},
-        "impulse_buying": {"quick_lines": s["quick_lines"], "viewed_then_bought_lines":
-                           s["viewed_lines"], "store_share": c.impulse_share},
-        "research_intensity": {"views": s["views"], "searches": s["searches"],
-                               "orders": s["orders"], "research_per_order": research,
-                               "store_median": c.median_research},
-        "weekend_shopping": {"weekend_activity": s["weekend"], "activity": s["activity"],
-                             "store_share": c.weekend_share},
-        "night_shopping": {"night_activity": s["night"], "activity": s["activity"],
-                           "store_share": c.night_share},
-        "mobile_usage": {"mobile_activity": s["mobile"], "activity": s["activity"],
-                         "store_share": c.mobile_share},
+        "purchase_frequency": {
+            "orders_last_365d": s["orders_365"],
+            "store_median_orders_365d": c.median_orders_365,
+        },
+        "price_sensitivity": {
+            "discounted_lines": s["disc_lines"],
+            "lines": s["lines"],
+            "store_share": c.discount_share,
+        },
+        "brand_loyalty": {
+            "top2_brand_lines": s["top2_lines"],
+            "branded_lines": s["branded_lines"],
+            "store_typical_share": c.top2_share,
+        },
+        "impulse_buying": {
+            "quick_lines": s["quick_lines"],
+            "viewed_then_bought_lines": s["viewed_lines"],
+            "store_share": c.impulse_share,
+        },
+        "research_intensity": {
+            "views": s["views"],
+            "searches": s["searches"],
+            "orders": s["orders"],
+            "research_per_order": research,
+            "store_median": c.median_research,
+        },
+        "weekend_shopping": {
+            "weekend_activity": s["weekend"],
+            "activity": s["activity"],
+            "store_share": c.weekend_share,
+        },
+        "night_shopping": {
+            "night_activity": s["night"],
+            "activity": s["activity"],
+            "store_share": c.night_share,
+        },
+        "mobile_usage": {
+            "mobile_activity": s["mobile"],
+            "activity": s["activity"],
+            "store_share": c.mobile_share,
+        },
     }
     sentences = {
         "lifetime_value": "net spend {net_spend:.2f} vs store median {store_median_spend:.2f}",
         "purchase_frequency": "{orders_last_365d} orders in the last 365 days vs median "
-                              "{store_median_orders_365d:g}",
+        "{store_median_orders_365d:g}",
         "price_sensitivity": "{discounted_lines} of {lines} lines discounted "
-                             "(store {store_share:.0%})",
+        "(store {store_share:.0%})",
         "brand_loyalty": "{top2_brand_lines} of {branded_lines} branded products from the top 2 "
-                         "brands (store typical {store_typical_share:.0%})",
+        "brands (store typical {store_typical_share:.0%})",
         "impulse_buying": "{quick_lines} of {viewed_then_bought_lines} viewed-then-bought lines "
-                          "within 30 min of the first view (store {store_share:.0%})",
+        "within 30 min of the first view (store {store_share:.0%})",
         "research_intensity": "{research_per_order:.1f} views+searches per order vs store "
-                              "median {store_median:.1f}",
+        "median {store_median:.1f}",
         "weekend_shopping": "{weekend_activity} of {activity} actions on Sat/Sun "
-                            "(store {store_share:.0%})",
+        "(store {store_share:.0%})",
         "night_shopping": "{night_activity} of {activity} actions 22:00-05:59 "
-                          "(store {store_share:.0%})",
+        "(store {store_share:.0%})",
         "mobile_usage": "{mobile_activity} of {activity} actions on mobile "
-                        "(store {store_share:.0%})",
+        "(store {store_share:.0%})",
     }
     out: dict[str, dict[str, Any]] = {}
     for name in SCORES:

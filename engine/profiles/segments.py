@@ -77,11 +77,14 @@ def normalise_rules(rules: Mapping[str, Rule | float] | None) -> dict[str, Rule]
             raise UserError(
                 f"unknown segment rule {segment!r}; valid values: {', '.join(DEFAULT_RULES)}"
             )
-        rule = value if isinstance(value, Rule) else Rule(DEFAULT_RULES[segment].score,
-                                                            float(value))
+        rule = (
+            value if isinstance(value, Rule) else Rule(DEFAULT_RULES[segment].score, float(value))
+        )
         if not 0.0 <= rule.threshold <= 100.0 or np.isnan(rule.threshold):
-            raise UserError(f"invalid threshold {rule.threshold!r} for {segment}: "
-                            "expected a number from 0 to 100")
+            raise UserError(
+                f"invalid threshold {rule.threshold!r} for {segment}: "
+                "expected a number from 0 to 100"
+            )
         out[segment] = Rule(DEFAULT_RULES[segment].score, float(rule.threshold))
     return out
 
@@ -112,10 +115,13 @@ def load_segment_settings(session: Session) -> tuple[dict[str, Rule], dict[str, 
             _SETTINGS.clear()
         found = _SETTINGS[saved] = (
             normalise_rules({s: t for s, t in saved if s in DEFAULT_RULES}),
-            normalise_min_evidence({
-                s[len(MIN_EVIDENCE_KEY):]: t for s, t in saved
-                if s.startswith(MIN_EVIDENCE_KEY) and s[len(MIN_EVIDENCE_KEY):] in MIN_EVIDENCE
-            }),
+            normalise_min_evidence(
+                {
+                    s[len(MIN_EVIDENCE_KEY) :]: t
+                    for s, t in saved
+                    if s.startswith(MIN_EVIDENCE_KEY) and s[len(MIN_EVIDENCE_KEY) :] in MIN_EVIDENCE
+                }
+            ),
         )
     return dict(found[0]), dict(found[1])
 
@@ -133,8 +139,14 @@ def save_rules(
         row = session.get(SegmentRule, segment)
         rule = merged[segment]
         if row is None:
-            session.add(SegmentRule(segment=segment, score=rule.score, threshold=rule.threshold,
-                                    updated_at=updated_at))
+            session.add(
+                SegmentRule(
+                    segment=segment,
+                    score=rule.score,
+                    threshold=rule.threshold,
+                    updated_at=updated_at,
+                )
+            )
         else:
             row.threshold, row.score, row.updated_at = rule.threshold, rule.score, updated_at
     session.flush()
@@ -157,10 +169,17 @@ def normalise_min_evidence(values: Mapping[str, float] | None) -> dict[str, int]
     for score, value in (values or {}).items():
         if score not in MIN_EVIDENCE:
             raise UserError(f"unknown score {score!r}; valid values: {', '.join(SCORES)}")
-        if (not isinstance(value, int | float) or isinstance(value, bool) or np.isnan(value)
-                or value < 1 or float(value) != int(value)):
-            raise UserError(f"invalid minimum evidence {value!r} for {score}: "
-                            f"expected a whole number of {EVIDENCE[score]} >= 1")
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or np.isnan(value)
+            or value < 1
+            or float(value) != int(value)
+        ):
+            raise UserError(
+                f"invalid minimum evidence {value!r} for {score}: "
+                f"expected a whole number of {EVIDENCE[score]} >= 1"
+            )
         out[score] = int(value)
     return out
 
@@ -170,8 +189,9 @@ def load_min_evidence(session: Session) -> dict[str, int]:
     return load_segment_settings(session)[1]
 
 
-def save_min_evidence(session: Session, values: Mapping[str, float], *, updated_at: datetime
-                      ) -> dict[str, int]:
+def save_min_evidence(
+    session: Session, values: Mapping[str, float], *, updated_at: datetime
+) -> dict[str, int]:
     """Store minimum evidence per score (upsert, beside the segment rules); returns the
     full set now in force. The caller commits; run ``score`` to apply it."""
     merged = normalise_min_evidence(values)
@@ -179,8 +199,11 @@ def save_min_evidence(session: Session, values: Mapping[str, float], *, updated_
         key = f"{MIN_EVIDENCE_KEY}{score}"
         row = session.get(SegmentRule, key)
         if row is None:
-            session.add(SegmentRule(segment=key, score=score, threshold=float(merged[score]),
-                                    updated_at=updated_at))
+            session.add(
+                SegmentRule(
+                    segment=key, score=score, threshold=float(merged[score]), updated_at=updated_at
+                )
+            )
         else:
             row.threshold, row.updated_at = float(merged[score]), updated_at
     session.flush()
@@ -233,8 +256,11 @@ def segments_for(
     out: list[str] = []
     for segment, rule in rules.items():
         if segment == ENTHUSIAST:
-            if (top_category is not None and category_share >= rule.threshold
-                    and interest_events >= MIN_ENTHUSIAST_EVENTS):
+            if (
+                top_category is not None
+                and category_share >= rule.threshold
+                and interest_events >= MIN_ENTHUSIAST_EVENTS
+            ):
                 out.append(enthusiast_segment(top_category))
         elif (value := scores[rule.score]) is not None and value > rule.threshold:
             out.append(segment)  # None/NaN (not enough data) is never above it
@@ -251,10 +277,12 @@ def preview_segment_sizes(profiles: pd.DataFrame, rules: Rules | None = None) ->
     members = assign_segments(profiles, merged)
     sizes = members.groupby("segment").size()
     names = sorted(set(s for s in merged if s != ENTHUSIAST) | set(sizes.index))
-    return pd.DataFrame({
-        "segment": names,
-        "size": [int(sizes.get(n, 0)) for n in names],
-    })
+    return pd.DataFrame(
+        {
+            "segment": names,
+            "size": [int(sizes.get(n, 0)) for n in names],
+        }
+    )
 
 
 def overlaps_of(members: pd.DataFrame) -> pd.DataFrame:
@@ -269,7 +297,11 @@ def overlaps_of(members: pd.DataFrame) -> pd.DataFrame:
 
 
 def replace_memberships(
-    session: Session, members: pd.DataFrame, *, as_of: datetime, computed_at: datetime,
+    session: Session,
+    members: pd.DataFrame,
+    *,
+    as_of: datetime,
+    computed_at: datetime,
     customer_ids: list[str] | None = None,
 ) -> None:
     """Delete the memberships of ``customer_ids`` (all when ``None``) and write ``members``."""
@@ -288,8 +320,19 @@ def replace_memberships(
 
 
 __all__ = [
-    "DEFAULT_RULES", "ENTHUSIAST", "MIN_EVIDENCE", "Rule", "SCORES", "assign_segments",
-    "load_min_evidence", "load_rules", "load_segment_settings", "normalise_min_evidence",
+    "DEFAULT_RULES",
+    "ENTHUSIAST",
+    "MIN_EVIDENCE",
+    "Rule",
+    "SCORES",
+    "assign_segments",
+    "load_min_evidence",
+    "load_rules",
+    "load_segment_settings",
+    "normalise_min_evidence",
     "normalise_rules",
-    "save_min_evidence", "preview_segment_sizes", "replace_memberships", "save_rules",
+    "save_min_evidence",
+    "preview_segment_sizes",
+    "replace_memberships",
+    "save_rules",
 ]

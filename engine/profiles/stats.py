@@ -58,11 +58,27 @@ from engine.profiles.stats_dialect import Dialect
 from engine.profiles.stats_parallel import MAX_WORKERS, MIN_PARTITION_CUSTOMERS, compute_stats
 
 __all__ = [
-    "COUNT_COLUMNS", "FLOAT_COLUMNS", "FREQUENCY_WINDOW", "IMPULSE_WINDOW_SECONDS",
-    "INTEREST_HALF_LIFE_DAYS", "INTEREST_LAMBDA", "LINE_TIME", "MAX_WORKERS",
-    "MIN_PARTITION_CUSTOMERS", "RATING_LAMBDA", "STATS_COLUMNS", "T0", "activity_flags",
-    "apply_interest", "compute_stats", "customer_brands", "customer_impulse",
-    "customer_interest", "customer_orders_365", "decay_factor", "decay_weight",
+    "COUNT_COLUMNS",
+    "FLOAT_COLUMNS",
+    "FREQUENCY_WINDOW",
+    "IMPULSE_WINDOW_SECONDS",
+    "INTEREST_HALF_LIFE_DAYS",
+    "INTEREST_LAMBDA",
+    "LINE_TIME",
+    "MAX_WORKERS",
+    "MIN_PARTITION_CUSTOMERS",
+    "RATING_LAMBDA",
+    "STATS_COLUMNS",
+    "T0",
+    "activity_flags",
+    "apply_interest",
+    "compute_stats",
+    "customer_brands",
+    "customer_impulse",
+    "customer_interest",
+    "customer_orders_365",
+    "decay_factor",
+    "decay_weight",
 ]
 
 # One customer
@@ -140,38 +156,54 @@ def _one(kind: str, dialect: str) -> TextClause:
     return _ONE_CUSTOMER[key]
 
 
-def customer_interest(session: Session, customer_id: str, as_of: datetime
-                      ) -> dict[str, tuple[int, float]]:
+def customer_interest(
+    session: Session, customer_id: str, as_of: datetime
+) -> dict[str, tuple[int, float]]:
     """One customer's interest per category: ``{category: (n, decay sum)}``."""
-    rows = session.connection().execute(_one("interest", session.get_bind().dialect.name),
-                           {"cid": customer_id, "as_of": as_of})
+    rows = session.connection().execute(
+        _one("interest", session.get_bind().dialect.name), {"cid": customer_id, "as_of": as_of}
+    )
     return {str(c): (int(n), float(w)) for c, n, w in rows}
 
 
 def customer_brands(session: Session, customer_id: str, as_of: datetime) -> dict[str, int]:
     """One customer's distinct purchased products per brand."""
-    rows = session.connection().execute(_one("brands", session.get_bind().dialect.name),
-                           {"cid": customer_id, "as_of": as_of})
+    rows = session.connection().execute(
+        _one("brands", session.get_bind().dialect.name), {"cid": customer_id, "as_of": as_of}
+    )
     return {str(b): int(n) for b, n in rows}
 
 
 def customer_impulse(session: Session, customer_id: str, as_of: datetime) -> tuple[int, int]:
     """``(viewed_lines, quick_lines)`` of one customer."""
-    row = session.connection().execute(_one("impulse", session.get_bind().dialect.name),
-                          {"cid": customer_id, "as_of": as_of}).first()
+    row = (
+        session.connection()
+        .execute(
+            _one("impulse", session.get_bind().dialect.name), {"cid": customer_id, "as_of": as_of}
+        )
+        .first()
+    )
     return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
 
 
 def customer_orders_365(session: Session, customer_id: str, as_of: datetime) -> int:
     """Orders of one customer in the :data:`FREQUENCY_WINDOW` before ``as_of``."""
-    return int(session.connection().execute(
-        _one("orders_365", session.get_bind().dialect.name),
-        {"cid": customer_id, "as_of": as_of, "since": as_of - FREQUENCY_WINDOW},
-    ).scalar() or 0)
+    return int(
+        session.connection()
+        .execute(
+            _one("orders_365", session.get_bind().dialect.name),
+            {"cid": customer_id, "as_of": as_of, "since": as_of - FREQUENCY_WINDOW},
+        )
+        .scalar()
+        or 0
+    )
 
 
-def apply_interest(stats: dict[str, Any], interest: dict[str, tuple[int, float]],
-                   brands: dict[str, int] | None = None) -> None:
+def apply_interest(
+    stats: dict[str, Any],
+    interest: dict[str, tuple[int, float]],
+    brands: dict[str, int] | None = None,
+) -> None:
     """Set the interest (and, given ``brands``, brand) fields of one customer's stats."""
     stats["interest_events"] = int(sum(n for n, _ in interest.values()))
     stats["interest_total"] = float(sum(w for _, w in interest.values()))

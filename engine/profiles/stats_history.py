@@ -74,7 +74,8 @@ def _sql(dialect: str, n: int) -> TextClause:
 
     rows = ", ".join(
         f"(:c{i}, {moment(f's{i}')}, {moment(f'o{i}')}, {moment(f'i{i}')}, {moment(f'b{i}')})"
-        for i in range(n))
+        for i in range(n)
+    )
     # CROSS JOIN: SQLite then joins in this order (each customer's orders, their lines,
     # each line's product and first view); PostgreSQL plans it as any inner join
     lines = (
@@ -93,11 +94,12 @@ def _sql(dialect: str, n: int) -> TextClause:
         "WHERE coalesce(e.customer_id, '') = '' AND e.event_type = 'product_view' "
         "AND e.occurred_at < w.interest_at"
     )
-    first_view = ("CROSS JOIN (SELECT cid, product_id, min(occurred_at) AS first_view FROM v "
-                  "GROUP BY cid, product_id) f ")
+    first_view = (
+        "CROSS JOIN (SELECT cid, product_id, min(occurred_at) AS first_view FROM v "
+        "GROUP BY cid, product_id) f "
+    )
     first_view_on = "AND f.cid = w.cid AND f.product_id = l.product_id "
-    quick = (f"{d.epoch(LINE_TIME)} - {d.epoch('f.first_view')} <= "
-             f"{IMPULSE_WINDOW_SECONDS!r}")
+    quick = f"{d.epoch(LINE_TIME)} - {d.epoch('f.first_view')} <= {IMPULSE_WINDOW_SECONDS!r}"
     none_text, none_float = "CAST(NULL AS VARCHAR(100))", "CAST(NULL AS FLOAT)"
     sql = (
         f"WITH w (cid, since, orders_at, interest_at, brands_at) AS (VALUES {rows}), "
@@ -109,7 +111,8 @@ def _sql(dialect: str, n: int) -> TextClause:
         f"sum(CASE WHEN f.first_view <= {LINE_TIME} THEN 1 ELSE 0 END), "
         f"CAST(sum(CASE WHEN f.first_view <= {LINE_TIME} AND {quick} THEN 1 ELSE 0 END) "
         "AS FLOAT) "
-        + lines.format(at="interest_at", join=first_view, on=first_view_on) + " GROUP BY w.cid "
+        + lines.format(at="interest_at", join=first_view, on=first_view_on)
+        + " GROUP BY w.cid "
         "UNION ALL SELECT 'i', t.cid, t.category, sum(t.n), sum(t.x) FROM ("
         f"SELECT v.cid AS cid, p.category AS category, count(*) AS n, "
         f"sum({d.decay('v.occurred_at', INTEREST_LAMBDA)}) AS x "
@@ -117,10 +120,12 @@ def _sql(dialect: str, n: int) -> TextClause:
         "WHERE p.category IS NOT NULL GROUP BY v.cid, p.category "
         f"UNION ALL SELECT w.cid, p.category, count(*), "
         f"sum({d.decay(LINE_TIME, INTEREST_LAMBDA)}) "
-        + lines.format(at="interest_at", join="", on="") + " AND p.category IS NOT NULL "
+        + lines.format(at="interest_at", join="", on="")
+        + " AND p.category IS NOT NULL "
         "GROUP BY w.cid, p.category) t GROUP BY t.cid, t.category "
         f"UNION ALL SELECT 'b', w.cid, p.brand, count(DISTINCT l.product_id), {none_float} "
-        + lines.format(at="brands_at", join="", on="") + " AND p.brand IS NOT NULL "
+        + lines.format(at="brands_at", join="", on="")
+        + " AND p.brand IS NOT NULL "
         "GROUP BY w.cid, p.brand"
     )
     binds: list[Any] = []
@@ -145,23 +150,34 @@ def _size(n: int) -> int:
 def read_history(connection: Connection, wanted: Sequence[HistoryAsOf]) -> dict[str, History]:
     """The history-dependent statistics of ``wanted`` (distinct customers), each as of its
     own moments, in one statement per :data:`CHUNK` customers."""
-    out = {w.customer_id: History(
-        interest={} if w.interest_at is not None else None,
-        brands={} if w.brands_at is not None else None) for w in wanted}
+    out = {
+        w.customer_id: History(
+            interest={} if w.interest_at is not None else None,
+            brands={} if w.brands_at is not None else None,
+        )
+        for w in wanted
+    }
     dialect = connection.dialect.name
     for start in range(0, len(wanted), CHUNK):
-        chunk = list(wanted[start:start + CHUNK])
+        chunk = list(wanted[start : start + CHUNK])
         params: dict[str, Any] = {}
         for i in range(_size(len(chunk))):
             if i < len(chunk):
                 w = chunk[i]
-                params.update({f"c{i}": w.customer_id, f"s{i}": w.orders_at - FREQUENCY_WINDOW,
-                               f"o{i}": w.orders_at, f"i{i}": w.interest_at,
-                               f"b{i}": w.brands_at})
+                params.update(
+                    {
+                        f"c{i}": w.customer_id,
+                        f"s{i}": w.orders_at - FREQUENCY_WINDOW,
+                        f"o{i}": w.orders_at,
+                        f"i{i}": w.interest_at,
+                        f"b{i}": w.brands_at,
+                    }
+                )
             else:  # padding: a NULL id matches nothing
                 params.update(dict.fromkeys((f"{p}{i}" for p in "csoib"), None))
-        for kind, cid, name, n, x in connection.execute(_statement(dialect, _size(len(chunk))),
-                                                        params):
+        for kind, cid, name, n, x in connection.execute(
+            _statement(dialect, _size(len(chunk))), params
+        ):
             got = out.get(cid)
             if got is None:
                 continue

@@ -27,18 +27,16 @@ Segment memberships are rewritten once per customer when the batch changed them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from engine.db import checkpoint_in_background
-from engine.errors import UserError
 from engine.profiles.profile import _now, latest_calibration, stats_record, stored_calibration
 from engine.profiles.segments import Rules, load_segment_settings, normalise_rules
 from engine.profiles.stats_history import HistoryAsOf
+from engine.profiles.track_checks import CHUNK, Accepted, check_events, chunked_rows
 from engine.profiles.track_core import (
     Before,
     TrackResult,
@@ -54,82 +52,9 @@ from engine.profiles.track_core import (
 )
 from engine.profiles.track_sql import EVENT_FIELDS, SQL
 from engine.profiles.tracking import JUST_AFTER, track
-from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
-from engine.timeutil import newest_timestamp, plausible_window
+from engine.timeutil import newest_timestamp
 
-_CHUNK = 500
 """Ids per ``IN (...)`` list."""
-
-
-@dataclass
-class _Accepted:
-    """An event that passed every check: what one at a time would do with it."""
-
-    index: int
-    raw: Mapping[str, Any]
-    ev: dict[str, Any]
-    product: Any
-    customer_id: str | None
-    relinked: bool
-    slow: bool = False
-
-
-def _rows(conn: Connection, statement: Any, ids: Iterable[str]) -> list[Any]:
-    wanted = sorted(set(ids))
-    out: list[Any] = []
-    for start in range(0, len(wanted), _CHUNK):
-        out += conn.execute(statement, {"ids": wanted[start:start + _CHUNK]}).all()
-    return out
-
-
-def _refusal(index: int, raw: Mapping[str, Any], error: str) -> TrackResult:
-    event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
-    return TrackResult("refused", None, event_id if isinstance(event_id, str) else None,
-                       error=error)
-
-
-def _check(conn: Connection, events: Sequence[Mapping[str, Any]]
-           ) -> tuple[list[_Accepted], dict[int, TrackResult]]:
-    """Decide every event in order, as ``track`` would one after the other."""
-    valid: list[tuple[int, dict[str, Any]]] = []
-    decided: dict[int, TrackResult] = {}
-    window = plausible_window()
-    for index, raw in enumerate(events):
-        try:
-            valid.append((index, validate_event(raw, window=window)))
-        except UserError as exc:
-            decided[index] = _refusal(index, raw, str(exc))
-    products = {r.product_id: r for r in _rows(
-        conn, SQL.product_many, (ev["product_id"] for _, ev in valid if ev["product_id"]))}
-    seen = {r.event_id for r in _rows(
-        conn, SQL.duplicate_many, (ev["event_id"] for _, ev in valid if ev["event_id"]))}
-    links = {r.anonymous_id: r.customer_id for r in _rows(
-        conn, SQL.link_many, (ev["anonymous_id"] for _, ev in valid if ev["anonymous_id"]))}
-    accepted: list[_Accepted] = []
-    for index, ev in valid:
-        product = products.get(ev["product_id"]) if ev["product_id"] else None
-        if ev["product_id"] and product is None:
-            decided[index] = _refusal(index, events[index],
-                                      f"invalid product_id {ev['product_id']!r}: no such product")
-            continue
-        if ev["event_id"] is not None and ev["event_id"] in seen:
-            decided[index] = TrackResult("duplicate", ev["customer_id"], ev["event_id"])
-            continue
-        linked_to = links.get(ev["anonymous_id"]) if ev["anonymous_id"] else None
-        customer_id = ev["customer_id"] or linked_to
-        if ev["event_type"] in NEEDS_CUSTOMER and customer_id is None:
-            decided[index] = _refusal(index, events[index], (
-                f"missing customer_id: a {ev['event_type']} event needs a customer_id "
-                "(or an anonymous_id already linked to a customer)"))
-            continue
-        relinked = ev["anonymous_id"] is not None and ev["customer_id"] is not None \
-            and linked_to is None
-        if relinked:
-            links[ev["anonymous_id"]] = ev["customer_id"]
-        if ev["event_id"] is not None:
-            seen.add(ev["event_id"])
-        accepted.append(_Accepted(index, events[index], ev, product, customer_id, relinked))
-    return accepted, decided
 
 
 def track_many(
@@ -158,36 +83,47 @@ def track_many(
     """
     conn = session.connection()
     checkpoint_in_background(conn)
-    accepted, decided = _check(conn, events)
+    accepted, decided = check_events(conn, events)
     customers = {a.customer_id for a in accepted if a.customer_id}
     locking = bool(customers) and conn.dialect.name == "postgresql"
-    locked = {r.customer_id for r in _rows(conn, SQL.lock_many, customers)} if locking else set()
-    stored = {r.customer_id: r for r in _rows(conn, SQL.stored_many, customers)}
+    locked = (
+        {r.customer_id for r in chunked_rows(conn, SQL.lock_many, customers)} if locking else set()
+    )
+    stored = {r.customer_id: r for r in chunked_rows(conn, SQL.stored_many, customers)}
     if locking and set(stored) - locked:
         # profiles another writer created between the lock (which found nothing to hold)
         # and the read: hold them now, and read them again under the lock
         late = set(stored) - locked
-        _rows(conn, SQL.lock_many, late)
-        stored.update((r.customer_id, r) for r in _rows(conn, SQL.stored_many, late))
-    existing = {r.customer_id for r in _rows(
-        conn, SQL.customers_many, (c for c in customers if c not in stored))}
+        chunked_rows(conn, SQL.lock_many, late)
+        stored.update((r.customer_id, r) for r in chunked_rows(conn, SQL.stored_many, late))
+    existing = {
+        r.customer_id
+        for r in chunked_rows(conn, SQL.customers_many, (c for c in customers if c not in stored))
+    }
     scored = latest_calibration(session)
-    ready = {c for c, r in stored.items() if r.stats_customer_id is not None
-             and stored_calibration(session, r.calibration_id) is not None}
+    ready = {
+        c
+        for c, r in stored.items()
+        if r.stats_customer_id is not None
+        and stored_calibration(session, r.calibration_id) is not None
+    }
     known = existing | set(stored)
     fresh: set[str] = set()
     for item in accepted:
         who = item.customer_id
         if who is None:
             continue
-        if item.relinked or scored is None or (
-                who not in ready and who not in fresh and who in known):
+        if (
+            item.relinked
+            or scored is None
+            or (who not in ready and who not in fresh and who in known)
+        ):
             item.slow = True  # track recomputes this customer from the store
             ready.add(who)
         elif who not in ready and who not in fresh:
             fresh.add(who)  # created by this batch: nothing else is theirs
     state = _Batch(session, rules, computed_at or _now(), stored, scored)
-    run: list[_Accepted] = []
+    run: list[Accepted] = []
     for item in accepted:
         if not item.slow:
             run.append(item)
@@ -203,8 +139,14 @@ def track_many(
 class _Batch:
     """The writes of :func:`track_many`, one run of events at a time."""
 
-    def __init__(self, session: Session, rules: Rules | None, computed_at: datetime,
-                 stored: dict[str, Any], scored: Any) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rules: Rules | None,
+        computed_at: datetime,
+        stored: dict[str, Any],
+        scored: Any,
+    ) -> None:
         self.session, self.computed_at = session, computed_at
         self.conn = session.connection()
         saved_rules, self.min_evidence = load_segment_settings(session)
@@ -216,7 +158,7 @@ class _Batch:
         self.before: dict[str, Before | None] = {}
         self.memberships: dict[str, list[str]] | None = None
 
-    def one(self, item: _Accepted) -> TrackResult:
+    def one(self, item: Accepted) -> TrackResult:
         """An event ``track`` recomputes its customer for, tracked by ``track``."""
         result = track(self.session, item.raw, rules=self.rules, computed_at=self.computed_at)
         assert item.customer_id is not None
@@ -226,11 +168,11 @@ class _Batch:
 
     def _previous(self, customers: Iterable[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {c: [] for c in customers}
-        for row in _rows(self.conn, SQL.memberships_many, found):
+        for row in chunked_rows(self.conn, SQL.memberships_many, found):
             found[row.customer_id].append(row.segment)
         return {c: sorted(s) for c, s in found.items()}
 
-    def run(self, run: list[_Accepted], fresh: set[str]) -> None:
+    def run(self, run: list[Accepted], fresh: set[str]) -> None:
         """Write a run of events none of which needs a recompute, then each of their
         customers' profile once."""
         if not run:
@@ -238,22 +180,32 @@ class _Batch:
         conn = self.conn
         again = {a.customer_id for a in run if a.customer_id in self.stale}
         if again:
-            self.stored.update((r.customer_id, r) for r in _rows(conn, SQL.stored_many, again))
+            self.stored.update(
+                (r.customer_id, r) for r in chunked_rows(conn, SQL.stored_many, again)
+            )
             self.stale -= again
-        new = sorted({a.customer_id for a in run if a.customer_id in fresh
-                      and a.customer_id is not None})
+        new = sorted(
+            {a.customer_id for a in run if a.customer_id in fresh and a.customer_id is not None}
+        )
         # one at a time, a new customer's first event is as of the store's newest moment
         # once it is written: the newest before this run, or an event of it up to there
         newest = newest_timestamp(self.session) if new else None
         if new:
-            conn.execute(SQL.insert_customer[conn.dialect.name],
-                         [{"customer_id": c} for c in new])
-        ids = conn.execute(SQL.insert_events,
-                           [{k: a.ev[k] for k in EVENT_FIELDS} for a in run]).scalars().all()
-        write_rows(conn, [event_rows(item.ev, item.product, item.customer_id, row_id)
-                          for item, row_id in zip(run, ids, strict=True)
-                          if item.ev["event_type"] in ("purchase", "review")])
-        mine: dict[str, list[_Accepted]] = {}
+            conn.execute(SQL.insert_customer[conn.dialect.name], [{"customer_id": c} for c in new])
+        ids = (
+            conn.execute(SQL.insert_events, [{k: a.ev[k] for k in EVENT_FIELDS} for a in run])
+            .scalars()
+            .all()
+        )
+        write_rows(
+            conn,
+            [
+                event_rows(item.ev, item.product, item.customer_id, row_id)
+                for item, row_id in zip(run, ids, strict=True)
+                if item.ev["event_type"] in ("purchase", "review")
+            ],
+        )
+        mine: dict[str, list[Accepted]] = {}
         for item in run:
             if item.customer_id is None:
                 self.results[item.index] = TrackResult("anonymous", None, item.ev["event_id"])
@@ -267,8 +219,10 @@ class _Batch:
             self.before.setdefault(customer_id, before_of(row, previous[customer_id]))
             if customer_id in fresh:
                 first = own[0].index
-                upto = max([a.ev["occurred_at"] for a in run if a.index <= first]
-                           + ([newest] if newest is not None else []))
+                upto = max(
+                    [a.ev["occurred_at"] for a in run if a.index <= first]
+                    + ([newest] if newest is not None else [])
+                )
                 as_of = upto + JUST_AFTER
                 stats, calibration_id = zero_stats(), self.scored.id
                 calibration = stored_calibration(self.session, calibration_id)
@@ -287,33 +241,42 @@ class _Batch:
             history.append((stats, HistoryAsOf(customer_id, as_of, interest_at, brands_at)))
             assert calibration is not None
             items.append((customer_id, stats, calibration, calibration_id, as_of))
-            flags[customer_id] = (row is not None, row is not None
-                                  and row.stats_customer_id is not None)
+            flags[customer_id] = (
+                row is not None,
+                row is not None and row.stats_customer_id is not None,
+            )
         refresh_history(self.session, history)  # one read for every customer of the run
         computed = compute_rows(items, self.rules, self.min_evidence, self.computed_at)
         self._write(computed, flags, previous)
         for done in computed:
             for item in mine[done.customer_id]:
                 self.results[item.index] = TrackResult(
-                    "recorded", done.customer_id, item.ev["event_id"], done.given,
-                    done.segments, done.state)
+                    "recorded",
+                    done.customer_id,
+                    item.ev["event_id"],
+                    done.given,
+                    done.segments,
+                    done.state,
+                )
         self.stale.update(mine)  # re-read if a later run has them again
         fresh.difference_update(mine)
         expire(self.session, list(mine))
 
-    def _write(self, computed: list[Any], flags: dict[str, tuple[bool, bool]],
-               previous: dict[str, list[str]]) -> None:
+    def _write(
+        self,
+        computed: list[Any],
+        flags: dict[str, tuple[bool, bool]],
+        previous: dict[str, list[str]],
+    ) -> None:
         conn = self.conn
 
         def keyed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [{**r, "b_customer_id": r["customer_id"]} for r in rows]
 
         for statement, rows in (
-            (SQL.update_profile, keyed([c.profile for c in computed
-                                        if flags[c.customer_id][0]])),
+            (SQL.update_profile, keyed([c.profile for c in computed if flags[c.customer_id][0]])),
             (SQL.insert_profile, [c.profile for c in computed if not flags[c.customer_id][0]]),
-            (SQL.update_stats, keyed([c.figures for c in computed
-                                      if flags[c.customer_id][1]])),
+            (SQL.update_stats, keyed([c.figures for c in computed if flags[c.customer_id][1]])),
             (SQL.insert_stats, [c.figures for c in computed if not flags[c.customer_id][1]]),
         ):
             if rows:
@@ -321,11 +284,21 @@ class _Batch:
         # Memberships change only when the segments do.
         changed = [c for c in computed if previous[c.customer_id] != c.segments]
         if changed:
-            for start in range(0, len(changed), _CHUNK):
-                conn.execute(SQL.delete_memberships_many,
-                             {"ids": [c.customer_id for c in changed[start:start + _CHUNK]]})
-            rows = [{"customer_id": c.customer_id, "segment": s, "computed_at": self.computed_at,
-                     "as_of": c.profile["as_of"]} for c in changed for s in c.segments]
+            for start in range(0, len(changed), CHUNK):
+                conn.execute(
+                    SQL.delete_memberships_many,
+                    {"ids": [c.customer_id for c in changed[start : start + CHUNK]]},
+                )
+            rows = [
+                {
+                    "customer_id": c.customer_id,
+                    "segment": s,
+                    "computed_at": self.computed_at,
+                    "as_of": c.profile["as_of"],
+                }
+                for c in changed
+                for s in c.segments
+            ]
             if rows:
                 conn.execute(SQL.insert_membership, rows)
 

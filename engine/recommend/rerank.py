@@ -25,13 +25,22 @@ from .context import Context
 from .holdout import holdout
 
 __all__ = [
-    "FEATURES", "NEEDED", "SOURCE", "CandidateFeatures", "Candidates", "Ranker", "as_frame",
-    "fit_ranker", "new_item_score", "tune_new_items",
+    "FEATURES",
+    "NEEDED",
+    "SOURCE",
+    "CandidateFeatures",
+    "Candidates",
+    "Ranker",
+    "as_frame",
+    "fit_ranker",
+    "new_item_score",
+    "tune_new_items",
 ]
 
 
-def _holdout_contexts(data: StoreData, inner: StoreData) -> tuple[np.ndarray, sp.csr_matrix,
-                                                                   list[Context | None]]:
+def _holdout_contexts(
+    data: StoreData, inner: StoreData
+) -> tuple[np.ndarray, sp.csr_matrix, list[Context | None]]:
     test = holdout(data, inner)
     return test.rows, test.relevant, list(test.contexts)
 
@@ -91,30 +100,38 @@ def new_item_score(features: np.ndarray, weights: Mapping[str, float | str]) -> 
 
 def _scales(x: np.ndarray) -> dict[str, float]:
     col = {f: i for i, f in enumerate(FEATURES)}
-    return {f"{name}_scale": round(max(float(np.quantile(np.clip(x[:, col[name]], 0, None),
-                                                       0.99)) if len(x) else 1.0, 1e-6), 6)
-            for name in ("popularity", "recent_popularity", "cf_relative", "ease",
-                         "category_affinity")}
+    return {
+        f"{name}_scale": round(
+            max(
+                float(np.quantile(np.clip(x[:, col[name]], 0, None), 0.99)) if len(x) else 1.0, 1e-6
+            ),
+            6,
+        )
+        for name in ("popularity", "recent_popularity", "cf_relative", "ease", "category_affinity")
+    }
 
 
-def _ndcg(score: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: np.ndarray,
-          k: int = 10) -> float:
+def _ndcg(
+    score: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: np.ndarray, k: int = 10
+) -> float:
     """Mean NDCG@k over the queries with a right answer, ranking each query's candidates."""
     order = np.lexsort((-score, query))
     q, label = query[order], y[order]
     first = np.searchsorted(q, q, side="left")
     rank = np.arange(len(q)) - first
     top = rank < k
-    dcg = np.bincount(q[top], weights=label[top] / np.log2(rank[top] + 2),
-                      minlength=len(n_relevant))
+    dcg = np.bincount(
+        q[top], weights=label[top] / np.log2(rank[top] + 2), minlength=len(n_relevant)
+    )
     discount = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
     has = n_relevant > 0
     ideal = discount[np.clip(np.minimum(n_relevant, k) - 1, 0, k - 1)]
     return float((dcg[has] / ideal[has]).mean()) if has.any() else 0.0
 
 
-def tune_new_items(x: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: np.ndarray
-                   ) -> tuple[dict[str, float | str], float]:
+def tune_new_items(
+    x: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: np.ndarray
+) -> tuple[dict[str, float | str], float]:
     """The :data:`NEW_ITEM_GRID` setting with the best NDCG@10 on the given customers."""
     import itertools
 
@@ -135,8 +152,9 @@ def tune_new_items(x: np.ndarray, y: np.ndarray, query: np.ndarray, n_relevant: 
     return best[1], round(best[0], 4)
 
 
-def _train(x: np.ndarray, y: np.ndarray, query: np.ndarray, valid_q: np.ndarray,
-           params: Mapping[str, Any]) -> tuple[Any, int, dict[str, Any]] | None:
+def _train(
+    x: np.ndarray, y: np.ndarray, query: np.ndarray, valid_q: np.ndarray, params: Mapping[str, Any]
+) -> tuple[Any, int, dict[str, Any]] | None:
     """One model trained on the queries (customers) outside ``valid_q``; those inside
     choose the number of trees (early stopping)."""
     import lightgbm as lgb
@@ -151,22 +169,39 @@ def _train(x: np.ndarray, y: np.ndarray, query: np.ndarray, valid_q: np.ndarray,
         return None
     group = np.unique(query[~valid], return_counts=True)[1]
     check_group = np.unique(query[valid], return_counts=True)[1]
-    train = lgb.Dataset(x[~valid], y[~valid], group=group if ranking else None,
-                        feature_name=FEATURES)
-    check = lgb.Dataset(x[valid], y[valid], group=check_group if ranking else None,
-                        reference=train)
-    booster = lgb.train(dict(params), train, num_boost_round=150, valid_sets=[check],
-                        callbacks=[lgb.early_stopping(20, verbose=False)])
+    train = lgb.Dataset(
+        x[~valid], y[~valid], group=group if ranking else None, feature_name=FEATURES
+    )
+    check = lgb.Dataset(x[valid], y[valid], group=check_group if ranking else None, reference=train)
+    booster = lgb.train(
+        dict(params),
+        train,
+        num_boost_round=150,
+        valid_sets=[check],
+        callbacks=[lgb.early_stopping(20, verbose=False)],
+    )
     trees = int(booster.best_iteration or booster.current_iteration())
     metric = next(iter(booster.best_score["valid_0"]))
-    return booster, trees, {"trees": trees, "customers": int(len(group) + len(check_group)),
-                            f"validation_{metric}":
-                            round(float(booster.best_score["valid_0"][metric]), 4)}
+    return (
+        booster,
+        trees,
+        {
+            "trees": trees,
+            "customers": int(len(group) + len(check_group)),
+            f"validation_{metric}": round(float(booster.best_score["valid_0"][metric]), 4),
+        },
+    )
 
 
-def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
-               max_queries: int = 2500, random_state: int | None = 0,
-               params: Mapping[str, Any] | None = None) -> Ranker | str:
+def fit_ranker(
+    data: StoreData,
+    make_components: Any,
+    *,
+    horizon_days: float,
+    max_queries: int = 2500,
+    random_state: int | None = 0,
+    params: Mapping[str, Any] | None = None,
+) -> Ranker | str:
     """Learn the rankings inside ``data``'s period (see the module docstring).
 
     Args:
@@ -194,31 +229,51 @@ def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
     source = CandidateFeatures(inner, components)
     xs, ys, qs, pasts = [], [], [], []
     for start in range(0, len(rows), 256):
-        cand = source.batch(rows[start:start + 256], contexts[start:start + 256])
+        cand = source.batch(rows[start : start + 256], contexts[start : start + 256])
         order = np.argsort(cand.which, kind="stable")
         which, items = cand.which[order], cand.items[order]
         xs.append(cand.features[order])
         ys.append((np.asarray(relevant[start + which, items]).ravel() > 0).astype(np.float32))
         qs.append(start + which)
         pasts.append(cand.past[order])
-    x, y, query, past = (np.concatenate(xs), np.concatenate(ys), np.concatenate(qs),
-                         np.concatenate(pasts))
+    x, y, query, past = (
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(qs),
+        np.concatenate(pasts),
+    )
     objective = str((params or {}).get("objective", "lambdarank"))
-    extra: dict[str, Any] = ({"lambdarank_truncation_level": 10, "metric": "ndcg",
-                              "eval_at": [10]} if objective != "binary"
-                             else {"metric": "binary_logloss"})
-    settings = {"objective": objective, "learning_rate": 0.1, "num_leaves": 15,
-                "min_data_in_leaf": 50, "feature_fraction": 0.9, "bagging_fraction": 0.8,
-                "bagging_freq": 1, **extra, "max_bin": 63, "verbose": -1,
-                "seed": 0 if random_state is None else int(random_state),
-                "deterministic": True, "force_row_wise": True,
-                # One thread: on small data LightGBM's OpenMP threads cost more than they
-                # save (measured: 50 rounds on 78k pairs, 2.5 s with one, 9-30 s with two).
-                "num_threads": 1, **(params or {})}
+    extra: dict[str, Any] = (
+        {"lambdarank_truncation_level": 10, "metric": "ndcg", "eval_at": [10]}
+        if objective != "binary"
+        else {"metric": "binary_logloss"}
+    )
+    settings = {
+        "objective": objective,
+        "learning_rate": 0.1,
+        "num_leaves": 15,
+        "min_data_in_leaf": 50,
+        "feature_fraction": 0.9,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        **extra,
+        "max_bin": 63,
+        "verbose": -1,
+        "seed": 0 if random_state is None else int(random_state),
+        "deterministic": True,
+        "force_row_wise": True,
+        # One thread: on small data LightGBM's OpenMP threads cost more than they
+        # save (measured: 50 rounds on 78k pairs, 2.5 s with one, 9-30 s with two).
+        "num_threads": 1,
+        **(params or {}),
+    }
     models: dict[str, tuple[Any, int]] = {}
-    chosen: dict[str, Any] = {"ranker": objective, "learning_rate": settings["learning_rate"],
-                              "num_leaves": settings["num_leaves"],
-                              "label_window_days": horizon_days}
+    chosen: dict[str, Any] = {
+        "ranker": objective,
+        "learning_rate": settings["learning_rate"],
+        "num_leaves": settings["num_leaves"],
+        "label_window_days": horizon_days,
+    }
     valid_q = rng.random(len(rows)) < 0.2
     fitted = _train(x, y, query, valid_q, settings)
     if fitted is None:
@@ -227,8 +282,11 @@ def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
     chosen.update({f"all_{k}": v for k, v in fitted[2].items()})
     # New products only: a small linear scorer tuned on the training customers, or a
     # model of its own, whichever ranks the held-out customers' new purchases better.
-    n_relevant = np.asarray((relevant - relevant.multiply(
-        inner.purchase_counts[rows] > 0)).sum(axis=1)).ravel().astype(np.int64)
+    n_relevant = (
+        np.asarray((relevant - relevant.multiply(inner.purchase_counts[rows] > 0)).sum(axis=1))
+        .ravel()
+        .astype(np.int64)
+    )
     new = ~past
     fit_q = new & ~valid_q[query]
     weights, _ = tune_new_items(x[fit_q], y[fit_q], query[fit_q], n_relevant)
@@ -238,8 +296,9 @@ def fit_ranker(data: StoreData, make_components: Any, *, horizon_days: float,
     chosen.update({f"new_{k}": v for k, v in weights.items()}, new_validation_linear=linear)
     own = _train(x[new], y[new], query[new], valid_q, settings)
     if own is not None:
-        learned = _ndcg(own[0].predict(x[check], num_iteration=own[1]), y[check], query[check],
-                        held_out)
+        learned = _ndcg(
+            own[0].predict(x[check], num_iteration=own[1]), y[check], query[check], held_out
+        )
         chosen["new_validation_model"] = round(learned, 4)
         # The simpler scorer unless the model is clearly better (15%): a few hundred
         # held-out customers cannot tell smaller differences from noise.

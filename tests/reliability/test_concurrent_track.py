@@ -32,8 +32,9 @@ def scored_store(db_url: str) -> str:
 
     engine = open_store(db_url)
     try:
-        write_market(engine, generate_market(
-            MarketConfig(customers=150, products=60, days=90, seed=5)))
+        write_market(
+            engine, generate_market(MarketConfig(customers=150, products=60, days=90, seed=5))
+        )
         with session_scope(engine) as session:
             score_store(session)
     finally:
@@ -42,12 +43,12 @@ def scored_store(db_url: str) -> str:
 
 
 def _event_files(url: str, directory: Path) -> tuple[list[Path], list[str]]:
-    return event_files(url, directory, workers=WORKERS, each=EVENTS_EACH,
-                       customers=CUSTOMERS, new=NEW_CUSTOMERS)
+    return event_files(
+        url, directory, workers=WORKERS, each=EVENTS_EACH, customers=CUSTOMERS, new=NEW_CUSTOMERS
+    )
 
 
-def _start_workers(url: str, files: list[Path], batch: int = 0
-                   ) -> list[subprocess.Popen[str]]:
+def _start_workers(url: str, files: list[Path], batch: int = 0) -> list[subprocess.Popen[str]]:
     return start_writers(url, files, batch=batch)
 
 
@@ -63,8 +64,9 @@ def _assert_equal_to_batch(url: str, customers: list[str], each: int = EVENTS_EA
     engine = open_store(url)
     try:
         with session_scope(engine) as session:
-            stored = session.scalar(select(func.count()).select_from(Event).where(
-                Event.event_id.like("w_-%")))
+            stored = session.scalar(
+                select(func.count()).select_from(Event).where(Event.event_id.like("w_-%"))
+            )
             assert stored == WORKERS * each
             rules = load_rules(session)
             wrong = []
@@ -72,16 +74,30 @@ def _assert_equal_to_batch(url: str, customers: list[str], each: int = EVENTS_EA
                 profile = session.get(Profile, customer)
                 assert profile is not None, customer
                 batch = compute_profiles(
-                    session, as_of=profile.as_of, customer_ids=[customer], rules=rules,
-                    calibration=stored_calibration(session, profile.calibration_id)).iloc[0]
-                members = set(session.scalars(select(SegmentMembership.segment).where(
-                    SegmentMembership.customer_id == customer)))
+                    session,
+                    as_of=profile.as_of,
+                    customer_ids=[customer],
+                    rules=rules,
+                    calibration=stored_calibration(session, profile.calibration_id),
+                ).iloc[0]
+                members = set(
+                    session.scalars(
+                        select(SegmentMembership.segment).where(
+                            SegmentMembership.customer_id == customer
+                        )
+                    )
+                )
                 expected = {s for s in batch["segments"].split(";") if s}
                 # a score without enough data is NaN in batch (its stored formula value
                 # is never shown): compare the scores that are given
-                if (any(getattr(profile, name) != pytest.approx(batch[name], abs=1e-9)
-                        for name in SCORES if not math.isnan(batch[name]))
-                        or members != expected):
+                if (
+                    any(
+                        getattr(profile, name) != pytest.approx(batch[name], abs=1e-9)
+                        for name in SCORES
+                        if not math.isnan(batch[name])
+                    )
+                    or members != expected
+                ):
                     wrong.append(customer)
             assert not wrong, f"{len(wrong)} of {len(customers)} profiles differ: {wrong[:5]}"
     finally:
@@ -105,23 +121,35 @@ def test_batches_from_four_processes_lose_nothing(scored_store, tmp_path):
 
 def test_batches_and_single_events_at_once_lose_nothing(scored_store, tmp_path):
     files, customers = _event_files(scored_store, tmp_path)
-    _finish(_start_workers(scored_store, files[:2], batch=40)
-            + _start_workers(scored_store, files[2:]))
+    _finish(
+        _start_workers(scored_store, files[:2], batch=40) + _start_workers(scored_store, files[2:])
+    )
     _assert_equal_to_batch(scored_store, customers)
 
 
 def test_score_during_a_burst_completes_and_overwrites_nothing(scored_store, tmp_path):
     # a burst long enough to outlast a `score` run however fast tracking gets (the
     # check below fails, rather than passes, when it does not)
-    files, customers = event_files(scored_store, tmp_path, workers=WORKERS,
-                                   each=4 * EVENTS_EACH, customers=CUSTOMERS,
-                                   new=NEW_CUSTOMERS)
+    files, customers = event_files(
+        scored_store,
+        tmp_path,
+        workers=WORKERS,
+        each=4 * EVENTS_EACH,
+        customers=CUSTOMERS,
+        new=NEW_CUSTOMERS,
+    )
     runs = _start_workers(scored_store, files)
     scores, busy = [], False
     for _ in range(2):
-        scores.append(subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", "score", "--db", scored_store, "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=600))
+        scores.append(
+            subprocess.run(
+                [sys.executable, "-m", "dashboard.cli", "score", "--db", scored_store, "--json"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        )
         busy = busy or all(run.poll() is None for run in runs)
     _finish(runs)
     assert [s.returncode for s in scores] == [0, 0], [s.stderr for s in scores]

@@ -15,9 +15,18 @@ from engine.profiles.stats import RATING_LAMBDA, decay_weight
 
 @pytest.mark.parametrize(
     ("mean", "state"),
-    [(5.0, "very_satisfied"), (4.5, "very_satisfied"), (4.49, "satisfied"), (4.0, "satisfied"),
-     (3.99, "neutral"), (3.0, "neutral"), (2.99, "dissatisfied"), (2.0, "dissatisfied"),
-     (1.99, "very_dissatisfied"), (1.0, "very_dissatisfied")],
+    [
+        (5.0, "very_satisfied"),
+        (4.5, "very_satisfied"),
+        (4.49, "satisfied"),
+        (4.0, "satisfied"),
+        (3.99, "neutral"),
+        (3.0, "neutral"),
+        (2.99, "dissatisfied"),
+        (2.0, "dissatisfied"),
+        (1.99, "very_dissatisfied"),
+        (1.0, "very_dissatisfied"),
+    ],
 )
 def test_bands(mean, state):
     assert state_of(mean, 3) == state
@@ -41,9 +50,11 @@ def test_half_life_of_180_days():
     assert state_of(mean, 2) == "dissatisfied"
 
 
-@given(wsum=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
-       w=st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=1e6)),
-       reviews=st.integers(min_value=0, max_value=50))
+@given(
+    wsum=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+    w=st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=1e6)),
+    reviews=st.integers(min_value=0, max_value=50),
+)
 @settings(max_examples=500, deadline=None)
 def test_one_customer_state_is_the_vectorised_rule(wsum, w, reviews):
     # tracking's plain-float state_one must band exactly as state_of(weighted_mean(...))
@@ -52,7 +63,8 @@ def test_one_customer_state_is_the_vectorised_rule(wsum, w, reviews):
     assert state_one(wsum, w, reviews) == expected
 
 
-@pytest.mark.parametrize("mean", [4.4999999999, 4.49999999995, 2.0000000004, 3.9999999996,
-                                  1.99999999949])
+@pytest.mark.parametrize(
+    "mean", [4.4999999999, 4.49999999995, 2.0000000004, 3.9999999996, 1.99999999949]
+)
 def test_one_customer_state_rounds_float_noise_as_numpy_does(mean):
     assert state_one(mean * 7.0, 7.0, 3) == state_of(weighted_mean(mean * 7.0, 7.0), 3)

@@ -25,8 +25,15 @@ from engine.profiles.scoring import (
 from engine.profiles.stats import COUNT_COLUMNS, FLOAT_COLUMNS
 
 CAL = Calibration(
-    median_spend=100.0, median_orders_365=4.0, median_research=2.0, discount_share=0.2,
-    top2_share=0.4, impulse_share=0.1, weekend_share=0.3, night_share=0.1, mobile_share=0.3,
+    median_spend=100.0,
+    median_orders_365=4.0,
+    median_research=2.0,
+    discount_share=0.2,
+    top2_share=0.4,
+    impulse_share=0.1,
+    weekend_share=0.3,
+    night_share=0.1,
+    mobile_share=0.3,
 )
 
 
@@ -57,10 +64,10 @@ def test_share_scores_by_hand():
     assert _scores(disc_lines=8, lines=10)["price_sensitivity"] == pytest.approx(100 * 8.6 / 13)
     # Brand loyalty: (9 + 3*0.4) / (10 + 3).
     assert _scores(top2_lines=9, branded_lines=10)["brand_loyalty"] == pytest.approx(
-        100 * 10.2 / 13)
+        100 * 10.2 / 13
+    )
     # Impulse: (4 + 0.3) / (5 + 3).
-    assert _scores(quick_lines=4, viewed_lines=5)["impulse_buying"] == pytest.approx(
-        100 * 4.3 / 8)
+    assert _scores(quick_lines=4, viewed_lines=5)["impulse_buying"] == pytest.approx(100 * 4.3 / 8)
     s = _scores(activity=20, weekend=16, night=2, mobile=19)
     assert s["weekend_shopping"] == pytest.approx(100 * (16 + 0.9) / 23)
     assert s["night_shopping"] == pytest.approx(100 * (2 + 0.3) / 23)
@@ -81,8 +88,19 @@ def test_no_data_gets_the_prior_and_says_so():
 
 def test_a_score_below_its_minimum_evidence_is_not_given():
     """Not enough data is a state: NaN in frames, None in one profile, never a number."""
-    thin = _stats(orders=1, orders_365=1, spend=500.0, lines=4, disc_lines=4, activity=9,
-                  weekend=9, viewed_lines=4, quick_lines=4, branded_lines=7, top2_lines=7)
+    thin = _stats(
+        orders=1,
+        orders_365=1,
+        spend=500.0,
+        lines=4,
+        disc_lines=4,
+        activity=9,
+        weekend=9,
+        viewed_lines=4,
+        quick_lines=4,
+        branded_lines=7,
+        top2_lines=7,
+    )
     enough = evidence_mask(thin)
     assert not any(bool(v) for v in enough.values())
     details = explain(thin, CAL)
@@ -92,8 +110,9 @@ def test_a_score_below_its_minimum_evidence_is_not_given():
     frame.insert(0, "customer_id", ["thin", "two"])
     scored = score_frame(frame, CAL).set_index("customer_id")
     assert scored.loc["thin"].isna().all()
-    assert scored.loc["two", ["lifetime_value", "price_sensitivity", "weekend_shopping"]].notna(
-    ).all()
+    assert (
+        scored.loc["two", ["lifetime_value", "price_sensitivity", "weekend_shopping"]].notna().all()
+    )
     assert np.isnan(scored.loc["two", "brand_loyalty"])
     # A lower minimum (configured with the segment rules) gives the score.
     relaxed = score_frame(frame, CAL, {"lifetime_value": 1}).set_index("customer_id")
@@ -101,13 +120,37 @@ def test_a_score_below_its_minimum_evidence_is_not_given():
 
 
 def test_fit_calibration_by_hand():
-    stats = pd.DataFrame([
-        _stats(spend=10.0, orders=1, orders_365=1, lines=2, disc_lines=1, activity=4, weekend=2,
-               views=3, branded_lines=5, top2_lines=5, viewed_lines=2, quick_lines=1),
-        _stats(spend=30.0, orders=3, orders_365=2, lines=2, disc_lines=0, activity=6, mobile=3,
-               views=7, branded_lines=10, top2_lines=4),
-        _stats(),  # no data: votes on no median and no share
-    ])
+    stats = pd.DataFrame(
+        [
+            _stats(
+                spend=10.0,
+                orders=1,
+                orders_365=1,
+                lines=2,
+                disc_lines=1,
+                activity=4,
+                weekend=2,
+                views=3,
+                branded_lines=5,
+                top2_lines=5,
+                viewed_lines=2,
+                quick_lines=1,
+            ),
+            _stats(
+                spend=30.0,
+                orders=3,
+                orders_365=2,
+                lines=2,
+                disc_lines=0,
+                activity=6,
+                mobile=3,
+                views=7,
+                branded_lines=10,
+                top2_lines=4,
+            ),
+            _stats(),  # no data: votes on no median and no share
+        ]
+    )
     stats.insert(0, "customer_id", ["a", "b", "c"])
     stats["top_category"] = None
     cal = fit_calibration(stats)
@@ -133,20 +176,33 @@ def stats_and_calibration(draw):
     viewed = draw(st.integers(0, lines))
     activity = draw(counts)
     values = _stats(
-        lines=lines, disc_lines=draw(st.integers(0, lines)), branded_lines=branded,
-        top2_lines=draw(st.integers(0, branded)), viewed_lines=viewed,
-        quick_lines=draw(st.integers(0, viewed)), activity=activity,
-        weekend=draw(st.integers(0, activity)), night=draw(st.integers(0, activity)),
-        mobile=draw(st.integers(0, activity)), orders=draw(counts), orders_365=draw(counts),
-        views=draw(counts), searches=draw(counts),
+        lines=lines,
+        disc_lines=draw(st.integers(0, lines)),
+        branded_lines=branded,
+        top2_lines=draw(st.integers(0, branded)),
+        viewed_lines=viewed,
+        quick_lines=draw(st.integers(0, viewed)),
+        activity=activity,
+        weekend=draw(st.integers(0, activity)),
+        night=draw(st.integers(0, activity)),
+        mobile=draw(st.integers(0, activity)),
+        orders=draw(counts),
+        orders_365=draw(counts),
+        views=draw(counts),
+        searches=draw(counts),
         spend=draw(st.floats(-1e6, 1e9, allow_nan=False)),
     )
     share = st.floats(0.0, 1.0)
     positive = st.floats(0.0, 1e6, allow_nan=False)
     cal = Calibration(
-        median_spend=draw(positive), median_orders_365=draw(positive),
-        median_research=draw(positive), discount_share=draw(share), top2_share=draw(share),
-        impulse_share=draw(share), weekend_share=draw(share), night_share=draw(share),
+        median_spend=draw(positive),
+        median_orders_365=draw(positive),
+        median_research=draw(positive),
+        discount_share=draw(share),
+        top2_share=draw(share),
+        impulse_share=draw(share),
+        weekend_share=draw(share),
+        night_share=draw(share),
         mobile_share=draw(share),
     )
     return values, cal
@@ -182,8 +238,10 @@ def test_moving_activity_to_the_weekend_never_lowers_weekend_score(pair):
 
 
 def test_score_frame_is_vectorised_and_matches_single_rows():
-    rows = [_stats(spend=50.0 * i, lines=i, disc_lines=i // 2, activity=3 * i, weekend=i)
-            for i in range(5)]
+    rows = [
+        _stats(spend=50.0 * i, lines=i, disc_lines=i // 2, activity=3 * i, weekend=i)
+        for i in range(5)
+    ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "customer_id", [f"c{i}" for i in range(5)])
     scored = score_frame(frame, CAL, dict.fromkeys(SCORES, 1))
@@ -201,14 +259,17 @@ _SHARE = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 _MEDIAN = st.floats(min_value=0.0, max_value=1e4, allow_nan=False)
 
 
-@given(counts=st.fixed_dictionaries({name: _COUNT for name in COUNT_COLUMNS}),
-       amounts=st.fixed_dictionaries({name: _AMOUNT for name in FLOAT_COLUMNS}),
-       medians=st.tuples(_MEDIAN, _MEDIAN, _MEDIAN),
-       shares=st.tuples(*([_SHARE] * 6)),
-       minimums=st.fixed_dictionaries({name: st.integers(1, 20) for name in SCORES}))
+@given(
+    counts=st.fixed_dictionaries({name: _COUNT for name in COUNT_COLUMNS}),
+    amounts=st.fixed_dictionaries({name: _AMOUNT for name in FLOAT_COLUMNS}),
+    medians=st.tuples(_MEDIAN, _MEDIAN, _MEDIAN),
+    shares=st.tuples(*([_SHARE] * 6)),
+    minimums=st.fixed_dictionaries({name: st.integers(1, 20) for name in SCORES}),
+)
 @settings(max_examples=300, deadline=None)
-def test_one_customer_in_plain_floats_is_the_vectorised_arithmetic(counts, amounts, medians,
-                                                                   shares, minimums):
+def test_one_customer_in_plain_floats_is_the_vectorised_arithmetic(
+    counts, amounts, medians, shares, minimums
+):
     # tracking scores one customer with score_one: the same numbers to the last bit as the
     # batch's score_columns, so track() and `score` cannot drift apart
     calibration = Calibration(*medians, *shares)

@@ -33,9 +33,21 @@ def test_hand_store_statistics(store):
     assert list(rows.index) == ["c1", "c2", "c3"]
     c1 = rows.loc["c1"]
     expected = {
-        "orders": 2, "orders_365": 2, "lines": 3, "disc_lines": 1, "branded_lines": 2,
-        "top2_lines": 2, "viewed_lines": 3, "quick_lines": 1, "views": 3, "searches": 1,
-        "activity": 6, "weekend": 2, "night": 2, "mobile": 4, "reviews": 2,
+        "orders": 2,
+        "orders_365": 2,
+        "lines": 3,
+        "disc_lines": 1,
+        "branded_lines": 2,
+        "top2_lines": 2,
+        "viewed_lines": 3,
+        "quick_lines": 1,
+        "views": 3,
+        "searches": 1,
+        "activity": 6,
+        "weekend": 2,
+        "night": 2,
+        "mobile": 4,
+        "reviews": 2,
         "interest_events": 6,
     }
     assert {k: int(c1[k]) for k in expected} == expected
@@ -44,15 +56,25 @@ def test_hand_store_statistics(store):
     w5 = decay_weight(datetime(2024, 1, 12), RATING_LAMBDA)
     assert c1["rating_wsum"] / c1["rating_w"] == pytest.approx((2 * w2 + 5 * w5) / (w2 + w5))
     assert c1["top_category"] == "Coffee"
-    coffee = sum(decay_weight(t, INTEREST_LAMBDA) for t in (
-        datetime(2024, 1, 6, 9, 50), datetime(2024, 1, 1, 12),  # views
-        datetime(2024, 1, 6, 10), datetime(2024, 1, 6, 10), datetime(2024, 1, 10, 23, 30),
-    ))
+    coffee = sum(
+        decay_weight(t, INTEREST_LAMBDA)
+        for t in (
+            datetime(2024, 1, 6, 9, 50),
+            datetime(2024, 1, 1, 12),  # views
+            datetime(2024, 1, 6, 10),
+            datetime(2024, 1, 6, 10),
+            datetime(2024, 1, 10, 23, 30),
+        )
+    )
     assert c1["top_interest"] == pytest.approx(coffee, rel=1e-9)
     # c2's activity is its stitched anonymous browsing: Sunday and Monday noon.
     c2 = rows.loc["c2"]
     assert (int(c2["views"]), int(c2["activity"]), int(c2["weekend"]), int(c2["orders"])) == (
-        2, 2, 1, 0)
+        2,
+        2,
+        1,
+        0,
+    )
     assert c2["top_category"] == "Books"
     c3 = rows.loc["c3"]
     assert int(c3["activity"]) == 0 and c3["top_category"] is None and c3["spend"] == 0.0
@@ -70,8 +92,10 @@ def test_one_customer_lookups_match_the_batch(store):
             row = rows.loc[cid]
             assert sum(n for n, _ in interest.values()) == row["interest_events"]
             assert sum(w for _, w in interest.values()) == pytest.approx(row["interest_total"])
-            assert customer_impulse(session, cid, AS_OF) == (row["viewed_lines"],
-                                                             row["quick_lines"])
+            assert customer_impulse(session, cid, AS_OF) == (
+                row["viewed_lines"],
+                row["quick_lines"],
+            )
             assert customer_orders_365(session, cid, AS_OF) == row["orders_365"]
         assert customer_interest(session, "c1", AS_OF)["Books"][0] == 1
 
@@ -82,8 +106,12 @@ def test_many_customers_history_in_one_read_is_each_ones_lookups(store):
     with session_scope(store) as session:
         build(session)
     earlier = datetime(2024, 1, 10, 23, 30)
-    wanted = [HistoryAsOf("c1", AS_OF, AS_OF, AS_OF), HistoryAsOf("c2", earlier, earlier),
-              HistoryAsOf("c3", AS_OF, None, AS_OF), HistoryAsOf("nobody", AS_OF, AS_OF)]
+    wanted = [
+        HistoryAsOf("c1", AS_OF, AS_OF, AS_OF),
+        HistoryAsOf("c2", earlier, earlier),
+        HistoryAsOf("c3", AS_OF, None, AS_OF),
+        HistoryAsOf("nobody", AS_OF, AS_OF),
+    ]
     with session_scope(store) as session:
         found = read_history(session.connection(), wanted)
         for want in wanted[:3]:
@@ -93,14 +121,16 @@ def test_many_customers_history_in_one_read_is_each_ones_lookups(store):
                 assert got.interest is None
             else:
                 assert (got.viewed_lines, got.quick_lines) == customer_impulse(
-                    session, cid, want.interest_at)
+                    session, cid, want.interest_at
+                )
                 expected = customer_interest(session, cid, want.interest_at)
                 assert got.interest is not None and got.interest.keys() == expected.keys()
                 for category, (n, w) in expected.items():
                     assert got.interest[category][0] == n
                     assert got.interest[category][1] == pytest.approx(w, rel=1e-12)
-            assert got.brands == (None if want.brands_at is None else customer_brands(
-                session, cid, want.brands_at))
+            assert got.brands == (
+                None if want.brands_at is None else customer_brands(session, cid, want.brands_at)
+            )
         assert found["c1"].brands == {"Acme": 1, "Beta": 1}
         assert found["nobody"].orders_365 == 0 and found["nobody"].interest == {}
 
@@ -152,11 +182,14 @@ def test_generated_activity_flags_match_python(store):
     with session_scope(store) as session:
         session.add(Customer(customer_id="c"))
         session.flush()
-        session.add_all(Order(order_id=k, customer_id="c", ordered_at=t, channel=ch, device=dv)
-                        for k, (t, ch, dv) in moments.items())
+        session.add_all(
+            Order(order_id=k, customer_id="c", ordered_at=t, channel=ch, device=dv)
+            for k, (t, ch, dv) in moments.items()
+        )
     with session_scope(store) as session:
-        rows = session.execute(select(Order.order_id, Order.at_weekend, Order.at_night,
-                                      Order.on_mobile)).all()
+        rows = session.execute(
+            select(Order.order_id, Order.at_weekend, Order.at_night, Order.on_mobile)
+        ).all()
     got = {r[0]: {"weekend": r[1], "night": r[2], "mobile": r[3]} for r in rows}
     assert got == {k: activity_flags(*v) for k, v in moments.items()}
 
