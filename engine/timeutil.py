@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -29,11 +31,21 @@ def plausible_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     only to refuse a date no real store can hold (an order in 2300 would make every
     customer look lapsed and overflow 64-bit nanosecond time).
     """
-    settings = get_settings()
+    earliest, tolerance = _window_settings(tuple(os.environ.get(n) for n in _WINDOW_VARIABLES))
     if now is None:
         now = datetime.now(UTC).replace(tzinfo=None)
-    earliest = to_utc_naive(settings.earliest_date)
-    return earliest, now + timedelta(days=settings.future_tolerance_days)
+    return earliest, now + tolerance
+
+
+_WINDOW_VARIABLES = ("PERSONALIZE_EARLIEST_DATE", "PERSONALIZE_FUTURE_TOLERANCE_DAYS")
+"""The variables the window depends on: reading only these (not every setting) keeps the
+check cheap enough for ``track()``'s hot path, and a changed one still counts at once."""
+
+
+@functools.lru_cache(maxsize=16)
+def _window_settings(environment: tuple[str | None, ...]) -> tuple[datetime, timedelta]:
+    settings = get_settings()
+    return to_utc_naive(settings.earliest_date), timedelta(days=settings.future_tolerance_days)
 
 
 def window_text(window: tuple[datetime, datetime]) -> str:
