@@ -45,10 +45,25 @@ TEXT_FIELDS = ("query", "location")
 LABEL_FIELDS = ("channel",)
 """Free vocabulary spelled the contract's way (lower case, underscores, known aliases)."""
 CHOICES: dict[str, tuple[str, ...]] = {
-    "event_type": EVENT_TYPES, "device": DEVICES, "weather": WEATHERS}
+    "event_type": EVENT_TYPES,
+    "device": DEVICES,
+    "weather": WEATHERS,
+}
 """The closed lists, after :func:`engine.vocabulary.canonical`."""
-EVENT_FIELDS = ("event_type", "occurred_at", "event_id", "customer_id", "anonymous_id",
-                "product_id", "query", "channel", "location", "device", "weather", "rating")
+EVENT_FIELDS = (
+    "event_type",
+    "occurred_at",
+    "event_id",
+    "customer_id",
+    "anonymous_id",
+    "product_id",
+    "query",
+    "channel",
+    "location",
+    "device",
+    "weather",
+    "rating",
+)
 """Every field, in the order a refusal names the first bad one."""
 NEEDS_PRODUCT = ("product_view", "cart_add", "wishlist_add", "purchase", "review")
 NEEDS_CUSTOMER = ("purchase", "review")
@@ -65,7 +80,8 @@ def _length(name: str) -> int:
 
 
 FIELD_LENGTHS: dict[str, int] = {
-    name: _length(name) for name in (*ID_FIELDS, *TEXT_FIELDS, *LABEL_FIELDS)}
+    name: _length(name) for name in (*ID_FIELDS, *TEXT_FIELDS, *LABEL_FIELDS)
+}
 """The longest value of each free field: the ``events`` columns' lengths (a label's
 once spelled the contract's way, as it is stored)."""
 
@@ -179,15 +195,18 @@ def _text(value: object, info: ValidationInfo) -> str | None:
     try:
         return json_text(value)
     except NotText:
-        raise _refuse(f"invalid {info.field_name} {repr(value)[:_SHOWN_CHARS]}: expected a "
-                      "string") from None
+        raise _refuse(
+            f"invalid {info.field_name} {repr(value)[:_SHOWN_CHARS]}: expected a string"
+        ) from None
 
 
 def _free(value: object, info: ValidationInfo, control: re.Pattern[str]) -> str | None:
     text = _text(value, info)
     if text is not None and control.search(text):
-        raise _refuse(f"invalid {info.field_name} {show(text)}: contains a control "
-                      "character (e.g. a NUL byte)")
+        raise _refuse(
+            f"invalid {info.field_name} {show(text)}: contains a control "
+            "character (e.g. a NUL byte)"
+        )
     return text
 
 
@@ -228,16 +247,19 @@ def _timestamp(value: object, info: ValidationInfo) -> datetime:
         raise _refuse("missing occurred_at: expected an ISO 8601 datetime")
     at = parse_timestamp(text)
     if at is None:
-        raise _refuse(f"invalid occurred_at {show(text)}: expected an ISO 8601 datetime, "
-                      "e.g. 2024-06-01T12:00:00")
+        raise _refuse(
+            f"invalid occurred_at {show(text)}: expected an ISO 8601 datetime, "
+            "e.g. 2024-06-01T12:00:00"
+        )
     window = plausible_window()
     if not window[0] <= at <= window[1]:
-        raise _refuse(f"invalid occurred_at {show(text)}: outside the plausible window "
-                      f"{window_text(window)}")
+        raise _refuse(
+            f"invalid occurred_at {show(text)}: outside the plausible window {window_text(window)}"
+        )
     return at
 
 
-def _rating(value: object, info: ValidationInfo) -> int | None:
+def _rating(value: object) -> int | None:
     try:
         text = json_text(value)
     except NotText:
@@ -246,8 +268,7 @@ def _rating(value: object, info: ValidationInfo) -> int | None:
         return None
     rating = parse_rating(text)
     if rating is None:
-        raise _refuse(f"invalid rating {repr(value)[:_SHOWN_CHARS]}; valid values: "
-                      f"{RATINGS_TEXT}")
+        raise _refuse(f"invalid rating {repr(value)[:_SHOWN_CHARS]}; valid values: {RATINGS_TEXT}")
     return rating
 
 
@@ -267,8 +288,9 @@ ChannelText = Annotated[_Channel | None, BeforeValidator(_label)]
 Rating = Annotated[_Rating | None, BeforeValidator(_rating)]
 ScalarText = Annotated[str | None, BeforeValidator(_text)]
 """Any scalar as its stripped text (the API's closed-list fields, checked by ``track``)."""
-assert all(FIELD_LENGTHS[n] == FIELD_LENGTHS["customer_id"] for n in ID_FIELDS[1:]), \
+assert all(FIELD_LENGTHS[n] == FIELD_LENGTHS["customer_id"] for n in ID_FIELDS[1:]), (
     "IdText serves every id but event_id: their columns must be as long"
+)
 
 
 class EventFields(BaseModel):
@@ -300,7 +322,8 @@ class EventRecord(EventFields):
 
     event_type: Annotated[str, BeforeValidator(_choice)] = Field(None, validate_default=True)
     occurred_at: Annotated[datetime, BeforeValidator(_timestamp)] = Field(
-        None, validate_default=True)
+        None, validate_default=True
+    )
     device: Annotated[str | None, BeforeValidator(_choice)] = None
     weather: Annotated[str | None, BeforeValidator(_choice)] = None
 
@@ -322,8 +345,9 @@ def sentence(error: Mapping[str, Any]) -> str:
     if error.get("type") == EVENT_ERROR:
         return str((error.get("ctx") or {}).get("sentence", error.get("msg")))
     if error.get("type") == "string_too_long":
-        return f"invalid {name}: longer than {(error.get('ctx') or {}).get('max_length')} " \
-               "characters"
+        return (
+            f"invalid {name}: longer than {(error.get('ctx') or {}).get('max_length')} characters"
+        )
     return f"invalid {name}: {error.get('msg', 'invalid value')}"  # pragma: no cover
 
 

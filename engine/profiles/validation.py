@@ -25,4 +25,4 @@ def validate_event(event: Any) -> dict[str, Any]:
     Raises:
         ValidationError: naming the field, the value and the valid values.
     """
-    return dict(check_event(event))
+    return check_event(event).model_dump()

@@ -211,3 +211,26 @@ def test_every_refused_event_of_a_batch_is_named(client, tracker, api_engine, kn
         problem["detail"],
         "events[3]: invalid product_id 'NO-SUCH-PRODUCT': no such product (nothing written)"]
     assert _events_with_id(api_engine, "ev-named-") == 0
+
+
+def test_an_event_is_read_as_track_and_the_importer_read_it(client, tracker, api_engine,
+                                                            known):
+    # one validator (engine.events): other tools' spellings, header case, JSON's NaN
+    r = client.post("/events", headers=tracker, json={
+        "Event_Type": "View", "customer_id": known["customer"], "product_id": known["product"],
+        "occurred_at": AT, "event_id": "ev-spelled-1", "device": "Phone", "channel": "iOS",
+        "weather": "RAINY"})
+    assert r.status_code == 200, r.text
+    r = client.post("/events", headers={**tracker, "Content-Type": "application/json"},
+                    content=b'{"event_type": "search", "query": "tea", "customer_id": NaN, '
+                            b'"anonymous_id": "v-nan", "occurred_at": "2026-10-31T23:00:00", '
+                            b'"event_id": "ev-spelled-2"}')
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["status"] == "anonymous"
+    with session_scope(api_engine) as session:
+        rows = {e.event_id: e for e in session.scalars(
+            select(Event).where(Event.event_id.like("ev-spelled-%")))}
+    seen = rows["ev-spelled-1"]
+    assert (seen.event_type, seen.device, seen.channel, seen.weather, seen.on_mobile) == (
+        "product_view", "mobile", "ios", "rainy", 1)
+    assert rows["ev-spelled-2"].customer_id is None

@@ -61,8 +61,9 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _importer_frame(raw: pd.DataFrame, lines: np.ndarray,
-                    unreadable: frozenset[int] = frozenset()) -> list[Verdict]:
+def _importer_frame(
+    raw: pd.DataFrame, lines: np.ndarray, unreadable: frozenset[int] = frozenset()
+) -> list[Verdict]:
     """Each line's verdict: refused if unreadable (JSON) or a problem names its row."""
     parsed = validate("events", "e.csv", raw, lines)
     bad = set(parsed.problems["row"].astype(int))
@@ -82,8 +83,11 @@ def _importer_frame(raw: pd.DataFrame, lines: np.ndarray,
 
 def _importer_csv(rows: list[dict[str, str]]) -> list[Verdict]:
     """What ``import --events`` decides for each row of a CSV (cells stripped, as read)."""
-    raw = pd.DataFrame([{name: str(row.get(name, "")).strip() for name in EVENT_FIELDS}
-                        for row in rows], columns=list(EVENT_FIELDS), dtype=object)
+    raw = pd.DataFrame(
+        [{name: str(row.get(name, "")).strip() for name in EVENT_FIELDS} for row in rows],
+        columns=list(EVENT_FIELDS),
+        dtype=object,
+    )
     return _importer_frame(raw, np.arange(len(rows), dtype=np.int64) + 2)
 
 
@@ -167,11 +171,24 @@ def test_the_cases_that_used_to_disagree_now_agree() -> None:
 
 
 def test_spellings_become_the_contracts_values() -> None:
-    ok, clean = _model(_event(event_type="View", product_id="p1", device="Phone",
-                              channel="iPhone", weather="SUNNY", rating=" 4 "))
+    ok, clean = _model(
+        _event(
+            event_type="View",
+            product_id="p1",
+            device="Phone",
+            channel="iPhone",
+            weather="SUNNY",
+            rating=" 4 ",
+        )
+    )
     assert ok and clean is not None
-    assert (clean["event_type"], clean["device"], clean["channel"], clean["weather"],
-            clean["rating"]) == ("product_view", "mobile", "ios", "sunny", 4)
+    assert (
+        clean["event_type"],
+        clean["device"],
+        clean["channel"],
+        clean["weather"],
+        clean["rating"],
+    ) == ("product_view", "mobile", "ios", "sunny", 4)
     ok, clean = _model(_event(occurred_at="2024-02-02T10:00:00.1234567+01:00"))
     assert clean is not None and clean["occurred_at"] == datetime(2024, 2, 2, 9, 0, 0, 123456)
 
@@ -185,8 +202,15 @@ def test_a_canonical_value_is_its_own_spelling() -> None:
 
 
 def test_the_limits_are_the_columns_and_the_schemas_say_so() -> None:
-    assert set(FIELD_LENGTHS) == {"event_id", "customer_id", "anonymous_id", "product_id",
-                                  "query", "channel", "location"}
+    assert set(FIELD_LENGTHS) == {
+        "event_id",
+        "customer_id",
+        "anonymous_id",
+        "product_id",
+        "query",
+        "channel",
+        "location",
+    }
     for model in (EventRecord, EventIn):
         schema = model.model_json_schema()["properties"]
         for name, limit in FIELD_LENGTHS.items():
@@ -197,12 +221,36 @@ def test_the_limits_are_the_columns_and_the_schemas_say_so() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-EVENT_TYPE_WORDS = [*CHOICES["event_type"], *ALIASES["event_type"], "Product View",
-                    "ADD-TO-CART", "teleport", "", " "]
-TIMES = ["2024-02-02", AT, "2024-02-02 23:59", "2024-02-02T10:00:00Z", "2024-02-02t10:00z",
-         "2024-02-02T10:00:00-05:00", "2024-02-02T10:00:00 +0130", "2024-02-02T10:00:00.5",
-         "2024-02-30", "2024-13-01", "2024-02", "20240202", "2024-02-02T24:00", "2300-01-01",
-         "1969-12-31T23:59:59", "1970-01-01T00:00:00", "1600-01-01", "0000-01-01", ""]
+EVENT_TYPE_WORDS = [
+    *CHOICES["event_type"],
+    *ALIASES["event_type"],
+    "Product View",
+    "ADD-TO-CART",
+    "teleport",
+    "",
+    " ",
+]
+TIMES = [
+    "2024-02-02",
+    AT,
+    "2024-02-02 23:59",
+    "2024-02-02T10:00:00Z",
+    "2024-02-02t10:00z",
+    "2024-02-02T10:00:00-05:00",
+    "2024-02-02T10:00:00 +0130",
+    "2024-02-02T10:00:00.5",
+    "2024-02-30",
+    "2024-13-01",
+    "2024-02",
+    "20240202",
+    "2024-02-02T24:00",
+    "2300-01-01",
+    "1969-12-31T23:59:59",
+    "1970-01-01T00:00:00",
+    "1600-01-01",
+    "0000-01-01",
+    "",
+]
 
 
 def _texts(*pool: str, size: int = 8) -> st.SearchStrategy[str]:
@@ -216,20 +264,23 @@ def _long(name: str) -> list[str]:
 
 FIELDS: dict[str, st.SearchStrategy[str]] = {
     "event_type": _texts(*EVENT_TYPE_WORDS),
-    "occurred_at": st.one_of(st.sampled_from(TIMES), st.from_regex(TIMESTAMP, fullmatch=True),
-                             st.text(max_size=25)),
+    "occurred_at": st.one_of(
+        st.sampled_from(TIMES), st.from_regex(TIMESTAMP, fullmatch=True), st.text(max_size=25)
+    ),
     "event_id": _texts("", "e1", "e\x01", *_long("event_id")),
     "customer_id": _texts("", "c1", "0042", " c2 ", "c\x00", *_long("customer_id")),
     "anonymous_id": _texts("", "a1", *_long("anonymous_id")),
     "product_id": _texts("", "p1", *_long("product_id")),
     "query": _texts("", "tea", "rain\x00", *_long("query")),
-    "channel": _texts("", "iOS", "iPhone", "in-store", "Kiosk", "a  -  b", "İ" * 17,
-                      *_long("channel")),
+    "channel": _texts(
+        "", "iOS", "iPhone", "in-store", "Kiosk", "a  -  b", "İ" * 17, *_long("channel")
+    ),
     "location": _texts("", "Paris", *_long("location")),
     "device": _texts("", *CHOICES["device"], *ALIASES["device"], "Tablet", "watch"),
     "weather": _texts("", *CHOICES["weather"], "Rainy", "foggy"),
-    "rating": _texts("", "1", "5", "4.0", "5.5", "0", "6", "1e0", ".5e1", "1_0", "٥", "nan",
-                     "-inf", "+3"),
+    "rating": _texts(
+        "", "1", "5", "4.0", "5.5", "0", "6", "1e0", ".5e1", "1_0", "٥", "nan", "-inf", "+3"
+    ),
 }
 csv_rows = st.lists(st.fixed_dictionaries({}, optional=FIELDS), min_size=1, max_size=12)
 
@@ -241,13 +292,18 @@ def test_any_csv_row_gets_the_same_verdict_and_values(rows: list[dict[str, str]]
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.one_of(st.from_regex(TIMESTAMP, fullmatch=True), st.sampled_from(
-    [t for t in TIMES if re.fullmatch(TIMESTAMP, t.upper())])))
+@given(
+    text=st.one_of(
+        st.from_regex(TIMESTAMP, fullmatch=True),
+        st.sampled_from([t for t in TIMES if re.fullmatch(TIMESTAMP, t.upper())]),
+    )
+)
 def test_a_timestamp_reads_the_same_in_pandas(text: str) -> None:
     # the importer hands pandas the cells of the grammar; where pandas cannot read one at
     # all, it asks parse_timestamp
-    parsed = pd.to_datetime(pd.Series([text.upper()]), format="ISO8601", utc=True,
-                            errors="coerce")[0]
+    parsed = pd.to_datetime(pd.Series([text.upper()]), format="ISO8601", utc=True, errors="coerce")[
+        0
+    ]
     mine = parse_timestamp(text)
     if parsed is not pd.NaT and mine is not None:
         assert pd.Timestamp(mine) == parsed.tz_localize(None).floor("us"), text
@@ -256,23 +312,38 @@ def test_a_timestamp_reads_the_same_in_pandas(text: str) -> None:
 
 
 JSON_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 7), st.sampled_from([4.0, 2.5, 1e20]),
-    st.floats(allow_nan=True, allow_infinity=True), st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.just("k"), st.integers(), max_size=1))
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 7),
+    st.sampled_from([4.0, 2.5, 1e20]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.just("k"), st.integers(), max_size=1),
+)
 json_events = st.lists(
     st.fixed_dictionaries(
         {"event_type": FIELDS["event_type"], "occurred_at": FIELDS["occurred_at"]},
-        optional={name: st.one_of(strategy, JSON_VALUES) for name, strategy in FIELDS.items()
-                  if name not in ("event_type", "occurred_at")}
-        | {"Customer_ID": st.sampled_from(["c9", 12]), "colour": JSON_VALUES}),
-    min_size=1, max_size=8)
+        optional={
+            name: st.one_of(strategy, JSON_VALUES)
+            for name, strategy in FIELDS.items()
+            if name not in ("event_type", "occurred_at")
+        }
+        | {"Customer_ID": st.sampled_from(["c9", 12]), "colour": JSON_VALUES},
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[
-    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(events=json_events)
-def test_any_json_event_gets_the_same_verdict_and_values(tmp_path: Path,
-                                                         events: list[dict[str, Any]]) -> None:
+def test_any_json_event_gets_the_same_verdict_and_values(
+    tmp_path: Path, events: list[dict[str, Any]]
+) -> None:
     path = tmp_path / "e.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     raw, lines, problems = read_jsonl(path, "e.jsonl")
@@ -284,10 +355,16 @@ def test_any_json_event_gets_the_same_verdict_and_values(tmp_path: Path,
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.fixed_dictionaries({}, optional={
-    name: st.one_of(strategy, JSON_VALUES) for name, strategy in FIELDS.items()}), max_size=6))
-def test_the_api_refuses_nothing_track_accepts_and_cleans_alike(rows: list[dict[str, Any]]
-                                                                 ) -> None:
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={name: st.one_of(strategy, JSON_VALUES) for name, strategy in FIELDS.items()},
+        ),
+        max_size=6,
+    )
+)
+def test_the_api_refuses_nothing_track_accepts_and_cleans_alike(rows: list[dict[str, Any]]) -> None:
     # POST /events checks the free fields (EventIn), then track() the cleaned event
     for row in rows:
         try:
