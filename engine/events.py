@@ -9,18 +9,20 @@ spelled the contract's way. Every way in reads these rules:
   below, and leaves the closed lists and the rules across fields to ``track``);
 - the importer, which checks whole files at once with vectorised masks built from the
   same definitions (:data:`FIELD_LENGTHS`, :data:`CHOICES`, the normaliser
-  :func:`engine.vocabulary.canonical` and its aliases, :data:`TIMESTAMP`,
-  :data:`NUMBER`, the control-character patterns, :data:`NEEDS_PRODUCT`); a test
+  :func:`engine.vocabulary.canonical` and its aliases, :mod:`engine.timestamps`,
+  :data:`NUMBER`, the control-character patterns); a test
   (``tests/engine/test_event_rules.py``) holds the two to the same verdicts and values.
 
 The rules: ids and text are stripped (empty is missing) and at most as long as their
 column; ids hold no control character, text no NUL byte; closed lists (event type,
 device, weather) and the channel are spelled the contract's way (case, separators,
 known aliases: ``"iOS"`` and ``"iPhone"`` are ``ios``, ``"view"`` is ``product_view``,
-``"Phone"`` is ``mobile``); a timestamp is ISO 8601 as :data:`TIMESTAMP` writes it,
-converted to naive UTC, inside :func:`engine.timeutil.plausible_window`; a rating is a
-whole number 1..5. In JSON, a number is read as its text, ``null``, ``NaN`` and
-``Infinity`` are no value, and ``true``, ``false``, objects and lists are refused.
+``"Phone"`` is ``mobile``); a timestamp is ISO 8601 as :mod:`engine.timestamps` reads
+it (the union of what the importer and ``track()`` read before), naive UTC, inside
+:func:`engine.timeutil.plausible_window`; a rating is a whole number 1..5. In JSON, a
+number is read as its text, ``null``, ``NaN`` and ``Infinity`` are no value, and
+``true``, ``false``, objects and lists are refused. Any event type may name no product,
+and a review no rating (real exports hold such events).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -37,6 +39,7 @@ from pydantic_core import PydanticCustomError
 
 from engine.errors import ValidationError
 from engine.models import Event
+from engine.timestamps import parse_timestamp
 from engine.timeutil import plausible_window, window_text
 from engine.vocabulary import CHANNELS, DEVICES, EVENT_TYPES, WEATHERS, canonical
 
@@ -65,7 +68,6 @@ EVENT_FIELDS = (
     "rating",
 )
 """Every field, in the order a refusal names the first bad one."""
-NEEDS_PRODUCT = ("product_view", "cart_add", "wishlist_add", "purchase", "review")
 NEEDS_CUSTOMER = ("purchase", "review")
 """Checked by ``track`` once identities are resolved (an anonymous id may be linked)."""
 _FIELD_SET = frozenset(EVENT_FIELDS)
@@ -91,22 +93,10 @@ TEXT_CONTROL = r"\x00"
 """PostgreSQL cannot store a NUL byte: refused in any text."""
 _ID_CONTROL, _TEXT_CONTROL = re.compile(ID_CONTROL), re.compile(TEXT_CONTROL)
 
-_TWO = r"[0-9]{2}"
-TIMESTAMP = (
-    r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
-    r"(?:[T ](?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9])"
-    r"(?::(?P<second>[0-5][0-9])(?:\.(?P<fraction>[0-9]+))?)?"
-    r"(?: ?(?P<offset>Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?))?)?"
-)
-"""The ISO 8601 timestamps accepted (matched on the upper-cased text): a date, then
-optionally ``T`` or a space, ``HH:MM``, ``:SS``, ``.fraction`` and an offset (``Z``,
-``+HH:MM``, ``+HHMM``, ``+HH``); without an offset a time is UTC."""
-OFFSET_GIVEN = rf"{_TWO}:{_TWO}(?::{_TWO}(?:\.[0-9]+)?)? ?(?:Z|[+-]{_TWO}(?::?{_TWO})?)$"
-"""A timestamp of :data:`TIMESTAMP` that carries an offset (the importer notes them)."""
 NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 """A number as text: ASCII digits, optional sign, decimals and exponent (what
 ``pandas.to_numeric`` reads, unlike ``float``, which takes ``"1_0"`` and ``"٥"``)."""
-_TIMESTAMP, _NUMBER = re.compile(TIMESTAMP), re.compile(NUMBER)
+_NUMBER = re.compile(NUMBER)
 
 _SHOWN_CHARS = 40
 EVENT_ERROR = "event"
@@ -152,30 +142,6 @@ def event_keys(event: Mapping[Any, Any]) -> dict[str, Any]:
     if isinstance(event, dict) and event.keys() <= _FIELD_SET:
         return event  # already so (track's usual caller): no copy on the hot path
     return {str(k).strip().lower(): v for k, v in event.items()}
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    """Naive UTC of an ISO 8601 timestamp (:data:`TIMESTAMP`); ``None`` if it is none.
-
-    Fractions of a microsecond are cut (the store keeps microseconds); a time that an
-    offset moves before year 1 or past 9999 is ``datetime.min`` / ``max`` (outside any
-    window).
-    """
-    text = text.upper()
-    if _TIMESTAMP.fullmatch(text) is None:
-        return None
-    if " " in text[10:]:  # fromisoformat reads "10:00:00.5+01:00", not "... +01:00"
-        text = text[:11] + text[11:].replace(" ", "")
-    try:  # the grammar, the offset's space removed, is a subset of what fromisoformat reads
-        value = datetime.fromisoformat(text)
-    except ValueError:  # 2023-02-29, 2024-04-31
-        return None
-    if value.tzinfo is None:
-        return value
-    try:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:
-        return datetime.min if value.year < 2 else datetime.max
 
 
 def parse_rating(text: str) -> int | None:
@@ -329,12 +295,11 @@ class EventRecord(EventFields):
 
     @model_validator(mode="after")
     def _complete(self) -> EventRecord:
+        # a product_view/cart_add/wishlist_add/purchase/review may name no product, and a
+        # review no rating: real exports hold such events (stored as events; a purchase
+        # then makes no order and a review no review row, as when imported)
         if self.customer_id is None and self.anonymous_id is None:
             raise _refuse("missing customer_id or anonymous_id: an event needs at least one")
-        if self.event_type in NEEDS_PRODUCT and self.product_id is None:
-            raise _refuse(f"missing product_id: a {self.event_type} event needs one")
-        if self.event_type == "review" and self.rating is None:
-            raise _refuse("missing rating: a review event needs one; valid values: 1..5")
         return self
 
 

@@ -20,16 +20,8 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ValidationError
-from engine.events import (
-    ID_CONTROL,
-    NEEDS_PRODUCT,
-    OFFSET_GIVEN,
-    RATING_RANGE,
-    TEXT_CONTROL,
-    TIMESTAMP,
-    parse_timestamp,
-    show,
-)
+from engine.events import ID_CONTROL, RATING_RANGE, TEXT_CONTROL, show
+from engine.timestamps import OFFSET_GIVEN, read_timestamp
 from engine.timeutil import plausible_window, window_text
 from engine.vocabulary import canonical_series
 
@@ -156,19 +148,20 @@ def _check_column(
 
 def _check_timestamps(raw: pd.Series, spec: Col, present: np.ndarray, flag: Any,
                       notes: list[str], label: str) -> pd.Series:
-    """engine.events' timestamps: its grammar, read by pandas; what pandas cannot read or
-    hold (2023-02-29, year 1600 beside nanoseconds) gets engine.events.parse_timestamp's
-    reading, so a cell means what it would mean to track()."""
+    """engine.timestamps' rule over a column: pandas reads every cell at once (the common
+    forms, and the rest as it always did); what it cannot read or hold (week dates,
+    ``10:00:00,5``, year 1600) gets :func:`engine.timestamps.read_timestamp`'s reading,
+    so a cell means what it would mean to track()."""
     text = raw.str.upper()
-    shaped = present & text.str.fullmatch(TIMESTAMP).to_numpy(dtype=bool)
-    parsed = pd.to_datetime(text.where(shaped), format="ISO8601", utc=True, errors="coerce")
-    naive = parsed.dt.tz_localize(None)
-    unread = np.flatnonzero(shaped & naive.isna().to_numpy())
+    parsed = pd.to_datetime(text.where(present), format="ISO8601", utc=True, errors="coerce")
+    # The store keeps naive UTC at microsecond precision (what the databases hold).
+    naive = parsed.dt.tz_localize(None).dt.floor("us").astype("datetime64[us]")
+    unread = np.flatnonzero(present & naive.isna().to_numpy())
     window = plausible_window()
-    not_iso = present & ~shaped
-    outside = shaped & ((naive < window[0]) | (naive > window[1])).to_numpy()
+    not_iso = np.zeros(len(raw), dtype=bool)
+    outside = present & ((naive < window[0]) | (naive > window[1])).to_numpy()
     for row, text_value in zip(unread, text.iloc[unread], strict=True):
-        value = parse_timestamp(text_value)
+        value = read_timestamp(text_value)
         if value is None:
             not_iso[row] = True
         elif window[0] <= value <= window[1]:
@@ -179,39 +172,14 @@ def _check_timestamps(raw: pd.Series, spec: Col, present: np.ndarray, flag: Any,
         lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"))
     flag(outside, raw[outside].map(
         lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"))
-    shifted = shaped & ~outside & text.str.contains(OFFSET_GIVEN).to_numpy(dtype=bool)
-    shifted[unread] = False
+    shifted = present & ~outside & ~not_iso & text.str.contains(OFFSET_GIVEN).to_numpy(
+        dtype=bool)
     if shifted.any():
         notes.append(
             f"{label}: {spec.name}: {int(shifted.sum()):,} timestamps with a UTC offset "
             "stored in UTC"
         )
-    # The store keeps naive UTC at microsecond precision (what the databases hold).
-    return naive.dt.floor("us").astype("datetime64[us]")
-
-
-def _event_rules(frame: pd.DataFrame, problems: list[pd.DataFrame]) -> None:
-    """engine.events.EventRecord's rules across fields: someone, and what a type needs."""
-    nobody = np.ones(len(frame), dtype=bool)
-    for column in ("customer_id", "anonymous_id"):
-        if column in frame:
-            nobody &= frame[column].isna().to_numpy()
-    if nobody.any():
-        problems.append(_problem_frame(
-            np.flatnonzero(nobody), "customer_id",
-            ["an event needs customer_id or anonymous_id"] * int(nobody.sum())))
-    event_type = frame["event_type"]
-    for column, needs, what in (
-        ("product_id", event_type.isin(NEEDS_PRODUCT), "a product_id"),
-        ("rating", event_type.eq("review"), "a rating (1..5)"),
-    ):
-        missing = needs.to_numpy(dtype=bool, copy=True)
-        if column in frame:
-            missing &= frame[column].isna().to_numpy()
-        if missing.any():
-            problems.append(_problem_frame(
-                np.flatnonzero(missing), column,
-                event_type[missing].map(lambda t, what=what: f"a {t} event needs {what}")))
+    return naive
 
 
 def validate(kind: str, label: str, raw: pd.DataFrame, lines: np.ndarray) -> Parsed:
@@ -237,7 +205,18 @@ def validate(kind: str, label: str, raw: pd.DataFrame, lines: np.ndarray) -> Par
             typed[spec.name] = _check_column(raw[spec.name], spec, problems, notes, label)
     frame = pd.DataFrame(typed, index=raw.index)
     if kind == "events":
-        _event_rules(frame, problems)
+        nobody = np.ones(len(frame), dtype=bool)
+        for column in ("customer_id", "anonymous_id"):
+            if column in frame:
+                nobody &= frame[column].isna().to_numpy()
+        if nobody.any():
+            problems.append(
+                _problem_frame(
+                    np.flatnonzero(nobody),
+                    "customer_id",
+                    ["an event needs customer_id or anonymous_id"] * int(nobody.sum()),
+                )
+            )
     frame["_line"] = lines
     table = (
         pd.concat(problems, ignore_index=True)

@@ -115,6 +115,8 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
     """
     at = ev["occurred_at"]
     kind = ev["event_type"]
+    if kind == "purchase" and product is None:
+        return  # no order (write_event_rows): the batch counts purchases by their orders
     # A purchase counts once, through its order; every other event is activity.
     stats["activity"] += 1
     for name, flag in activity_flags(at, ev["channel"], ev["device"]).items():
@@ -123,7 +125,7 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
         stats["views"] += 1
     elif kind == "search":
         stats["searches"] += 1
-    elif kind == "review":
+    elif kind == "review" and is_review(ev):
         stats["reviews"] += 1
         weight = decay_weight(at, RATING_LAMBDA)
         stats["rating_wsum"] += ev["rating"] * weight
@@ -136,6 +138,12 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
         stats["spend"] += price
         if product.list_price is not None and price < product.list_price:
             stats["disc_lines"] += 1
+
+
+def is_review(ev: Mapping[str, Any]) -> bool:
+    """Whether a ``review`` event makes a review row (the batch reads reviews from those):
+    it names a product and a rating."""
+    return ev["product_id"] is not None and ev["rating"] is not None
 
 
 def refresh_history(session: Session, stats: dict[str, Any], customer_id: str, *,

@@ -10,9 +10,10 @@ recomputed with the calibration of the batch run the profile belongs to, so the
 result equals a batch recompute as of the same moment with that calibration
 (``tests/engine/profiles/test_tracking.py`` checks it with random event sequences).
 
-A ``purchase`` event also becomes an order of one line (``order_id`` =
+A ``purchase`` event of a product also becomes an order of one line (``order_id`` =
 ``trk-<event_id or row id>``, quantity 1 at the product's current price); a
-``review`` event with its rating also becomes a review row. An event carrying
+``review`` event with its product and rating also becomes a review row (without them
+they are stored as events only, as the importer stores them). An event carrying
 both ``customer_id`` and a new ``anonymous_id`` links the two; that customer's
 statistics are then recomputed from the store (their earlier anonymous events
 become theirs, each counted once). A customer the event creates starts from
@@ -43,6 +44,7 @@ from engine.profiles.track_core import (
     before_of,
     compute_rows,
     expire,
+    is_review,
     kinds_refreshed,
     refresh_history,
     stats_of,
@@ -62,11 +64,12 @@ __all__ = ["JUST_AFTER", "TrackResult", "track", "write_event_rows"]
 def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
                      customer_id: str | None, row_id: int) -> None:
     """The order (and line) of a purchase, the review row of a review (``ev`` stored as
-    row ``row_id``)."""
+    row ``row_id``). A purchase of no product makes no order, a review without a product
+    or a rating no review row: they stay events, as when imported."""
     conn = session.connection()
     key = f"trk-{ev['event_id'] or row_id}"
-    if ev["event_type"] == "purchase":
-        assert product is not None and customer_id is not None
+    if ev["event_type"] == "purchase" and product is not None:
+        assert customer_id is not None
         conn.execute(SQL.insert_order, {
             "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
             "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
@@ -76,7 +79,7 @@ def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
             "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
             "unit_price": float(product.price or 0.0), "discount": 0.0,
         })
-    elif ev["event_type"] == "review":
+    elif ev["event_type"] == "review" and is_review(ev):
         conn.execute(SQL.insert_review, {
             "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
             "rating": ev["rating"], "reviewed_at": ev["occurred_at"],

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.events import FIELD_LENGTHS, NEEDS_CUSTOMER, NEEDS_PRODUCT, check_event
+from engine.events import FIELD_LENGTHS, NEEDS_CUSTOMER, check_event
 
-__all__ = ["EVENT_FIELD_LENGTHS", "NEEDS_CUSTOMER", "NEEDS_PRODUCT", "validate_event"]
+__all__ = ["EVENT_FIELD_LENGTHS", "NEEDS_CUSTOMER", "validate_event"]
 
 EVENT_FIELD_LENGTHS = FIELD_LENGTHS
 """The longest text of each free-text field of an event: the ``events`` columns' lengths."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,12 @@ from pydantic import ValidationError as PydanticError
 
 from engine.api.schemas import EventIn
 from engine.errors import ValidationError
-from engine.events import (
-    CHOICES,
-    EVENT_FIELDS,
-    FIELD_LENGTHS,
-    TIMESTAMP,
-    EventRecord,
-    parse_timestamp,
-)
+from engine.events import CHOICES, EVENT_FIELDS, FIELD_LENGTHS, EventRecord
 from engine.importing.read import read_jsonl
 from engine.importing.validate import validate
 from engine.models import Event
 from engine.profiles.validation import validate_event
+from engine.timestamps import ISO_FORMS, TIMESTAMP, parse_timestamp
 from engine.vocabulary import ALIASES, CHANNELS, canonical
 
 Verdict = tuple[bool, dict[str, Any] | None]
@@ -131,8 +125,11 @@ CASES: list[tuple[dict[str, str], bool]] = [
     (_event(location="l" * 101), False),
     (_event(customer_id="", anonymous_id=""), False),
     (_event(customer_id="", anonymous_id="a1"), True),
-    (_event(event_type="product_view"), False),  # the importer stored a view of nothing
-    (_event(event_type="review", product_id="p1"), False),  # a review with no rating
+    # a product event of no product, a review with no rating: real exports hold them
+    (_event(event_type="product_view"), True),
+    (_event(event_type="purchase"), True),
+    (_event(event_type="review", product_id="p1"), True),
+    (_event(event_type="review"), True),
     (_event(event_type="review", product_id="p1", rating="4.0"), True),
     (_event(rating="1e0"), True),
     (_event(rating="1_0"), False),  # float() reads 10; pandas does not
@@ -146,12 +143,30 @@ CASES: list[tuple[dict[str, str], bool]] = [
     (_event(occurred_at="2024-02-02T10:00:00+01"), True),
     (_event(occurred_at="2024-02-02T10:00:00 +01:30"), True),
     (_event(occurred_at="2024-02-02T10:00:00.123456789Z"), True),
-    (_event(occurred_at="2024-02"), False),  # pandas read it, fromisoformat did not
-    (_event(occurred_at="2024-2-2"), False),
-    (_event(occurred_at="20240202"), False),  # fromisoformat read it, pandas too
-    (_event(occurred_at="2024-W05-5"), False),  # fromisoformat read it
-    (_event(occurred_at="2024-02-02T10:00:00,5"), False),
-    (_event(occurred_at="2024-02-02T10:00:00."), False),
+    # the importer (pandas) read these; track() did not
+    (_event(occurred_at="2024-02"), True),
+    (_event(occurred_at="2024-2-2"), True),
+    (_event(occurred_at="2024"), True),
+    (_event(occurred_at="2024/01/02"), True),
+    (_event(occurred_at="2024.01.02 10:00"), True),
+    (_event(occurred_at="2024-01-01 10:00:00."), True),
+    (_event(occurred_at="2024-02-02 9:5:1"), True),
+    (_event(occurred_at="2024-02-02T10:00:00.5 +01:00"), True),
+    # track() (fromisoformat) read these; the importer did not
+    (_event(occurred_at="20240202"), True),  # pandas too
+    (_event(occurred_at="2024-W05-5"), True),
+    (_event(occurred_at="2024W055T10:00"), True),
+    (_event(occurred_at="2024-02-02T10:00:00,5"), True),
+    (_event(occurred_at="2024-02-02T10:00:00+01:00:30"), True),
+    # neither read these, or fromisoformat read them otherwise than ISO 8601 means
+    (_event(occurred_at="12/1/2010"), False),
+    (_event(occurred_at="2024-02-02T10:00:00,"), False),
+    (_event(occurred_at="2024-02-02T10.5"), False),  # 10:30 in ISO 8601, 10:00:00.5 read
+    (_event(occurred_at="2024-02-02T10:30.5"), False),
+    (_event(occurred_at="2024-02-02x10:00"), False),
+    (_event(occurred_at="2024-02-02+05:00"), False),  # read as 05:00, the "+" a separator
+    (_event(occurred_at="20240202Z"), False),
+    (_event(occurred_at="2024-02-02 10:00:00 UTC"), False),
     (_event(occurred_at="2023-02-29"), False),
     (_event(occurred_at="1600-01-01"), False),
     (_event(occurred_at="9999-12-31"), False),
@@ -233,6 +248,19 @@ EVENT_TYPE_WORDS = [
 TIMES = [
     "2024-02-02",
     AT,
+    "2024-2-2 9:05",
+    "2024-02",
+    "2024",
+    "2024/02/02",
+    "2024.02.02",
+    "2024-02-02 10:00:00.",
+    "2024-W05-5",
+    "2024W055T1000",
+    "2024-02-02T10:00:00,5",
+    "2024-02-02T10:00:00+01:00:30",
+    "2024-02-02T10.5",
+    "2024-02-02x10:00",
+    "12/1/2010",
     "2024-02-02 23:59",
     "2024-02-02T10:00:00Z",
     "2024-02-02t10:00z",
@@ -265,7 +293,11 @@ def _long(name: str) -> list[str]:
 FIELDS: dict[str, st.SearchStrategy[str]] = {
     "event_type": _texts(*EVENT_TYPE_WORDS),
     "occurred_at": st.one_of(
-        st.sampled_from(TIMES), st.from_regex(TIMESTAMP, fullmatch=True), st.text(max_size=25)
+        st.sampled_from(TIMES),
+        st.from_regex(TIMESTAMP, fullmatch=True),
+        st.deferred(lambda: iso_texts),
+        st.deferred(lambda: scrambled_times),
+        st.text(max_size=25),
     ),
     "event_id": _texts("", "e1", "e\x01", *_long("event_id")),
     "customer_id": _texts("", "c1", "0042", " c2 ", "c\x00", *_long("customer_id")),
@@ -309,6 +341,109 @@ def test_a_timestamp_reads_the_same_in_pandas(text: str) -> None:
         assert pd.Timestamp(mine) == parsed.tz_localize(None).floor("us"), text
     elif parsed is not pd.NaT:  # pandas has a year 0; both call it outside the window
         assert parsed.tz_localize(None) < pd.Timestamp("0001-01-02"), text
+
+
+def _pandas_before(text: str) -> datetime | None:
+    """The importer's reading at 2f55295: pandas, ISO8601, on the cell as written."""
+    value = pd.to_datetime(pd.Series([text]), format="ISO8601", utc=True, errors="coerce")[0]
+    if value is pd.NaT or value.year < 1:
+        return None
+    return value.tz_localize(None).floor("us").to_pydatetime()
+
+
+def _python_before(text: str) -> datetime | None:
+    """track()'s reading at 2f55295: fromisoformat, "Z" for UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    except (ValueError, OverflowError):
+        return None
+
+
+_DIGITS = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_HOURS = st.integers(0, 23).map(lambda n: f"{n:02d}")
+_SIXTY = st.integers(0, 59).map(lambda n: f"{n:02d}")
+_DATES = st.one_of(
+    st.builds(lambda y, m, d, sep: f"{y}{sep}{m}{sep}{d}", st.integers(1969, 2031),
+              st.integers(1, 12).map(lambda n: f"{n:02d}"),
+              st.integers(1, 31).map(lambda n: f"{n:02d}"), st.sampled_from(["-", ""])),
+    st.builds(lambda y, w, d, sep: f"{y}{sep}W{w:02d}{d}", st.integers(1969, 2031),
+              st.integers(1, 53), st.sampled_from(["", "-1", "-7", "3"]),
+              st.sampled_from(["-", ""])),
+)
+_TIMES = st.builds(
+    lambda h, m, sec, frac, colon: h + "".join(
+        f"{colon}{part}" for part in (m, sec) if part is not None
+    ) + (frac if sec is not None else ""),
+    _HOURS, st.one_of(st.none(), _SIXTY), st.one_of(st.none(), _SIXTY),
+    st.sampled_from(["", ".5", ",25", ".1234567"]), st.sampled_from([":", ""]),
+)
+_OFFSETS = st.sampled_from(["", "Z", "z", "+01:00", "-05:30", "+0100", "+01", "-00:00",
+                            "+01:00:30", " +01:00"])
+iso_texts = st.one_of(
+    _DATES,
+    st.builds(lambda d, sep, t, o: f"{d}{sep}{t}{o}", _DATES, st.sampled_from(["T", "t", " "]),
+              _TIMES, _OFFSETS),
+)
+"""ISO 8601 timestamps, extended and basic, calendar and week dates."""
+scrambled_times = st.lists(
+    st.sampled_from(["2024", "-", "02", "2", "1", "T", " ", ":", "30", "00", ".", "5", ",",
+                     "+", "01", "Z", "W", "05", "/", "9", "12", "t", "z"]),
+    max_size=9,
+).map(lambda parts: "".join(parts))
+"""Pieces of timestamps in any order: what both readers make of near misses."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(iso_texts, scrambled_times, st.sampled_from(TIMES)))
+def test_the_rule_is_the_union_of_what_the_importer_and_track_read_before(text: str) -> None:
+    mine = parse_timestamp(text)
+    # every cell the importer read is read, to the same moment (imports stay as lenient)
+    before = _pandas_before(text)
+    if before is not None:
+        assert mine == before, text
+    # nothing neither reader read (but for the letters' case), and the same moment
+    if mine is not None and before is None:
+        assert mine in (_pandas_before(text.upper()), _python_before(text),
+                        _python_before(text.upper())), text
+    # every ISO 8601 form track() read is read (not its misreadings: T10.5, 2024-02-02x10)
+    python = _python_before(text)
+    if python is not None and re.fullmatch(ISO_FORMS, text.upper()):
+        assert mine == python, text
+
+
+@pytest.mark.parametrize("kind, column", [("orders", "ordered_at"), ("reviews", "reviewed_at"),
+                                          ("customers", "signup_at")])
+def test_every_file_reads_timestamps_by_the_one_rule(kind: str, column: str) -> None:
+    texts = [row["occurred_at"] for row, _ in CASES if row["occurred_at"] != AT] + TIMES
+    base = {"customer_id": "c1", "order_id": "o1", "product_id": "p1", "quantity": "1",
+            "unit_price": "2", "rating": "4"}
+    names = {"orders": ["customer_id", "order_id", "product_id", "quantity", "unit_price"],
+             "reviews": ["customer_id", "product_id", "rating"], "customers": ["customer_id"]}
+    raw = pd.DataFrame([{**{n: base[n] for n in names[kind]}, column: t} for t in texts],
+                       dtype=object)
+    lines = np.arange(len(texts), dtype=np.int64) + 2
+    parsed = validate(kind, f"{kind}.csv", raw, lines)
+    bad = set(parsed.problems["row"].astype(int)) if len(parsed.problems) else set()
+    for row, text in enumerate(texts):
+        ok, clean = _model({**BASE, "occurred_at": text})  # the same rule and window
+        if text == "":
+            continue
+        assert (row not in bad) is ok, text
+        if ok:
+            assert clean is not None
+            assert pd.Timestamp(parsed.frame[column].iloc[row]) == pd.Timestamp(
+                clean["occurred_at"]), text
+
+
+def test_a_fraction_only_the_fallback_reads_keeps_its_microseconds() -> None:
+    # pandas types a column it reads nothing of in seconds: the week date's fraction,
+    # read after it, must still fit
+    rows = [_event(occurred_at="2024-W05-5T10:00:00,25")]
+    [(ok, clean)] = _importer_csv(rows)
+    assert ok and clean is not None
+    assert clean["occurred_at"] == datetime(2024, 2, 2, 10, 0, 0, 250000)
+    assert _model(rows[0]) == (True, clean)
 
 
 JSON_VALUES = st.one_of(
