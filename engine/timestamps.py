@@ -11,12 +11,13 @@ either case (``t``, ``z``, ``w``).
   ``... 12:00:00.5+01:00``) take a fast path: a regular expression and
   ``datetime.fromisoformat`` (the importer hands the whole column to pandas, which
   reads them the same: ``tests/engine/test_event_rules.py``);
+- the other ISO 8601 shapes (:data:`ISO_FORMS`: basic ``20240202T1000``, week dates
+  ``2024-W05-5``, a comma before the fraction ``10:00:00,5``, an offset with seconds
+  ``+01:00:30``) are read as ``fromisoformat`` reads them, which is what ISO 8601 means
+  (``track()`` accepted them; pandas, where it reads one too, reads the same moment);
 - any other text is read as pandas reads it with ``format="ISO8601"`` (what the importer
   accepted: ``2024-1-1``, ``2024-02``, ``2024``, ``2024/01/02``, ``2024.01.02``,
-  ``20240202``, ``2024-01-01 10:00:00.``, ``2024-02-02T10:00:00.5 +01:00``);
-- failing that, as ``fromisoformat`` reads it, where that is the ISO 8601 meaning
-  (:data:`ISO_FORMS`: what ``track()`` accepted: week dates ``2024-W05-5``, a comma
-  before the fraction ``10:00:00,5``, an offset with seconds ``+01:00:30``).
+  ``2024-01-01 10:00:00.``, ``2024-02-02T10:00:00.5 +01:00``).
 
 Refused as doubtful, though ``fromisoformat`` read them: a fraction of an hour or a minute
 (``T10.5``, read as 10:00:00.5 where ISO 8601 means 10:30), any other character between
@@ -80,9 +81,9 @@ def _pandas(text: str) -> datetime | None:
 
 
 def read_timestamp(text: str) -> datetime | None:
-    """:func:`parse_timestamp` of an upper-cased text that pandas did not read: the
-    ISO 8601 shapes :data:`ISO_FORMS` as ``fromisoformat`` reads them (the importer asks
-    this of the cells its vectorised pandas read left)."""
+    """An upper-cased text of the ISO 8601 shapes (:data:`TIMESTAMP`, :data:`ISO_FORMS`)
+    as ``fromisoformat`` reads it, else ``None`` (the importer asks this of the cells its
+    vectorised pandas did not read)."""
     if _TIMESTAMP.fullmatch(text) is not None or _ISO_FORMS.fullmatch(text) is not None:
         if " " in text[10:]:  # fromisoformat reads "10:00:00.5+01:00", not "... +01:00"
             text = text[:11] + text[11:].replace(" ", "")
@@ -96,10 +97,10 @@ def read_timestamp(text: str) -> datetime | None:
 def parse_timestamp(text: str) -> datetime | None:
     """Naive UTC of a timestamp by the rule of this module; ``None`` if it is none.
 
-    Fractions of a microsecond are cut (the store keeps microseconds).
+    Fractions of a microsecond are cut (the store keeps microseconds). The ISO 8601
+    shapes are read without pandas (where both read a text, they read the same moment),
+    so only the importer's looser forms pay for it.
     """
     text = text.upper()
-    if _TIMESTAMP.fullmatch(text) is not None:  # the common forms: no pandas
-        return read_timestamp(text)
-    value = _pandas(text)
-    return value if value is not None else read_timestamp(text)
+    value = read_timestamp(text)
+    return value if value is not None else _pandas(text)

@@ -31,8 +31,8 @@ from engine.profiles import (
     track,
 )
 from engine.profiles.profile import stats_record, stored_calibration
-from engine.profiles.stats import COUNT_COLUMNS, FLOAT_COLUMNS, compute_stats
 from engine.profiles.segments import ENTHUSIAST, load_rules
+from engine.profiles.stats import COUNT_COLUMNS, FLOAT_COLUMNS, compute_stats
 
 from .factories import AS_OF, build
 
