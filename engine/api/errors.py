@@ -3,7 +3,8 @@
 A :class:`~engine.errors.UserError` from the engine keeps its message as ``detail``
 (the CLI prints the same sentence after ``error:``); request validation errors are
 rewritten into the same form (``invalid k 0; valid values: ...``) by asking the
-engine's own validators for the sentence where there is one.
+engine's own validators for the sentence where there is one (an event's fields are
+checked by :mod:`engine.events`' rules, whose errors carry the sentence).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import UserError, describe_store_fault
+from engine.events import EVENT_ERROR, sentence
 from engine.recommend.context import validate_k
 
 PROBLEM_JSON = "application/problem+json"
@@ -84,6 +86,8 @@ def _sentence(error: dict[str, Any]) -> str:
     value = error.get("input")
     if kind == "missing":
         return f"{prefix}missing {field}"
+    if kind == EVENT_ERROR:  # an event's field, refused by the engine's own rule
+        return f"{prefix}{sentence(error)}"
     if field == "k":
         try:
             # the engine's words for any k it refuses

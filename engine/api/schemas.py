@@ -1,9 +1,13 @@
 """Request and response models of the storefront API (what ``/docs`` shows).
 
-Closed lists (event types, weather, device, time of day) are plain strings here and
-checked by the engine itself, so the API refuses exactly what the CLI refuses, in
-the same words, and accepts what it accepts (``RAINY`` as well as ``rainy``). The
-valid values are listed in each field's description.
+An event's fields take their types from :mod:`engine.events`, the rules ``track()``
+and the importer follow: ids and text as long as their columns, the channel spelled
+the contract's way, a rating 1..5, JSON numbers read as text and ``NaN`` as no value.
+Closed lists (event types, weather, device) and the event's time are plain strings
+here and checked by the engine itself (``track``), so the API refuses exactly what the
+CLI refuses, in the same words, for every event of a batch, and accepts what it
+accepts (``RAINY`` as well as ``rainy``, ``view`` for ``product_view``). The valid
+values are listed in each field's description.
 """
 
 from __future__ import annotations
@@ -11,15 +15,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from engine.profiles.validation import EVENT_FIELD_LENGTHS
+from engine import events as rules
 from engine.vocabulary import DEVICES, EVENT_TYPES, WEATHERS
 
 MAX_BATCH = 1000
 """Most events in one ``POST /events``."""
-ID_MAX = EVENT_FIELD_LENGTHS["customer_id"]
-"""Longest id (customer, anonymous visitor, product, event), as ``track`` allows."""
+ID_MAX = rules.FIELD_LENGTHS["customer_id"]
+"""Longest id (customer, anonymous visitor, product), as ``track`` allows."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -38,31 +42,35 @@ def _values(values: tuple[str, ...]) -> str:
 class EventIn(BaseModel):
     """One behavioral event, in the import format of the contract (unknown fields ignored)."""
 
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, json_schema_extra={
+    model_config = ConfigDict(extra="ignore", json_schema_extra={
         "examples": [{"event_id": "web-1842", "event_type": "product_view",
                       "customer_id": "C00042", "product_id": "P0007",
                       "occurred_at": "2026-11-01T08:30:00Z", "device": "mobile",
                       "weather": "rainy"}],
     })
 
-    event_type: str = Field(max_length=32, description=_values(EVENT_TYPES))
-    occurred_at: str = Field(max_length=64, description="ISO 8601 datetime (UTC without offset)")
-    event_id: str | None = Field(None, max_length=ID_MAX,
-                                 description="makes the event idempotent: sent twice, "
-                                 "recorded once")
-    customer_id: str | None = Field(None, max_length=ID_MAX)
-    anonymous_id: str | None = Field(
-        None, max_length=ID_MAX,
-        description="a visitor's id; with customer_id on the same event it links the two")
-    product_id: str | None = Field(None, max_length=ID_MAX)
-    query: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["query"],
-                              description="what a search asked for")
-    channel: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["channel"],
-                                description="web|mobile_web|ios|android|store|email|...")
-    device: str | None = Field(None, max_length=16, description=_values(DEVICES))
-    location: str | None = Field(None, max_length=EVENT_FIELD_LENGTHS["location"])
-    weather: str | None = Field(None, max_length=16, description=_values(WEATHERS))
-    rating: int | None = Field(None, ge=1, le=5, description="1..5, for a review")
+    event_type: rules.ScalarText = Field(description=_values(EVENT_TYPES) + " (or a "
+                                         "spelling other tools export, e.g. view)")
+    occurred_at: rules.ScalarText = Field(description="ISO 8601 datetime (UTC without "
+                                          "offset)")
+    event_id: rules.EventIdText = Field(None, description="makes the event idempotent: "
+                                        "sent twice, recorded once")
+    customer_id: rules.IdText = None
+    anonymous_id: rules.IdText = Field(
+        None, description="a visitor's id; with customer_id on the same event it links the two")
+    product_id: rules.IdText = None
+    query: rules.QueryText = Field(None, description="what a search asked for")
+    channel: rules.ChannelText = Field(None, description="web|mobile_web|ios|android|store|"
+                                       "email|... (spelled the contract's way: iOS is ios)")
+    device: rules.ScalarText = Field(None, description=_values(DEVICES))
+    location: rules.LocationText = None
+    weather: rules.ScalarText = Field(None, description=_values(WEATHERS))
+    rating: rules.Rating = Field(None, description="1..5, for a review")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: Any) -> Any:
+        return rules.event_keys(data) if isinstance(data, dict) else data
 
 
 class EventResult(BaseModel):

@@ -6,7 +6,8 @@ zones, spellings) is in ``docs/importing.md``. The import works in two phases so
 that a bad file never leaves a half-written store:
 
 1. every row of every given file is read (:mod:`.read`, as strings) and checked
-   column by column with vectorised masks (:mod:`.validate`, formats in :mod:`.spec`):
+   column by column with vectorised masks (:mod:`.validate`, formats in :mod:`.spec`;
+   an event's rules are :mod:`engine.events`', the ones ``track()`` follows):
    unreadable cells are problems ``(file, line, column, reason)``, readable rows
    that are not facts worth keeping are skipped by decision, with a reason;
 2. only then, in ONE transaction, the rows are written (:mod:`.write`).

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.errors import UserError
+from engine.events import EVENT_FIELDS, NotText, event_keys, json_text
 
 from .report import RejectedRow
 
@@ -116,20 +117,22 @@ def _csv_line_numbers(path: Path, rows: int, sep: str) -> np.ndarray:
     return np.asarray(starts[:rows], dtype=np.int64)
 
 
-def _scalar_text(value: object) -> str | None:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return ""  # JSON NaN or Infinity: no value (an id "nan" would be a new customer)
-    if isinstance(value, str | int | float):
-        return str(value).strip()
-    return None
+def _event_texts(obj: dict[Any, Any]) -> tuple[dict[str, str], str | None]:
+    """An event's known fields as text by engine.events' JSON rule (NaN and null are
+    no value), and the first field that holds no scalar (``true``, an object)."""
+    record: dict[str, str] = {}
+    for name, value in event_keys(obj).items():
+        if name not in EVENT_FIELDS:
+            continue  # unknown fields are ignored, whatever they hold
+        try:
+            record[name] = json_text(value) or ""
+        except NotText:
+            return record, name
+    return record, None
 
 
 def read_jsonl(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[RejectedRow]]:
-    """One JSON object per line; unparseable lines are problems, not crashes."""
+    """One event (JSON object) per line; unparseable lines are problems, not crashes."""
     records: list[dict[str, str]] = []
     lines: list[int] = []
     problems: list[RejectedRow] = []
@@ -146,14 +149,13 @@ def read_jsonl(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[R
                 if not isinstance(obj, dict):
                     problems.append(RejectedRow(label, number, "(json)", "not a JSON object"))
                     continue
-                record = {str(k).strip().lower(): _scalar_text(v) for k, v in obj.items()}
-                nested = [k for k, v in record.items() if v is None]
-                if nested:
+                record, not_scalar = _event_texts(obj)
+                if not_scalar is not None:
                     problems.append(
-                        RejectedRow(label, number, nested[0], "not a string, number or null")
+                        RejectedRow(label, number, not_scalar, "not a string, number or null")
                     )
                     continue
-                records.append(record)  # type: ignore[arg-type]
+                records.append(record)
                 lines.append(number)
     except UnicodeDecodeError as exc:
         raise UserError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc

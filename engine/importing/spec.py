@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.models import Customer, Event, Order, Product, Review
+from engine.events import CHOICES as EVENT_CHOICES
+from engine.events import FIELD_LENGTHS as EVENT_LENGTHS
+from engine.models import Customer, Order, Product, Review
 from engine.vocabulary import (
     ALIASES,
     CHANNEL_ALIASES,
@@ -13,8 +15,6 @@ from engine.vocabulary import (
     DEVICE_ALIASES,
     DEVICES,
     EVENT_TYPE_ALIASES,
-    EVENT_TYPES,
-    WEATHERS,
 )
 
 __all__ = ["ALIASES", "CHANNEL_ALIASES", "DEVICE_ALIASES", "EVENT_TYPE_ALIASES", "FILE_KINDS",
@@ -86,18 +86,18 @@ SPECS: dict[str, tuple[Col, ...]] = {
         Col("region", "text", max_length=_length(Product.region)),
         Col("in_stock", "bool"),
     ),
+    # An event's columns are engine.events' fields: the same lengths and valid values
+    # as track() and the API (tests/engine/test_event_rules.py holds them equal).
     "events": (
-        Col("event_type", "choice", True, choices=EVENT_TYPES),
+        Col("event_type", "choice", True, choices=EVENT_CHOICES["event_type"]),
         Col("occurred_at", "timestamp", True),
-        Col("customer_id", "id", max_length=_length(Customer.customer_id)),
-        Col("anonymous_id", "id", max_length=_length(Event.anonymous_id)),
-        Col("event_id", "id", max_length=_length(Event.event_id)),
-        Col("product_id", "id", max_length=_length(Product.product_id)),
-        Col("query", "text", max_length=_length(Event.query)),
-        Col("channel", "label", max_length=_length(Event.channel)),
-        Col("device", "choice", choices=DEVICES),
-        Col("location", "text", max_length=_length(Event.location)),
-        Col("weather", "choice", choices=WEATHERS),
+        *(Col(name, "id", max_length=EVENT_LENGTHS[name])
+          for name in ("customer_id", "anonymous_id", "event_id", "product_id")),
+        Col("query", "text", max_length=EVENT_LENGTHS["query"]),
+        Col("channel", "label", max_length=EVENT_LENGTHS["channel"]),
+        Col("device", "choice", choices=EVENT_CHOICES["device"]),
+        Col("location", "text", max_length=EVENT_LENGTHS["location"]),
+        Col("weather", "choice", choices=EVENT_CHOICES["weather"]),
         Col("rating", "rating"),
     ),
     "reviews": (

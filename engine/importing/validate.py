@@ -14,26 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.errors import ValidationError
+from engine.events import ID_CONTROL, RATING_RANGE, TEXT_CONTROL, show
+from engine.timestamps import OFFSET_GIVEN, read_timestamp
 from engine.timeutil import plausible_window, window_text
 from engine.vocabulary import canonical_series
 
 from .report import SAMPLE_LINES, RejectedRow, SkippedRows
 from .spec import FALSE_WORDS, SPECS, TRUE_WORDS, Col
 
-# Longest value quoted back in a reason.
-_SHOWN_CHARS = 40
+__all__ = ["Parsed", "drop_invalid", "rejected_rows", "show", "skipped_rows", "validate"]
+
 # An order id like "C536379" is a cancellation in retail exports (UCI Online Retail).
 _CANCELLATION_ID = r"[Cc]\d+"
-# Years a 64-bit nanosecond timestamp can hold; a valid date beyond them is out of the window.
-_PANDAS_YEARS = (pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1)
-_ID_CONTROL = r"[\x00-\x1f\x7f]"
-_TEXT_CONTROL = r"\x00"
-_OFFSET = r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|z|[+-]\d\d(?::?\d\d)?)$"
 
 
 @dataclass
@@ -51,13 +49,6 @@ class Parsed:
     @property
     def rows(self) -> int:
         return len(self.frame)
-
-
-def show(value: object) -> str:
-    text = str(value)
-    if len(text) > _SHOWN_CHARS:
-        text = text[: _SHOWN_CHARS - 3] + "..."
-    return repr(text)
 
 
 def _problem_frame(rows: np.ndarray, column: str, reasons: Iterable[str]) -> pd.DataFrame:
@@ -86,7 +77,7 @@ def _check_column(
     if kind in ("id", "text", "tags", "choice", "label"):
         # A NUL byte cannot be stored by PostgreSQL; other control characters in an id
         # make it print as something it is not.
-        control = _ID_CONTROL if kind == "id" else _TEXT_CONTROL
+        control = ID_CONTROL if kind == "id" else TEXT_CONTROL
         hidden = present & raw.str.contains(control, regex=True).to_numpy()
         flag(hidden, "contains a control character (e.g. a NUL byte)")
         values = raw
@@ -121,6 +112,7 @@ def _check_column(
             )
         return values.astype(object).where(keep, None)
     if kind in ("number", "nonnegative", "rating"):
+        # what pandas reads as a number is engine.events.NUMBER (no "1_0", no "٥")
         numbers = pd.to_numeric(raw.where(keep), errors="coerce")
         numeric = numbers.to_numpy(dtype=float)
         not_number = present & ~np.isfinite(numeric)
@@ -136,41 +128,12 @@ def _check_column(
             bad = ok & ~(numeric >= 0)
             flag(bad, raw[bad].map(lambda v: f"must be a number >= 0, got {show(v)}"))
         elif kind == "rating":
-            bad = ok & ~((numeric >= 1) & (numeric <= 5) & (np.floor(numeric) == numeric))
+            low, high = RATING_RANGE
+            bad = ok & ~((numeric >= low) & (numeric <= high) & (np.floor(numeric) == numeric))
             flag(bad, raw[bad].map(lambda v: f"must be an integer 1..5, got {show(v)}"))
         return numbers
     if kind == "timestamp":
-        parsed = pd.to_datetime(raw.where(keep), format="ISO8601", utc=True, errors="coerce")
-        bad = present & parsed.isna().to_numpy()
-        # A well-formed date pandas cannot hold (year 1600, 2300, 9999) is out of the window.
-        year = pd.to_numeric(
-            raw.str.extract(r"^(\d{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")[0],
-            errors="coerce",
-        )
-        dated = ((year < _PANDAS_YEARS[0]) | (year > _PANDAS_YEARS[1])).to_numpy()
-        flag(
-            bad & ~dated,
-            raw[bad & ~dated].map(
-                lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"
-            ),
-        )
-        window = plausible_window()
-        naive = parsed.dt.tz_localize(None)
-        outside = bad & dated | (
-            ~bad & present & ((naive < window[0]) | (naive > window[1])).to_numpy()
-        )
-        flag(outside, raw[outside].map(
-            lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"
-        ))
-        bad |= outside
-        shifted = present & ~bad & raw.str.contains(_OFFSET, regex=True).to_numpy()
-        if shifted.any():
-            notes.append(
-                f"{label}: {spec.name}: {int(shifted.sum()):,} timestamps with a UTC offset "
-                "stored in UTC"
-            )
-        # The store keeps naive UTC at microsecond precision (what the databases hold).
-        return parsed.dt.tz_localize(None).dt.floor("us").astype("datetime64[us]")
+        return _check_timestamps(raw, spec, present, flag, notes, label)
     if kind == "bool":
         lowered = raw.str.lower()
         truthy = lowered.isin(TRUE_WORDS).to_numpy()
@@ -181,6 +144,42 @@ def _check_column(
         # An empty in_stock means in stock: a catalogue lists what it sells.
         return pd.Series(~falsy, index=raw.index, dtype=bool)
     raise AssertionError(f"unknown column kind {kind}")  # pragma: no cover
+
+
+def _check_timestamps(raw: pd.Series, spec: Col, present: np.ndarray, flag: Any,
+                      notes: list[str], label: str) -> pd.Series:
+    """engine.timestamps' rule over a column: pandas reads every cell at once (the common
+    forms, and the rest as it always did); what it cannot read or hold (week dates,
+    ``10:00:00,5``, year 1600) gets :func:`engine.timestamps.read_timestamp`'s reading,
+    so a cell means what it would mean to track()."""
+    text = raw.str.upper()
+    parsed = pd.to_datetime(text.where(present), format="ISO8601", utc=True, errors="coerce")
+    # The store keeps naive UTC at microsecond precision (what the databases hold).
+    naive = parsed.dt.tz_localize(None).dt.floor("us").astype("datetime64[us]")
+    unread = np.flatnonzero(present & naive.isna().to_numpy())
+    window = plausible_window()
+    not_iso = np.zeros(len(raw), dtype=bool)
+    outside = present & ((naive < window[0]) | (naive > window[1])).to_numpy()
+    for row, text_value in zip(unread, text.iloc[unread], strict=True):
+        value = read_timestamp(text_value)
+        if value is None:
+            not_iso[row] = True
+        elif window[0] <= value <= window[1]:
+            naive.iloc[row] = value
+        else:
+            outside[row] = True
+    flag(not_iso, raw[not_iso].map(
+        lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"))
+    flag(outside, raw[outside].map(
+        lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"))
+    shifted = present & ~outside & ~not_iso & text.str.contains(OFFSET_GIVEN).to_numpy(
+        dtype=bool)
+    if shifted.any():
+        notes.append(
+            f"{label}: {spec.name}: {int(shifted.sum()):,} timestamps with a UTC offset "
+            "stored in UTC"
+        )
+    return naive
 
 
 def validate(kind: str, label: str, raw: pd.DataFrame, lines: np.ndarray) -> Parsed:

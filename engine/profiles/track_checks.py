@@ -15,7 +15,6 @@ from engine.errors import UserError
 from engine.profiles.track_core import TrackResult
 from engine.profiles.track_sql import SQL
 from engine.profiles.validation import NEEDS_CUSTOMER, validate_event
-from engine.timeutil import plausible_window
 
 CHUNK = 500
 
@@ -54,10 +53,9 @@ def check_events(
     """Decide every event in order, as ``track`` would one after the other."""
     valid: list[tuple[int, dict[str, Any]]] = []
     decided: dict[int, TrackResult] = {}
-    window = plausible_window()
     for index, raw in enumerate(events):
         try:
-            valid.append((index, validate_event(raw, window=window)))
+            valid.append((index, validate_event(raw)))
         except UserError as exc:
             decided[index] = refusal(index, raw, str(exc))
     products = {

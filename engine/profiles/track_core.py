@@ -113,6 +113,8 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
     """
     at = ev["occurred_at"]
     kind = ev["event_type"]
+    if kind == "purchase" and product is None:
+        return  # no order (write_event_rows): the batch counts purchases by their orders
     # A purchase counts once, through its order; every other event is activity.
     stats["activity"] += 1
     for name, flag in activity_flags(at, ev["channel"], ev["device"]).items():
@@ -121,7 +123,7 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
         stats["views"] += 1
     elif kind == "search":
         stats["searches"] += 1
-    elif kind == "review":
+    elif kind == "review" and is_review(ev):
         stats["reviews"] += 1
         weight = decay_weight(at, RATING_LAMBDA)
         stats["rating_wsum"] += ev["rating"] * weight
@@ -134,6 +136,12 @@ def apply_event(stats: dict[str, Any], ev: Mapping[str, Any], product: Any) -> N
         stats["spend"] += price
         if product.list_price is not None and price < product.list_price:
             stats["disc_lines"] += 1
+
+
+def is_review(ev: Mapping[str, Any]) -> bool:
+    """Whether a ``review`` event makes a review row (the batch reads reviews from those):
+    it names a product and a rating."""
+    return ev["product_id"] is not None and ev["rating"] is not None
 
 
 @dataclass
@@ -152,8 +160,8 @@ def event_rows(ev: Mapping[str, Any], product: Any, customer_id: str | None,
     price) of a purchase, the review row of a review (``ev`` stored as row ``row_id``)."""
     out = EventRows()
     key = f"trk-{ev['event_id'] or row_id}"
-    if ev["event_type"] == "purchase":
-        assert product is not None and customer_id is not None
+    if ev["event_type"] == "purchase" and product is not None:
+        assert customer_id is not None
         out.orders.append({
             "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
             "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
@@ -163,7 +171,7 @@ def event_rows(ev: Mapping[str, Any], product: Any, customer_id: str | None,
             "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
             "unit_price": float(product.price or 0.0), "discount": 0.0,
         })
-    elif ev["event_type"] == "review":
+    elif ev["event_type"] == "review" and is_review(ev):
         out.reviews.append({
             "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
             "rating": ev["rating"], "reviewed_at": ev["occurred_at"],

@@ -10,9 +10,10 @@ recomputed with the calibration of the batch run the profile belongs to, so the
 result equals a batch recompute as of the same moment with that calibration
 (``tests/engine/profiles/test_tracking.py`` checks it with random event sequences).
 
-A ``purchase`` event also becomes an order of one line (``order_id`` =
+A ``purchase`` event of a product also becomes an order of one line (``order_id`` =
 ``trk-<event_id or row id>``, quantity 1 at the product's current price); a
-``review`` event with its rating also becomes a review row. An event carrying
+``review`` event with its product and rating also becomes a review row (without them
+they are stored as events only, as the importer stores them). An event carrying
 both ``customer_id`` and a new ``anonymous_id`` links the two; that customer's
 statistics are then recomputed from the store (their earlier anonymous events
 become theirs, each counted once). A customer the event creates starts from
@@ -65,7 +66,8 @@ __all__ = ["JUST_AFTER", "TrackResult", "track", "write_event_rows"]
 def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
                      customer_id: str | None, row_id: int) -> None:
     """The order (and line) of a purchase, the review row of a review (``ev`` stored as
-    row ``row_id``)."""
+    row ``row_id``). A purchase of no product makes no order, a review without a product
+    or a rating no review row: they stay events, as when imported."""
     write_rows(session.connection(), [event_rows(ev, product, customer_id, row_id)])
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine.db import session_scope
 from engine.errors import ValidationError
-from engine.models import Event
+from engine.models import Event, Order, Review
 from engine.profiles import validate_event
 
 AT = "2026-10-31T23:40:00"
@@ -89,12 +89,13 @@ def test_an_invalid_event_anywhere_writes_nothing(client, tracker, api_engine, k
     {"event_type": "product_view", "customer_id": "c", "occurred_at": "yesterday",
      "product_id": "x"},
     {"event_type": "product_view", "occurred_at": AT, "product_id": "x"},
-    {"event_type": "cart_add", "customer_id": "c", "occurred_at": AT},
+    {"event_type": "cart_add", "customer_id": "c", "occurred_at": "12/1/2010"},
     {"event_type": "product_view", "customer_id": "c", "occurred_at": AT,
      "product_id": "NO-SUCH-PRODUCT"},
     {"event_type": "product_view", "customer_id": "c", "occurred_at": AT, "product_id": "x",
      "device": "watch"},
-    {"event_type": "review", "customer_id": "c", "occurred_at": AT, "product_id": "x"},
+    {"event_type": "review", "customer_id": "c", "occurred_at": "2026-10-31T23.5",
+     "product_id": "x", "rating": 4},
 ])
 def test_event_refusals_use_the_engines_words(client, tracker, known, event):
     event = {k: (known["product"] if v == "x" else v) for k, v in event.items()}
@@ -211,3 +212,49 @@ def test_every_refused_event_of_a_batch_is_named(client, tracker, api_engine, kn
         problem["detail"],
         "events[3]: invalid product_id 'NO-SUCH-PRODUCT': no such product (nothing written)"]
     assert _events_with_id(api_engine, "ev-named-") == 0
+
+
+def test_an_event_is_read_as_track_and_the_importer_read_it(client, tracker, api_engine,
+                                                            known):
+    # one validator (engine.events): other tools' spellings, header case, JSON's NaN
+    r = client.post("/events", headers=tracker, json={
+        "Event_Type": "View", "customer_id": known["customer"], "product_id": known["product"],
+        "occurred_at": AT, "event_id": "ev-spelled-1", "device": "Phone", "channel": "iOS",
+        "weather": "RAINY"})
+    assert r.status_code == 200, r.text
+    r = client.post("/events", headers={**tracker, "Content-Type": "application/json"},
+                    content=b'{"event_type": "search", "query": "tea", "customer_id": NaN, '
+                            b'"anonymous_id": "v-nan", "occurred_at": "2026-10-31T23:00:00", '
+                            b'"event_id": "ev-spelled-2"}')
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["status"] == "anonymous"
+    with session_scope(api_engine) as session:
+        rows = {e.event_id: e for e in session.scalars(
+            select(Event).where(Event.event_id.like("ev-spelled-%")))}
+    seen = rows["ev-spelled-1"]
+    assert (seen.event_type, seen.device, seen.channel, seen.weather, seen.on_mobile) == (
+        "product_view", "mobile", "ios", "rainy", 1)
+    assert rows["ev-spelled-2"].customer_id is None
+
+
+def test_events_of_no_product_or_rating_are_recorded_as_events_only(client, tracker,
+                                                                    api_engine, known):
+    # as the importer takes them from real exports: no order, no review row
+    r = client.post("/events", headers=tracker, json=[
+        {"event_type": "cart_add", "customer_id": known["customer"], "occurred_at": AT,
+         "event_id": "ev-bare-1"},
+        {"event_type": "purchase", "customer_id": known["customer"], "occurred_at": AT,
+         "event_id": "ev-bare-2"},
+        {"event_type": "review", "customer_id": known["customer"], "occurred_at": AT,
+         "product_id": known["product"], "event_id": "ev-bare-3"},
+        {"event_type": "product_view", "customer_id": known["customer"],
+         "occurred_at": "2026-W44-6T23:00", "event_id": "ev-bare-4"},
+    ])
+    assert r.status_code == 200, r.text
+    assert r.json()["recorded"] == 4
+    assert _events_with_id(api_engine, "ev-bare-") == 4
+    with session_scope(api_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order).where(
+            Order.order_id.like("trk-ev-bare-%"))) == 0
+        assert session.scalar(select(func.count()).select_from(Review).where(
+            Review.review_id.like("trk-ev-bare-%"))) == 0

@@ -249,7 +249,7 @@ def test_jsonl_events_count_file_lines(store, tmp_path):
         ' "anonymous_id": "a9", "product_id": "p1", "rating": null}\n'
         "\n"
         '{"event_type": "review", "occurred_at": "2024-01-04", "customer_id": "c1",'
-        ' "anonymous_id": "a9", "rating": 4, "event_id": "x1"}\n'
+        ' "anonymous_id": "a9", "product_id": "p1", "rating": 4, "event_id": "x1"}\n'
         '{"event_type": "search", "occurred_at": "2024-01-04", "anonymous_id": "a9", "rating": 9}\n'
         "not json\n"
     ))

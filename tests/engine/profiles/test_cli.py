@@ -78,11 +78,11 @@ def test_track_event_file_and_refusal(url, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["status"] == "recorded"
     path = tmp_path / "events.jsonl"
     bad = {"event_type": "product_view", "customer_id": "c3", "product_id": "p1",
-           "occurred_at": "2024-02-02T11:00:00", "device": "phone"}
+           "occurred_at": "2024-02-02T11:00:00", "device": "watch"}
     path.write_text(json.dumps(good | {"event_id": "s2"}) + "\n" + json.dumps(bad) + "\n")
     assert main(["track", "--db", url, "--file", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "events.jsonl:2" in err and "invalid device 'phone'" in err and "desktop" in err
+    assert "events.jsonl:2" in err and "invalid device 'watch'" in err and "desktop" in err
     # Line 1 was valid but nothing of the file was written.
     assert main(["track", "--db", url, "--event", json.dumps(good | {"event_id": "s2"})]) == 0
     assert capsys.readouterr().out.startswith("recorded")

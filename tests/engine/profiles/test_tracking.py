@@ -19,6 +19,7 @@ from engine.models import (
     Event,
     Order,
     Profile,
+    ProfileStats,
     Review,
     SegmentMembership,
 )
@@ -29,8 +30,9 @@ from engine.profiles import (
     score_store,
     track,
 )
-from engine.profiles.profile import stored_calibration
+from engine.profiles.profile import stats_record, stored_calibration
 from engine.profiles.segments import ENTHUSIAST, load_rules
+from engine.profiles.stats import COUNT_COLUMNS, FLOAT_COLUMNS, compute_stats
 
 from .factories import AS_OF, build
 
@@ -56,31 +58,35 @@ def scored(sqlite_store):
     ("event", "message"),
     [
         ({"customer_id": "c1", "occurred_at": "2024-02-02"}, "missing event_type"),
-        ({"event_type": "view", "customer_id": "c1", "occurred_at": "2024-02-02"},
-         "invalid event_type 'view'; valid values: product_view, search"),
+        ({"event_type": "teleport", "customer_id": "c1", "occurred_at": "2024-02-02"},
+         "invalid event_type 'teleport'; valid values: product_view, search"),
         ({"event_type": "search", "customer_id": "c1", "occurred_at": "yesterday"},
          "invalid occurred_at"),
+        ({"event_type": "search", "customer_id": "c1", "occurred_at": "12/1/2010"},
+         "invalid occurred_at '12/1/2010': expected an ISO 8601 datetime"),
+        # fromisoformat reads 10:00:00.5; ISO 8601 means 10:30: refused as doubtful
+        ({"event_type": "search", "customer_id": "c1", "occurred_at": "2024-02-02T10.5"},
+         "invalid occurred_at"),
         ({"event_type": "search", "occurred_at": "2024-02-02"}, "customer_id or anonymous_id"),
-        ({"event_type": "product_view", "customer_id": "c1", "occurred_at": "2024-02-02"},
-         "missing product_id"),
         ({"event_type": "product_view", "customer_id": "c1", "product_id": "nope",
           "occurred_at": "2024-02-02"}, "invalid product_id 'nope'"),
         ({"event_type": "search", "customer_id": "c1", "occurred_at": "2024-02-02",
-          "device": "phone"}, "invalid device 'phone'; valid values: desktop, mobile, tablet"),
+          "device": "watch"}, "invalid device 'watch'; valid values: desktop, mobile, tablet"),
         ({"event_type": "review", "customer_id": "c1", "product_id": "p1", "rating": 6,
           "occurred_at": "2024-02-02"}, "invalid rating 6; valid values: 1, 2, 3, 4, 5"),
-        ({"event_type": "review", "customer_id": "c1", "product_id": "p1",
-          "occurred_at": "2024-02-02"}, "missing rating"),
         ({"event_type": "purchase", "anonymous_id": "new", "product_id": "p1",
           "occurred_at": "2024-02-02"}, "missing customer_id"),
         ({"event_type": "search", "customer_id": "c1", "occurred_at": "2300-01-01"},
          "outside the plausible window 1970-01-01 to"),
         ({"event_type": "search", "customer_id": "c1", "occurred_at": "0001-01-01T00:00:00"},
          "outside the plausible window"),
+        # JSON's NaN and Infinity are no value (as in an imported file), never an id "nan"
         ({"event_type": "search", "customer_id": float("nan"), "occurred_at": "2024-02-02"},
-         "invalid customer_id nan: expected a string"),
+         "missing customer_id or anonymous_id"),
         ({"event_type": "search", "anonymous_id": float("inf"), "occurred_at": "2024-02-02"},
-         "invalid anonymous_id inf"),
+         "missing customer_id or anonymous_id"),
+        ({"event_type": "search", "customer_id": True, "occurred_at": "2024-02-02"},
+         "invalid customer_id True: expected a string"),
         ({"event_type": "search", "customer_id": "c\x001", "occurred_at": "2024-02-02"},
          "contains a control character"),
         ({"event_type": "search", "customer_id": "c1", "query": "rain\x00",
@@ -122,6 +128,34 @@ def test_review_event_creates_review_and_moves_emotion(scored):
                               .where(Review.customer_id == "c3")) == 1
 
 
+def test_events_of_no_product_or_rating_are_events_only(scored):
+    # as the importer stores them: a view of no product is a view, a purchase of none
+    # makes no order (nor activity: purchases count through orders), a review with no
+    # rating no review row
+    events = [
+        {"event_type": "View", "customer_id": "c3", "occurred_at": "2024-02-02"},
+        {"event_type": "cart_add", "customer_id": "c3", "occurred_at": "2024-02-02T01:00"},
+        {"event_type": "purchase", "customer_id": "c3", "occurred_at": "2024-02-02T02:00"},
+        {"event_type": "review", "customer_id": "c3", "product_id": "p1",
+         "occurred_at": "2024-W05-5T03:00"},
+        {"event_type": "review", "customer_id": "c3", "rating": 4,
+         "occurred_at": "2024-02-02T04:00:00,5"},
+    ]
+    before = _counts(scored)
+    with session_scope(scored) as session:
+        results = [track(session, e, computed_at=datetime(2024, 2, 3)) for e in events]
+    assert [r.status for r in results] == ["recorded"] * 5
+    after = _counts(scored)
+    assert after["events"] == before["events"] + 5
+    assert (after["orders"], after["order_lines"], after["reviews"]) == (
+        before["orders"], before["order_lines"], before["reviews"])
+    with session_scope(scored) as session:
+        profile = get_profile(session, "c3")
+        assert profile.data_points == {"orders": 0, "lines": 0, "activity": 4, "reviews": 0}
+        assert profile.scores["research_intensity"].inputs["views"] == 1
+    _compare_with_batch(scored)
+
+
 def test_anonymous_browsing_is_stitched_when_linked(scored):
     with session_scope(scored) as session:
         anon = track(session, {"event_type": "product_view", "anonymous_id": "fresh",
@@ -147,11 +181,12 @@ event_strategy = st.fixed_dictionaries(
             ["product_view", "product_view", "search", "cart_add", "wishlist_add", "purchase",
              "review"]),
         "who": st.tuples(st.sampled_from([*CUSTOMERS, None]), st.sampled_from([*ANONYMOUS, None])),
-        "product_id": st.sampled_from(["p1", "p2", "p3"]),
+        # no product, no rating: stored as events only (as imported), counted as batch does
+        "product_id": st.sampled_from(["p1", "p2", "p3", None]),
         "minutes": st.integers(0, 60 * 24 * 60),
         "channel": st.sampled_from([None, "web", "ios", "android", "mobile_web", "store"]),
         "device": st.sampled_from([None, "desktop", "mobile"]),
-        "rating": st.integers(1, 5),
+        "rating": st.one_of(st.none(), st.integers(1, 5)),
         "event_id": st.sampled_from([None, "x1", "x2", "x3", "x4"]),
     }
 )
@@ -202,8 +237,12 @@ def _compare_with_batch(engine) -> None:
                 customer_ids=[p.customer_id for p in members], rules=rules,
             ).set_index("customer_id")
             assert sorted(batch.index) == sorted(p.customer_id for p in members)
+            figures = compute_stats(session, as_of=as_of,
+                                    customer_ids=[p.customer_id for p in members])
+            figures = figures.set_index("customer_id", drop=False)
             for profile in members:
                 _assert_matches(session, profile, batch.loc[profile.customer_id], rules)
+                _assert_same_stats(session, profile, figures.loc[profile.customer_id])
 
 
 def _assert_matches(session, profile, row, rules) -> None:  # type: ignore[no-untyped-def]
@@ -222,6 +261,19 @@ def _assert_matches(session, profile, row, rules) -> None:  # type: ignore[no-un
         stored = {s for s in stored if not s.endswith("_enthusiast")}
         expected = {s for s in expected if not s.endswith("_enthusiast")}
     assert stored == expected, profile.customer_id
+
+
+def _assert_same_stats(session, profile, recomputed_row) -> None:  # type: ignore[no-untyped-def]
+    """The stored statistics equal a recompute (a count the scores hide, e.g. activity,
+    too)."""
+    figures = session.get(ProfileStats, profile.customer_id)
+    if figures is None:
+        return
+    recomputed = stats_record(recomputed_row)
+    assert figures.top_category == recomputed["top_category"], profile.customer_id
+    for name in (*COUNT_COLUMNS, *FLOAT_COLUMNS):
+        assert getattr(figures, name) == pytest.approx(recomputed[name], rel=1e-9,
+                                                       abs=1e-9), (profile.customer_id, name)
 
 
 @pytest.mark.slow
