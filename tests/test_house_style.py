@@ -1,5 +1,6 @@
 """The house's own checks run with the tests (CI runs the tests): ``ruff check`` on the
-whole tree and ``mypy`` on every package (``[tool.mypy]`` in pyproject.toml)."""
+whole tree, ``ruff format --check`` (the tree is formatted as ruff formats it) and
+``mypy`` on every package (``[tool.mypy]`` in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_finds_nothing() -> None:
     result = _run("ruff", "check", ".")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_the_tree_is_ruff_formatted() -> None:
+    result = _run("ruff", "format", "--check", ".")
+    assert result.returncode == 0, (
+        "run `ruff format .`; these files are not formatted:\n" + result.stdout[-4000:]
+    )
 
 
 @pytest.mark.slow

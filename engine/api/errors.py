@@ -30,8 +30,14 @@ _UNREADABLE_BODY = "There was an error parsing the body"
 class ApiProblem(Exception):
     """An error with an HTTP status; ``detail`` is shown to the client as is."""
 
-    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None,
-                 errors: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.headers, self.errors = status, detail, headers, errors
 
@@ -40,11 +46,18 @@ def not_found(detail: str) -> ApiProblem:
     return ApiProblem(404, detail)
 
 
-def problem_response(request: Request | None, status: int, detail: str, *,
-                     headers: dict[str, str] | None = None,
-                     errors: list[str] | None = None) -> JSONResponse:
+def problem_response(
+    request: Request | None,
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
         "detail": detail,
     }
     if request is not None:
@@ -101,10 +114,11 @@ def _sentence(error: dict[str, Any]) -> str:
     if kind == "string_too_long":
         limit = (error.get("ctx") or {}).get("max_length")
         return f"{prefix}invalid {field}: longer than {limit} characters"
-    if kind in ("model_type", "model_attributes_type", "dict_type", "list_type") or \
-            field == "body":
-        return (f"{prefix}invalid request body: expected one event (a JSON object) or a "
-                "list of 1 to 1000 events")
+    if kind in ("model_type", "model_attributes_type", "dict_type", "list_type") or field == "body":
+        return (
+            f"{prefix}invalid request body: expected one event (a JSON object) or a "
+            "list of 1 to 1000 events"
+        )
     if kind == "too_long" or kind == "too_short":
         return f"{prefix}invalid {field}: {error.get('msg', 'wrong length')}"
     shown = repr(value) if not isinstance(value, dict | list) else f"({type(value).__name__})"
@@ -116,8 +130,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def _problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, headers=exc.headers,
-                                errors=exc.errors)
+        return problem_response(
+            request, exc.status, exc.detail, headers=exc.headers, errors=exc.errors
+        )
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -138,10 +153,13 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such route {request.url.path[:100]!r}: see /docs"
         elif exc.status_code == 400 and detail == _UNREADABLE_BODY:
-            detail = ("invalid request body: not UTF-8 text; expected JSON, one event (an "
-                      "object) or a list of 1 to 1000 events")
-        return problem_response(request, exc.status_code, detail,
-                                headers=getattr(exc, "headers", None))
+            detail = (
+                "invalid request body: not UTF-8 text; expected JSON, one event (an "
+                "object) or a list of 1 to 1000 events"
+            )
+        return problem_response(
+            request, exc.status_code, detail, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -150,8 +168,7 @@ def install(app: FastAPI) -> None:
         sentence = describe_store_fault(exc)
         if sentence is not None:
             return problem_response(request, 503, sentence, headers={"Retry-After": "5"})
-        return problem_response(request, 500, "internal error: the server's log has the "
-                                "details")
+        return problem_response(request, 500, "internal error: the server's log has the details")
 
 
 class BodyLimit:
@@ -205,6 +222,9 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            None, 413, f"request body too large: at most {self.max_bytes:,} bytes "
-            "(send at most 1000 events per request)")
+            None,
+            413,
+            f"request body too large: at most {self.max_bytes:,} bytes "
+            "(send at most 1000 events per request)",
+        )
         await response(scope, receive, send)

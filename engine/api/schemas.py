@@ -42,26 +42,41 @@ def _values(values: tuple[str, ...]) -> str:
 class EventIn(BaseModel):
     """One behavioral event, in the import format of the contract (unknown fields ignored)."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={
-        "examples": [{"event_id": "web-1842", "event_type": "product_view",
-                      "customer_id": "C00042", "product_id": "P0007",
-                      "occurred_at": "2026-11-01T08:30:00Z", "device": "mobile",
-                      "weather": "rainy"}],
-    })
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "web-1842",
+                    "event_type": "product_view",
+                    "customer_id": "C00042",
+                    "product_id": "P0007",
+                    "occurred_at": "2026-11-01T08:30:00Z",
+                    "device": "mobile",
+                    "weather": "rainy",
+                }
+            ],
+        },
+    )
 
-    event_type: rules.ScalarText = Field(description=_values(EVENT_TYPES) + " (or a "
-                                         "spelling other tools export, e.g. view)")
-    occurred_at: rules.ScalarText = Field(description="ISO 8601 datetime (UTC without "
-                                          "offset)")
-    event_id: rules.EventIdText = Field(None, description="makes the event idempotent: "
-                                        "sent twice, recorded once")
+    event_type: rules.ScalarText = Field(
+        description=_values(EVENT_TYPES) + " (or a spelling other tools export, e.g. view)"
+    )
+    occurred_at: rules.ScalarText = Field(description="ISO 8601 datetime (UTC without offset)")
+    event_id: rules.EventIdText = Field(
+        None, description="makes the event idempotent: sent twice, recorded once"
+    )
     customer_id: rules.IdText = None
     anonymous_id: rules.IdText = Field(
-        None, description="a visitor's id; with customer_id on the same event it links the two")
+        None, description="a visitor's id; with customer_id on the same event it links the two"
+    )
     product_id: rules.IdText = None
     query: rules.QueryText = Field(None, description="what a search asked for")
-    channel: rules.ChannelText = Field(None, description="web|mobile_web|ios|android|store|"
-                                       "email|... (spelled the contract's way: iOS is ios)")
+    channel: rules.ChannelText = Field(
+        None,
+        description="web|mobile_web|ios|android|store|"
+        "email|... (spelled the contract's way: iOS is ios)",
+    )
     device: rules.ScalarText = Field(None, description=_values(DEVICES))
     location: rules.LocationText = None
     weather: rules.ScalarText = Field(None, description=_values(WEATHERS))
@@ -77,20 +92,26 @@ class EventResult(BaseModel):
     """What one event changed."""
 
     index: int = Field(description="position of the event in the request, from 0")
-    status: str = Field(description="recorded (profile updated) | duplicate (event_id seen "
-                        "before: nothing written) | anonymous (stored; no customer yet)")
+    status: str = Field(
+        description="recorded (profile updated) | duplicate (event_id seen "
+        "before: nothing written) | anonymous (stored; no customer yet)"
+    )
     customer_id: str | None
     event_id: str | None
     new_profile: bool = Field(False, description="the customer had no profile before")
     profile_at: int | None = Field(
-        None, description="index of the result that carries this customer's profile: a "
+        None,
+        description="index of the result that carries this customer's profile: a "
         "request updates each customer's profile once, after all of their events in it, "
         "and their last recorded event carries it (the scores, segments and changes since "
-        "before the request); null unless recorded")
+        "before the request); null unless recorded",
+    )
     scores: dict[str, float | None] = Field(
-        default_factory=dict, description="the nine scores now (null: not enough data)")
+        default_factory=dict, description="the nine scores now (null: not enough data)"
+    )
     score_changes: dict[str, float] = Field(
-        default_factory=dict, description="scores that moved, by how many points")
+        default_factory=dict, description="scores that moved, by how many points"
+    )
     segments: list[str] = Field(default_factory=list, description="segments now")
     joined: list[str] = Field(default_factory=list, description="segments entered")
     left: list[str] = Field(default_factory=list, description="segments left")
@@ -105,7 +126,8 @@ class TrackResponse(BaseModel):
     results: list[EventResult]
     recommendations_as_of: UtcDateTime | None = Field(
         description="the served recommendations learned from data before this moment; "
-        "these events reach them at the next refit")
+        "these events reach them at the next refit"
+    )
 
 
 class Recommendation(BaseModel):
@@ -116,8 +138,9 @@ class Recommendation(BaseModel):
     brand: str | None
     score: float = Field(description="0..100")
     reason: str
-    contributions: dict[str, float] = Field(description="points per recommender; they add "
-                                            "up to score")
+    contributions: dict[str, float] = Field(
+        description="points per recommender; they add up to score"
+    )
 
 
 class ContextOut(BaseModel):
@@ -130,9 +153,11 @@ class ContextOut(BaseModel):
 class Recommendations(BaseModel):
     customer_id: str | None
     anonymous_id: str | None = None
-    basis: str = Field(description="personal (the customer's history) | cold_start (a new "
-                       "customer or an anonymous visitor: context and trends, until a refit "
-                       "learns from their events)")
+    basis: str = Field(
+        description="personal (the customer's history) | cold_start (a new "
+        "customer or an anonymous visitor: context and trends, until a refit "
+        "learns from their events)"
+    )
     as_of: UtcDateTime = Field(description="the served models learned from data before this")
     fitted_at: UtcDateTime
     context: ContextOut
@@ -227,8 +252,10 @@ class Audiences(BaseModel):
 class AudienceMembers(BaseModel):
     audience: str
     rule: str
-    as_of: UtcDateTime = Field(description="evaluated on data before this: the served "
-                               "models' moment, so pages agree until the next refit")
+    as_of: UtcDateTime = Field(
+        description="evaluated on data before this: the served "
+        "models' moment, so pages agree until the next refit"
+    )
     size: int
     offset: int
     limit: int

@@ -17,8 +17,15 @@ from engine.vocabulary import (
     EVENT_TYPE_ALIASES,
 )
 
-__all__ = ["ALIASES", "CHANNEL_ALIASES", "DEVICE_ALIASES", "EVENT_TYPE_ALIASES", "FILE_KINDS",
-           "KNOWN_CHANNELS", "Col"]
+__all__ = [
+    "ALIASES",
+    "CHANNEL_ALIASES",
+    "DEVICE_ALIASES",
+    "EVENT_TYPE_ALIASES",
+    "FILE_KINDS",
+    "KNOWN_CHANNELS",
+    "Col",
+]
 
 FILE_KINDS = ("customers", "products", "orders", "events", "reviews")
 """The kinds of file :func:`engine.importing.import_files` reads, in the order they are written."""
@@ -91,8 +98,10 @@ SPECS: dict[str, tuple[Col, ...]] = {
     "events": (
         Col("event_type", "choice", True, choices=EVENT_CHOICES["event_type"]),
         Col("occurred_at", "timestamp", True),
-        *(Col(name, "id", max_length=EVENT_LENGTHS[name])
-          for name in ("customer_id", "anonymous_id", "event_id", "product_id")),
+        *(
+            Col(name, "id", max_length=EVENT_LENGTHS[name])
+            for name in ("customer_id", "anonymous_id", "event_id", "product_id")
+        ),
         Col("query", "text", max_length=EVENT_LENGTHS["query"]),
         Col("channel", "label", max_length=EVENT_LENGTHS["channel"]),
         Col("device", "choice", choices=EVENT_CHOICES["device"]),

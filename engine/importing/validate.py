@@ -120,9 +120,12 @@ def _check_column(
         ok = present & ~not_number
         if spec.max_value is not None:
             huge = ok & (np.abs(np.nan_to_num(numeric)) > spec.max_value)
-            flag(huge, raw[huge].map(
-                lambda v: f"implausibly large: {show(v)} (at most {spec.max_value:,.0f})"
-            ))
+            flag(
+                huge,
+                raw[huge].map(
+                    lambda v: f"implausibly large: {show(v)} (at most {spec.max_value:,.0f})"
+                ),
+            )
             ok &= ~huge
         if kind == "nonnegative":
             bad = ok & ~(numeric >= 0)
@@ -146,8 +149,9 @@ def _check_column(
     raise AssertionError(f"unknown column kind {kind}")  # pragma: no cover
 
 
-def _check_timestamps(raw: pd.Series, spec: Col, present: np.ndarray, flag: Any,
-                      notes: list[str], label: str) -> pd.Series:
+def _check_timestamps(
+    raw: pd.Series, spec: Col, present: np.ndarray, flag: Any, notes: list[str], label: str
+) -> pd.Series:
     """engine.timestamps' rule over a column: pandas reads every cell at once (the common
     forms, and the rest as it always did); what it cannot read or hold (week dates,
     ``10:00:00,5``, year 1600) gets :func:`engine.timestamps.read_timestamp`'s reading,
@@ -168,12 +172,19 @@ def _check_timestamps(raw: pd.Series, spec: Col, present: np.ndarray, flag: Any,
             naive.iloc[row] = value
         else:
             outside[row] = True
-    flag(not_iso, raw[not_iso].map(
-        lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"))
-    flag(outside, raw[outside].map(
-        lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"))
-    shifted = present & ~outside & ~not_iso & text.str.contains(OFFSET_GIVEN).to_numpy(
-        dtype=bool)
+    flag(
+        not_iso,
+        raw[not_iso].map(
+            lambda v: f"not an ISO 8601 timestamp: {show(v)} (e.g. 2024-06-01T12:00:00)"
+        ),
+    )
+    flag(
+        outside,
+        raw[outside].map(
+            lambda v: f"{show(v)} is outside the plausible window {window_text(window)}"
+        ),
+    )
+    shifted = present & ~outside & ~not_iso & text.str.contains(OFFSET_GIVEN).to_numpy(dtype=bool)
     if shifted.any():
         notes.append(
             f"{label}: {spec.name}: {int(shifted.sum()):,} timestamps with a UTC offset "
@@ -240,16 +251,20 @@ def _order_decisions(frame: pd.DataFrame, problems: pd.DataFrame) -> pd.Series:
         reasons[chosen] = reason
         undecided[chosen] = False
 
-    decide(frame["customer_id"].isna().to_numpy(),
-           "no customer id (a guest checkout cannot join a customer's profile)")
+    decide(
+        frame["customer_id"].isna().to_numpy(),
+        "no customer id (a guest checkout cannot join a customer's profile)",
+    )
     order_ids = frame["order_id"].fillna("")
     cancelled = order_ids.str.fullmatch(_CANCELLATION_ID).to_numpy()
     # Only where the store's plain order ids are numbers: "C123" is otherwise just an id.
     if cancelled.any() and order_ids.str.fullmatch(r"\d+").any():
         decide(cancelled, "a cancellation (its order id starts with C)")
     decide((frame["quantity"] <= 0).to_numpy(), "a return or cancellation (quantity <= 0)")
-    decide((frame["unit_price"] < 0).to_numpy(),
-           "a negative price (an accounting adjustment, not a sale)")
+    decide(
+        (frame["unit_price"] < 0).to_numpy(),
+        "a negative price (an accounting adjustment, not a sale)",
+    )
     columns = [c for c in frame.columns if c != "_line"]
     candidates = frame.loc[undecided, columns]
     repeats = candidates.duplicated(keep="first").to_numpy()

@@ -68,8 +68,11 @@ class TrackResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "status": self.status, "customer_id": self.customer_id, "event_id": self.event_id,
-            "scores": dict(self.scores), "segments": list(self.segments),
+            "status": self.status,
+            "customer_id": self.customer_id,
+            "event_id": self.event_id,
+            "scores": dict(self.scores),
+            "segments": list(self.segments),
             "emotional_state": self.emotional_state,
         }
 
@@ -78,14 +81,20 @@ def before_of(stored: Any, segments: Sequence[str]) -> Before | None:
     """The :class:`Before` of a ``stored`` row (``SQL.stored``), None without a profile."""
     if stored is None:
         return None
-    return Before({name: float(getattr(stored, f"before_{name}")) for name in SCORES},
-                  sorted(segments), stored.state_before)
+    return Before(
+        {name: float(getattr(stored, f"before_{name}")) for name in SCORES},
+        sorted(segments),
+        stored.state_before,
+    )
 
 
 def zero_stats() -> dict[str, Any]:
     """The statistics of a customer with no data at all."""
-    return {**dict.fromkeys(COUNT_COLUMNS, 0), **dict.fromkeys(FLOAT_COLUMNS, 0.0),
-            "top_category": None}
+    return {
+        **dict.fromkeys(COUNT_COLUMNS, 0),
+        **dict.fromkeys(FLOAT_COLUMNS, 0.0),
+        "top_category": None,
+    }
 
 
 def stats_of(session: Session, customer_id: str, as_of: datetime) -> dict[str, Any]:
@@ -99,8 +108,7 @@ def store_calibration(session: Session, as_of: datetime) -> tuple[int, Calibrati
     newest = latest_calibration(session)
     if newest is None:
         calibration = _batch(session, as_of, None).calibration
-        newest = ScoreCalibration(as_of=as_of, computed_at=_now(),
-                                  reference=calibration.as_dict())
+        newest = ScoreCalibration(as_of=as_of, computed_at=_now(), reference=calibration.as_dict())
         session.add(newest)
         session.flush()
     return newest.id, Calibration.from_dict(newest.reference)
@@ -154,43 +162,62 @@ class EventRows:
     reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
-def event_rows(ev: Mapping[str, Any], product: Any, customer_id: str | None,
-               row_id: int) -> EventRows:
+def event_rows(
+    ev: Mapping[str, Any], product: Any, customer_id: str | None, row_id: int
+) -> EventRows:
     """The order (``trk-<event_id or row id>``, one line of quantity 1 at the product's
     price) of a purchase, the review row of a review (``ev`` stored as row ``row_id``)."""
     out = EventRows()
     key = f"trk-{ev['event_id'] or row_id}"
     if ev["event_type"] == "purchase" and product is not None:
         assert customer_id is not None
-        out.orders.append({
-            "order_id": key, "customer_id": customer_id, "ordered_at": ev["occurred_at"],
-            "channel": ev["channel"], "device": ev["device"], "location": ev["location"],
-            "weather": ev["weather"],
-        })
-        out.lines.append({
-            "order_id": key, "line_no": 1, "product_id": product.product_id, "quantity": 1.0,
-            "unit_price": float(product.price or 0.0), "discount": 0.0,
-        })
+        out.orders.append(
+            {
+                "order_id": key,
+                "customer_id": customer_id,
+                "ordered_at": ev["occurred_at"],
+                "channel": ev["channel"],
+                "device": ev["device"],
+                "location": ev["location"],
+                "weather": ev["weather"],
+            }
+        )
+        out.lines.append(
+            {
+                "order_id": key,
+                "line_no": 1,
+                "product_id": product.product_id,
+                "quantity": 1.0,
+                "unit_price": float(product.price or 0.0),
+                "discount": 0.0,
+            }
+        )
     elif ev["event_type"] == "review" and is_review(ev):
-        out.reviews.append({
-            "review_id": key, "customer_id": customer_id, "product_id": ev["product_id"],
-            "rating": ev["rating"], "reviewed_at": ev["occurred_at"],
-        })
+        out.reviews.append(
+            {
+                "review_id": key,
+                "customer_id": customer_id,
+                "product_id": ev["product_id"],
+                "rating": ev["rating"],
+                "reviewed_at": ev["occurred_at"],
+            }
+        )
     return out
 
 
 def write_rows(conn: Connection, rows: Sequence[EventRows]) -> None:
     """Insert the :class:`EventRows` of many events: one statement per table (orders
     before their lines)."""
-    for statement, chosen in ((SQL.insert_order, [r for e in rows for r in e.orders]),
-                              (SQL.insert_line, [r for e in rows for r in e.lines]),
-                              (SQL.insert_review, [r for e in rows for r in e.reviews])):
+    for statement, chosen in (
+        (SQL.insert_order, [r for e in rows for r in e.orders]),
+        (SQL.insert_line, [r for e in rows for r in e.lines]),
+        (SQL.insert_review, [r for e in rows for r in e.reviews]),
+    ):
         if chosen:
             conn.execute(statement, chosen if len(chosen) > 1 else chosen[0])
 
 
-def refresh_history(session: Session, wanted: Sequence[tuple[dict[str, Any], HistoryAsOf]]
-                    ) -> None:
+def refresh_history(session: Session, wanted: Sequence[tuple[dict[str, Any], HistoryAsOf]]) -> None:
     """Re-read the history-dependent statistics of each ``(stats, moments)``: orders in
     the frequency window as of ``orders_at``; impulse lines and interest as of
     ``interest_at``; brands as of ``brands_at`` (each skipped when ``None``); one
@@ -205,15 +232,16 @@ def refresh_history(session: Session, wanted: Sequence[tuple[dict[str, Any], His
         if got.brands is not None:
             brands: dict[str, Any] = {}
             apply_interest(brands, {}, got.brands)
-            stats["branded_lines"], stats["top2_lines"] = brands["branded_lines"], \
-                brands["top2_lines"]
+            stats["branded_lines"], stats["top2_lines"] = (
+                brands["branded_lines"],
+                brands["top2_lines"],
+            )
 
 
 def moments(customer_id: str, as_of: datetime, interest: bool, brands: bool) -> HistoryAsOf:
     """What one customer's events make tracking re-read, all as of ``as_of``: orders
     always, interest and impulse when ``interest``, brands when ``brands``."""
-    return HistoryAsOf(customer_id, as_of, as_of if interest else None,
-                       as_of if brands else None)
+    return HistoryAsOf(customer_id, as_of, as_of if interest else None, as_of if brands else None)
 
 
 def kinds_refreshed(kind: str) -> tuple[bool, bool]:
@@ -234,9 +262,12 @@ class Computed:
     state: str
 
 
-def compute_rows(items: Sequence[tuple[str, dict[str, Any], Calibration, int | None, datetime]],
-                 rules: Rules, min_evidence: Mapping[str, int], computed_at: datetime
-                 ) -> list[Computed]:
+def compute_rows(
+    items: Sequence[tuple[str, dict[str, Any], Calibration, int | None, datetime]],
+    rules: Rules,
+    min_evidence: Mapping[str, int],
+    computed_at: datetime,
+) -> list[Computed]:
     """The profiles of ``items`` = ``(customer_id, stats, calibration, calibration_id,
     as_of)``, each with the batch's arithmetic in plain floats (:func:`score_one`: the
     same numbers as the vectorised batch, without numpy's cost for one customer)."""
@@ -250,14 +281,26 @@ def compute_rows(items: Sequence[tuple[str, dict[str, Any], Calibration, int | N
         state = state_one(stats["rating_wsum"], stats["rating_w"], stats["reviews"])
         total = stats["interest_total"]
         share = 100.0 * stats["top_interest"] / total if total > 0 else 0.0
-        segments = segments_for(given, stats["top_category"], share,
-                                stats["interest_events"], rules)
-        out.append(Computed(
-            customer_id,
-            {"customer_id": customer_id, "as_of": as_of, "computed_at": computed_at,
-             "calibration_id": calibration_id, "emotional_state": state, **raw},
-            {"customer_id": customer_id, "as_of": as_of, **stats},
-            segments, given, state))
+        segments = segments_for(
+            given, stats["top_category"], share, stats["interest_events"], rules
+        )
+        out.append(
+            Computed(
+                customer_id,
+                {
+                    "customer_id": customer_id,
+                    "as_of": as_of,
+                    "computed_at": computed_at,
+                    "calibration_id": calibration_id,
+                    "emotional_state": state,
+                    **raw,
+                },
+                {"customer_id": customer_id, "as_of": as_of, **stats},
+                segments,
+                given,
+                state,
+            )
+        )
     return out
 
 

@@ -63,8 +63,9 @@ JUST_AFTER = timedelta(microseconds=1)
 __all__ = ["JUST_AFTER", "TrackResult", "track", "write_event_rows"]
 
 
-def write_event_rows(session: Session, ev: Mapping[str, Any], product: Any,
-                     customer_id: str | None, row_id: int) -> None:
+def write_event_rows(
+    session: Session, ev: Mapping[str, Any], product: Any, customer_id: str | None, row_id: int
+) -> None:
     """The order (and line) of a purchase, the review row of a review (``ev`` stored as
     row ``row_id``). A purchase of no product makes no order, a review without a product
     or a rating no review row: they stay events, as when imported."""
@@ -104,8 +105,9 @@ def track(
     ev = validate_event(event)
     conn = session.connection()
     checkpoint_in_background(conn)
-    found = conn.execute(SQL.checks, {"pid": ev["product_id"], "eid": ev["event_id"],
-                                      "aid": ev["anonymous_id"]}).one()
+    found = conn.execute(
+        SQL.checks, {"pid": ev["product_id"], "eid": ev["event_id"], "aid": ev["anonymous_id"]}
+    ).one()
     product = found if found.product_id is not None else None
     if ev["product_id"] and product is None:
         raise ValidationError(f"invalid product_id {ev['product_id']!r}: no such product")
@@ -131,14 +133,24 @@ def track(
     fresh = False
     if ev["customer_id"] is not None and stored is None:
         # a no-op when the customer exists, or another writer creates them meanwhile
-        fresh = conn.execute(SQL.insert_customer[conn.dialect.name],
-                             {"customer_id": ev["customer_id"]}).rowcount == 1
-    relinked = ev["anonymous_id"] is not None and ev["customer_id"] is not None \
-        and linked_to is None
+        fresh = (
+            conn.execute(
+                SQL.insert_customer[conn.dialect.name], {"customer_id": ev["customer_id"]}
+            ).rowcount
+            == 1
+        )
+    relinked = (
+        ev["anonymous_id"] is not None and ev["customer_id"] is not None and linked_to is None
+    )
     if relinked:
-        conn.execute(SQL.insert_link, {"anonymous_id": ev["anonymous_id"],
-                                       "customer_id": ev["customer_id"],
-                                       "linked_at": ev["occurred_at"]})
+        conn.execute(
+            SQL.insert_link,
+            {
+                "anonymous_id": ev["anonymous_id"],
+                "customer_id": ev["customer_id"],
+                "linked_at": ev["occurred_at"],
+            },
+        )
     row_id = conn.execute(SQL.insert_event, {k: ev[k] for k in EVENT_FIELDS}).scalar_one()
     write_event_rows(session, ev, product, customer_id, row_id)
     if customer_id is None:
@@ -172,13 +184,29 @@ def track(
             stats = stats_of(session, customer_id, as_of)
     saved_rules, min_evidence = load_segment_settings(session)
     rules = normalise_rules(rules) if rules is not None else saved_rules
-    computed = compute_rows([(customer_id, stats, calibration, calibration_id, as_of)], rules,
-                            min_evidence, computed_at or _now())[0]
-    previous = _write_profile(session, computed, stored is not None, has_stats,
-                              _segments(stored.segments_before) if stored is not None else None)
+    computed = compute_rows(
+        [(customer_id, stats, calibration, calibration_id, as_of)],
+        rules,
+        min_evidence,
+        computed_at or _now(),
+    )[0]
+    previous = _write_profile(
+        session,
+        computed,
+        stored is not None,
+        has_stats,
+        _segments(stored.segments_before) if stored is not None else None,
+    )
     expire(session, [customer_id])
-    return TrackResult("recorded", customer_id, ev["event_id"], computed.given,
-                       computed.segments, computed.state, before_of(stored, previous))
+    return TrackResult(
+        "recorded",
+        customer_id,
+        ev["event_id"],
+        computed.given,
+        computed.segments,
+        computed.state,
+        before_of(stored, previous),
+    )
 
 
 def _segments(joined: str | None) -> list[str]:
@@ -186,8 +214,13 @@ def _segments(joined: str | None) -> list[str]:
     return sorted(joined.split(",")) if joined else []
 
 
-def _write_profile(session: Session, computed: Computed, has_profile: bool,
-                   has_stats: bool, previous: list[str] | None) -> list[str]:
+def _write_profile(
+    session: Session,
+    computed: Computed,
+    has_profile: bool,
+    has_stats: bool,
+    previous: list[str] | None,
+) -> list[str]:
     """Write one customer's profile, statistics and (when they changed) memberships;
     returns the memberships before (``previous`` when the caller read them already)."""
     conn = session.connection()
@@ -201,15 +234,21 @@ def _write_profile(session: Session, computed: Computed, has_profile: bool,
     else:
         conn.execute(SQL.insert_stats, computed.figures)
     if previous is None:
-        previous = sorted(conn.execute(SQL.memberships,
-                                       {"cid": computed.customer_id}).scalars())
+        previous = sorted(conn.execute(SQL.memberships, {"cid": computed.customer_id}).scalars())
     if previous != computed.segments:
         # Memberships change only when the segments do (their as_of is the last change).
         conn.execute(SQL.delete_memberships, {"cid": computed.customer_id})
         if computed.segments:
-            conn.execute(SQL.insert_membership, [
-                {"customer_id": computed.customer_id, "segment": s,
-                 "computed_at": computed.profile["computed_at"],
-                 "as_of": computed.profile["as_of"]} for s in computed.segments
-            ])
+            conn.execute(
+                SQL.insert_membership,
+                [
+                    {
+                        "customer_id": computed.customer_id,
+                        "segment": s,
+                        "computed_at": computed.profile["computed_at"],
+                        "as_of": computed.profile["as_of"],
+                    }
+                    for s in computed.segments
+                ],
+            )
     return previous

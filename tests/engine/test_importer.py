@@ -96,8 +96,13 @@ def test_valid_set_imports_exact_counts_and_second_import_adds_nothing(store, fi
 
     # c2 (orders) and c3 (events) are defined nowhere: placeholders; so is p9.
     assert counts(store) == {
-        "customers": 3, "products": 3, "orders": 2, "order_lines": 3,
-        "events": 3, "reviews": 1, "identity_links": 1,
+        "customers": 3,
+        "products": 3,
+        "orders": 2,
+        "order_lines": 3,
+        "events": 3,
+        "reviews": 1,
+        "identity_links": 1,
     }
     assert report.placeholders == {"customers": 2, "products": 1}
     assert report.table("order_lines").inserted == 3
@@ -111,8 +116,13 @@ def test_valid_set_imports_exact_counts_and_second_import_adds_nothing(store, fi
     assert again.table("events").skipped_existing == 3
     assert again.table("orders").skipped_existing == 2
     assert counts(store) == {
-        "customers": 3, "products": 3, "orders": 2, "order_lines": 3,
-        "events": 3, "reviews": 1, "identity_links": 1,
+        "customers": 3,
+        "products": 3,
+        "orders": 2,
+        "order_lines": 3,
+        "events": 3,
+        "reviews": 1,
+        "identity_links": 1,
     }
 
 
@@ -133,7 +143,9 @@ def test_values_are_typed_normalised_and_in_utc(store, files):
     assert (o1.customer_id, o1.channel, o1.device) == ("c1", "web", "desktop")
     assert o2.device is None
     assert lines == [
-        ("o1", 1, "p1", 2.0, 1.5), ("o1", 2, "p2", 1.0, 0.0), ("o2", 1, "p1", 3.0, 0.0)
+        ("o1", 1, "p1", 2.0, 1.5),
+        ("o1", 2, "p2", 1.0, 0.0),
+        ("o2", 1, "p1", 3.0, 0.0),
     ]
     assert (p1.tags, p1.in_stock) == ("rain;cold", True)
     # A product without category or brand imports.
@@ -145,23 +157,67 @@ def test_values_are_typed_normalised_and_in_utc(store, files):
 
 BAD_ROWS = [
     # (kind, header + rows, line, column, words in the reason)
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-     "c1,o1,p1,1,2,2024-01-01\nc1,o2,p1,1,2,2024-13-45\n", 3, "ordered_at", "ISO 8601"),
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-     "c1,o1,p1,abc,2,2024-01-01\n", 2, "quantity", "not a number: 'abc'"),
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-     "c1,o1,p1,two,2,2024-01-01\n", 2, "quantity", "not a number: 'two'"),
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at,discount\n"
-     "c1,o1,p1,1,2,2024-01-01,-1\n", 2, "discount", ">= 0"),
-    ("orders", "customer_id,order_id,product_id,quantity,unit_price,ordered_at,device\n"
-     "c1,o1,p1,1,2,2024-01-01,toaster\n", 2, "device", "valid values: desktop, mobile, tablet"),
-    ("reviews", "customer_id,product_id,rating,reviewed_at\nc1,p1,4,2024-01-01\n"
-     "c1,p2,7,2024-01-01\n", 3, "rating", "integer 1..5, got '7'"),
-    ("events", "event_type,occurred_at,customer_id\nproduct_view,2024-01-01,c1\n\n"
-     "click,2024-01-01,c1\n", 4, "event_type",
-     "valid values: product_view, search, cart_add, wishlist_add, purchase, review"),
-    ("events", "event_type,occurred_at,customer_id,anonymous_id\nsearch,2024-01-01,,\n",
-     2, "customer_id", "customer_id or anonymous_id"),
+    (
+        "orders",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+        "c1,o1,p1,1,2,2024-01-01\nc1,o2,p1,1,2,2024-13-45\n",
+        3,
+        "ordered_at",
+        "ISO 8601",
+    ),
+    (
+        "orders",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+        "c1,o1,p1,abc,2,2024-01-01\n",
+        2,
+        "quantity",
+        "not a number: 'abc'",
+    ),
+    (
+        "orders",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+        "c1,o1,p1,two,2,2024-01-01\n",
+        2,
+        "quantity",
+        "not a number: 'two'",
+    ),
+    (
+        "orders",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at,discount\n"
+        "c1,o1,p1,1,2,2024-01-01,-1\n",
+        2,
+        "discount",
+        ">= 0",
+    ),
+    (
+        "orders",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at,device\n"
+        "c1,o1,p1,1,2,2024-01-01,toaster\n",
+        2,
+        "device",
+        "valid values: desktop, mobile, tablet",
+    ),
+    (
+        "reviews",
+        "customer_id,product_id,rating,reviewed_at\nc1,p1,4,2024-01-01\nc1,p2,7,2024-01-01\n",
+        3,
+        "rating",
+        "integer 1..5, got '7'",
+    ),
+    (
+        "events",
+        "event_type,occurred_at,customer_id\nproduct_view,2024-01-01,c1\n\nclick,2024-01-01,c1\n",
+        4,
+        "event_type",
+        "valid values: product_view, search, cart_add, wishlist_add, purchase, review",
+    ),
+    (
+        "events",
+        "event_type,occurred_at,customer_id,anonymous_id\nsearch,2024-01-01,,\n",
+        2,
+        "customer_id",
+        "customer_id or anonymous_id",
+    ),
     ("products", "product_id,in_stock\np1,maybe\n", 2, "in_stock", "valid values: true"),
     ("products", "product_id,price\np1,1\n,2\n", 3, "product_id", "empty"),
     ("customers", "customer_id,signup_at\nc1,yesterday\n", 2, "signup_at", "ISO 8601"),
@@ -193,16 +249,20 @@ def test_refusal_writes_nothing_from_any_file(store, tmp_path, files):
 
 
 def test_missing_required_column_names_file_and_column(sqlite_store, tmp_path):
-    bad = write(tmp_path, "o.csv", "customer_id,order_id,product_id,unit_price,ordered_at\n"
-                                   "c1,o1,p1,2,2024-01-01\n")
+    bad = write(
+        tmp_path,
+        "o.csv",
+        "customer_id,order_id,product_id,unit_price,ordered_at\nc1,o1,p1,2,2024-01-01\n",
+    )
     with pytest.raises(ValidationError, match=r"o\.csv:1: missing required column quantity"):
         import_files(sqlite_store, orders=bad, skip_invalid=True)
 
 
 def test_many_problems_are_summarised_with_and_n_more(sqlite_store, tmp_path):
     rows = "".join(f"c1,o{i},p1,x,1,2024-01-01\n" for i in range(8))
-    bad = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                   "ordered_at\n" + rows)
+    bad = write(
+        tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n" + rows
+    )
     with pytest.raises(ValidationError) as caught:
         import_files(sqlite_store, orders=bad)
     assert "; and 3 more" in str(caught.value)
@@ -210,13 +270,17 @@ def test_many_problems_are_summarised_with_and_n_more(sqlite_store, tmp_path):
 
 
 def test_skip_invalid_imports_the_rest_and_reports_rejected_lines(store, tmp_path):
-    orders = write(tmp_path, "o.csv", (
-        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
-        "c1,o1,p1,1,2,2024-01-01\n"
-        "c1,o2,p1,one,2,2024-01-02\n"  # bad quantity
-        "c1,o2,p2,1,2,2024-01-02\n"    # same order: skipped whole
-        "c2,o3,p1,1,2,2024-01-03\n"
-    ))
+    orders = write(
+        tmp_path,
+        "o.csv",
+        (
+            "customer_id,order_id,product_id,quantity,unit_price,ordered_at\n"
+            "c1,o1,p1,1,2,2024-01-01\n"
+            "c1,o2,p1,one,2,2024-01-02\n"  # bad quantity
+            "c1,o2,p2,1,2,2024-01-02\n"  # same order: skipped whole
+            "c2,o3,p1,1,2,2024-01-03\n"
+        ),
+    )
     report = import_files(store, orders=orders, skip_invalid=True)
     assert [(r.line, r.column) for r in report.rejected] == [(3, "quantity"), (4, "order_id")]
     assert report.rejected[0].file == str(orders)
@@ -225,8 +289,11 @@ def test_skip_invalid_imports_the_rest_and_reports_rejected_lines(store, tmp_pat
 
 
 def test_products_upsert_and_fill_in_placeholders(store, tmp_path):
-    orders = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                      "ordered_at\nc1,o1,p1,1,2,2024-01-01\n")
+    orders = write(
+        tmp_path,
+        "o.csv",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\nc1,o1,p1,1,2,2024-01-01\n",
+    )
     first = import_files(store, orders=orders)
     assert first.placeholders == {"customers": 1, "products": 1}
     products = write(tmp_path, "p.csv", "product_id,name,price\np1,Kettle,20\n")
@@ -244,15 +311,20 @@ def test_products_upsert_and_fill_in_placeholders(store, tmp_path):
 
 
 def test_jsonl_events_count_file_lines(store, tmp_path):
-    events = write(tmp_path, "e.jsonl", (
-        '{"event_type": "product_view", "occurred_at": "2024-01-03T10:00:00+01:00",'
-        ' "anonymous_id": "a9", "product_id": "p1", "rating": null}\n'
-        "\n"
-        '{"event_type": "review", "occurred_at": "2024-01-04", "customer_id": "c1",'
-        ' "anonymous_id": "a9", "product_id": "p1", "rating": 4, "event_id": "x1"}\n'
-        '{"event_type": "search", "occurred_at": "2024-01-04", "anonymous_id": "a9", "rating": 9}\n'
-        "not json\n"
-    ))
+    events = write(
+        tmp_path,
+        "e.jsonl",
+        (
+            '{"event_type": "product_view", "occurred_at": "2024-01-03T10:00:00+01:00",'
+            ' "anonymous_id": "a9", "product_id": "p1", "rating": null}\n'
+            "\n"
+            '{"event_type": "review", "occurred_at": "2024-01-04", "customer_id": "c1",'
+            ' "anonymous_id": "a9", "product_id": "p1", "rating": 4, "event_id": "x1"}\n'
+            '{"event_type": "search", "occurred_at": "2024-01-04", "anonymous_id": "a9",'
+            ' "rating": 9}\n'
+            "not json\n"
+        ),
+    )
     with pytest.raises(ValidationError) as caught:
         import_files(store, events=events)
     assert caught.value.problems == [
@@ -274,13 +346,15 @@ def test_quoted_multiline_values_keep_editor_line_numbers(sqlite_store, tmp_path
         import_files(sqlite_store, products=products)
 
 
-def test_lines_of_one_order_keep_their_own_times_and_the_order_takes_the_earliest(
-    store, tmp_path
-):
-    orders = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                      "ordered_at\nc1,o1,p1,1,1,2024-01-01T10:03:00Z\n"
-                                      "c1,o1,p2,1,1,2024-01-01T10:00:00Z\n"
-                                      "c1,o1,p3,1,1,2024-01-01T10:00:00Z\n")
+def test_lines_of_one_order_keep_their_own_times_and_the_order_takes_the_earliest(store, tmp_path):
+    orders = write(
+        tmp_path,
+        "o.csv",
+        "customer_id,order_id,product_id,quantity,unit_price,"
+        "ordered_at\nc1,o1,p1,1,1,2024-01-01T10:03:00Z\n"
+        "c1,o1,p2,1,1,2024-01-01T10:00:00Z\n"
+        "c1,o1,p3,1,1,2024-01-01T10:00:00Z\n",
+    )
     report = import_files(store, orders=orders)
     assert report.skipped == [] and report.rejected == []
     with session_scope(store) as session:
@@ -288,13 +362,19 @@ def test_lines_of_one_order_keep_their_own_times_and_the_order_takes_the_earlies
         lines = session.scalars(select(OrderLine).order_by(OrderLine.line_no)).all()
         # A line's own time is kept where it is not its order's (NULL: the order's time).
         assert [(line.product_id, line.ordered_at) for line in lines] == [
-            ("p1", datetime(2024, 1, 1, 10, 3)), ("p2", None), ("p3", None),
+            ("p1", datetime(2024, 1, 1, 10, 3)),
+            ("p2", None),
+            ("p3", None),
         ]
 
 
 def test_repeated_event_ids_and_customers_are_imported_once(store, tmp_path):
-    events = write(tmp_path, "e.csv", "event_id,event_type,occurred_at,customer_id\n"
-                                      "e1,search,2024-01-01,c1\ne1,search,2024-01-01,c1\n")
+    events = write(
+        tmp_path,
+        "e.csv",
+        "event_id,event_type,occurred_at,customer_id\n"
+        "e1,search,2024-01-01,c1\ne1,search,2024-01-01,c1\n",
+    )
     customers = write(tmp_path, "c.csv", "customer_id,city\nc1,Lyon\nc1,Paris\n")
     report = import_files(store, events=events, customers=customers)
     assert report.table("events").inserted == 1
@@ -330,8 +410,21 @@ def test_unreadable_files_are_user_errors(sqlite_store, tmp_path, content, words
 
 def test_cli_imports_and_reports_json(tmp_path, files, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["import", "--db", url, "--orders", str(files["orders"]),
-                 "--products", str(files["products"]), "--json"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                "--db",
+                url,
+                "--orders",
+                str(files["orders"]),
+                "--products",
+                str(files["products"]),
+                "--json",
+            ]
+        )
+        == 0
+    )
     document = json.loads(capsys.readouterr().out)
     assert document["tables"]["order_lines"]["inserted"] == 3
     assert document["placeholders"] == {"customers": 2, "products": 0}
@@ -342,8 +435,12 @@ def test_cli_imports_and_reports_json(tmp_path, files, capsys):
 
 def test_cli_skip_invalid_prints_rejected_rows(tmp_path, capsys):
     rows = "".join(f"c1,o{i},p1,x,1,2024-01-01\n" for i in range(25))
-    bad = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                   "ordered_at\nc1,ok,p1,1,1,2024-01-01\n" + rows)
+    bad = write(
+        tmp_path,
+        "o.csv",
+        "customer_id,order_id,product_id,quantity,unit_price,"
+        "ordered_at\nc1,ok,p1,1,1,2024-01-01\n" + rows,
+    )
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["import", "--db", url, "--orders", str(bad), "--skip-invalid"]) == 0
     out = capsys.readouterr().out
@@ -354,8 +451,11 @@ def test_cli_skip_invalid_prints_rejected_rows(tmp_path, capsys):
 
 @pytest.mark.parametrize("case", ["bad row", "missing file", "no file"])
 def test_cli_user_mistakes_exit_2_with_one_line(tmp_path, capsys, case):
-    bad = write(tmp_path, "o.csv", "customer_id,order_id,product_id,quantity,unit_price,"
-                                   "ordered_at\nc1,o1,p1,1,1,someday\n")
+    bad = write(
+        tmp_path,
+        "o.csv",
+        "customer_id,order_id,product_id,quantity,unit_price,ordered_at\nc1,o1,p1,1,1,someday\n",
+    )
     argv = {
         "bad row": ["--orders", str(bad)],
         "missing file": ["--orders", str(tmp_path / "absent.csv")],
@@ -366,9 +466,11 @@ def test_cli_user_mistakes_exit_2_with_one_line(tmp_path, capsys, case):
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert captured.err.startswith("personalize import: error: ")
-    expected = {"bad row": f"{bad}:2: ordered_at: not an ISO 8601 timestamp: 'someday'",
-                "missing file": "absent.csv: no such file",
-                "no file": "--orders FILE"}[case]
+    expected = {
+        "bad row": f"{bad}:2: ordered_at: not an ISO 8601 timestamp: 'someday'",
+        "missing file": "absent.csv: no such file",
+        "no file": "--orders FILE",
+    }[case]
     assert expected in captured.err
 
 
@@ -387,8 +489,13 @@ def test_dunnhumby_sample_imports_whole_and_idempotently(imported_sample, shared
     store = open_store(f"sqlite:///{copy}")
     try:
         assert counts(store) | {"events": 0} == {
-            "customers": 2373, "products": 20805, "orders": 46988, "order_lines": 74471,
-            "events": 0, "reviews": 0, "identity_links": 0,
+            "customers": 2373,
+            "products": 20805,
+            "orders": 46988,
+            "order_lines": 74471,
+            "events": 0,
+            "reviews": 0,
+            "identity_links": 0,
         }
         assert import_files(store, orders=orders, products=products).inserted_total == 0
     finally:

@@ -48,9 +48,11 @@ def test_score_profile_segments_members(url, capsys):
 def test_score_csv_has_the_nine_scores_and_blanks_without_evidence(url, capsys):
     assert main(["score", "--db", url, "--as-of", "2024-02-01", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == ("customer_id,lifetime_value,purchase_frequency,price_sensitivity,"
-                        "brand_loyalty,impulse_buying,research_intensity,weekend_shopping,"
-                        "night_shopping,mobile_usage")
+    assert lines[0] == (
+        "customer_id,lifetime_value,purchase_frequency,price_sensitivity,"
+        "brand_loyalty,impulse_buying,research_intensity,weekend_shopping,"
+        "night_shopping,mobile_usage"
+    )
     rows = {line.split(",")[0]: line.split(",")[1:] for line in lines[1:]}
     assert set(rows) == {"c1", "c2", "c3"}
     # c3 signed up and did nothing: no score has evidence, so every field is empty.
@@ -72,13 +74,23 @@ def test_unknown_customer_exits_2(url, capsys):
 
 
 def test_track_event_file_and_refusal(url, tmp_path, capsys):
-    good = {"event_type": "search", "customer_id": "c3", "query": "tea",
-            "occurred_at": "2024-02-02T10:00:00", "event_id": "s1"}
+    good = {
+        "event_type": "search",
+        "customer_id": "c3",
+        "query": "tea",
+        "occurred_at": "2024-02-02T10:00:00",
+        "event_id": "s1",
+    }
     assert main(["track", "--db", url, "--event", json.dumps(good), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["status"] == "recorded"
     path = tmp_path / "events.jsonl"
-    bad = {"event_type": "product_view", "customer_id": "c3", "product_id": "p1",
-           "occurred_at": "2024-02-02T11:00:00", "device": "watch"}
+    bad = {
+        "event_type": "product_view",
+        "customer_id": "c3",
+        "product_id": "p1",
+        "occurred_at": "2024-02-02T11:00:00",
+        "device": "watch",
+    }
     path.write_text(json.dumps(good | {"event_id": "s2"}) + "\n" + json.dumps(bad) + "\n")
     assert main(["track", "--db", url, "--file", str(path)]) == 2
     err = capsys.readouterr().err
@@ -88,13 +100,25 @@ def test_track_event_file_and_refusal(url, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("recorded")
 
 
-def test_evaluate_profiles_against_the_seeds_truth(small_market, seeded_db_url, tmp_path,
-                                                    capsys):
+def test_evaluate_profiles_against_the_seeds_truth(small_market, seeded_db_url, tmp_path, capsys):
     from seed.writer import write_truth
 
     truth = write_truth(small_market, tmp_path / "truth.csv")
-    assert main(["evaluate", "--only", "profiles", "--truth", str(truth), "--db",
-                 seeded_db_url, "--json"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--only",
+                "profiles",
+                "--truth",
+                str(truth),
+                "--db",
+                seeded_db_url,
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"profiles"}
     scores = {row["score"]: row for row in doc["profiles"]["scores"]}
@@ -104,8 +128,9 @@ def test_evaluate_profiles_against_the_seeds_truth(small_market, seeded_db_url, 
     assert all(0 < row["given_share"] <= 1 for row in scores.values())
     segments = {row["segment"] for row in doc["profiles"]["segments"]}
     assert {"night_owl", "enthusiast"} <= segments
-    assert main(["evaluate", "--only", "profiles", "--truth", str(truth), "--db",
-                 seeded_db_url]) == 0
+    assert (
+        main(["evaluate", "--only", "profiles", "--truth", str(truth), "--db", seeded_db_url]) == 0
+    )
     out = capsys.readouterr().out
     assert "Spearman" in out and "precision" in out and "brand_loyalty" in out
 
@@ -113,8 +138,10 @@ def test_evaluate_profiles_against_the_seeds_truth(small_market, seeded_db_url, 
 def test_evaluate_profiles_needs_a_truth_file_with_the_latent_columns(url, tmp_path, capsys):
     assert main(["evaluate", "--only", "profiles", "--db", url]) == 2
     assert "--truth FILE" in capsys.readouterr().err
-    assert main(["evaluate", "--only", "profiles", "--truth", str(tmp_path / "no.csv"),
-                 "--db", url]) == 2
+    assert (
+        main(["evaluate", "--only", "profiles", "--truth", str(tmp_path / "no.csv"), "--db", url])
+        == 2
+    )
     assert "not found" in capsys.readouterr().err
     old = tmp_path / "old.csv"
     old.write_text("customer_id,traits\nc1,night_owl\n")
