@@ -12,9 +12,8 @@ look and recommendations refreshed. Measured: events per second over the whole s
 the followed customer's refreshes reported apart.
 
 The baseline, measured in the same run on an identical copy of the store: the same
-events written in one batch (``track()`` for each, one transaction for all; or the
-engine's ``track_many`` when it has one), which is what the per-event transactions
-cost on top.
+events written in one batch (:func:`engine.profiles.track_many`, one transaction for
+all), which is what the per-event transactions cost on top.
 """
 
 from __future__ import annotations
@@ -118,25 +117,16 @@ def _live(url: str, events: list[dict[str, Any]], followed: str) -> dict[str, An
 
 def _batch(url: str, events: list[dict[str, Any]]) -> tuple[float, str]:
     from engine.db import open_store, run_write
-    from engine.profiles import tracking
+    from engine.profiles import track_many
 
-    many = getattr(tracking, "track_many", None)
     engine = open_store(url)
     try:
-
-        def write(session: Any) -> None:
-            if many is not None:
-                many(session, [dict(e) for e in events])
-            else:
-                for event in events:
-                    tracking.track(session, dict(event))
-
         began = time.perf_counter()
-        run_write(engine, write)
+        run_write(engine, lambda session: track_many(session, [dict(e) for e in events]))
         wall = time.perf_counter() - began
     finally:
         engine.dispose()
-    return wall, "track_many" if many is not None else "track() x N"
+    return wall, "track_many"
 
 
 def _metrics(
