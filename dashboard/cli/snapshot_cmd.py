@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -181,9 +181,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, *, timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+def serving(
+    database_url: str, *, timeout_s: float = START_TIMEOUT_S, server_log: IO[bytes] | None = None
+) -> Iterator[str]:
     """The dashboard served on a free loopback port against ``database_url`` (its base URL),
-    stopped afterwards.
+    stopped afterwards (the browser tests serve it this way too). ``server_log``: a file opened
+    for reading and writing that keeps the server's output (default: a temporary one).
 
     Raises:
         UserError: the server exited or did not answer within ``timeout_s`` seconds.
@@ -192,7 +195,7 @@ def serving(database_url: str, *, timeout_s: float = START_TIMEOUT_S) -> Iterato
 
     port = _free_port()
     env = {**os.environ, "PERSONALIZE_DATABASE_URL": database_url}
-    with tempfile.TemporaryFile() as output:
+    with tempfile.TemporaryFile() if server_log is None else nullcontext(server_log) as output:
         server = subprocess.Popen(
             [*streamlit_command(port), "--server.address", "127.0.0.1"],
             env=env, stdout=output, stderr=subprocess.STDOUT,

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dashboard.cli.dashboard_cmd import streamlit_command
+from dashboard.cli.snapshot_cmd import serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -50,40 +46,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(database_url: str, *, timeout: float = 90.0) -> Iterator[str]:
-    """Serve the dashboard on a free port against ``database_url``; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, "PERSONALIZE_DATABASE_URL": database_url}
-    # The server's own output, for when it fails to start (artifacts/ is git-ignored).
+    """Serve the dashboard on a free port against ``database_url``; yields its base URL
+    (the server's output goes to artifacts/streamlit-server.log, git-ignored, for when it
+    fails to start)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [*streamlit_command(port), "--server.address", "127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {server.returncode}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer on {base} within {timeout}s")
-            time.sleep(0.3)
+    with (
+        open(ARTIFACTS / "streamlit-server.log", "w+b") as log,
+        serving(database_url, timeout_s=timeout, server_log=log) as base,
+    ):
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @contextmanager
